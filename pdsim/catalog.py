@@ -1,0 +1,411 @@
+"""The catalogue: loads models/ (drugs, targets, systems, species, scenarios) and seeds/.
+
+Files are read once, validated (every number a sourced Parameter) and cached; look-ups by an
+unknown name fail with a suggestion.
+"""
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ModelFileError, UnknownNameError, suggest
+from .provenance import Parameter, Registry, is_parameter_table, line_of, load_toml
+
+__all__ = [
+    "root",
+    "models_dir",
+    "seeds_dir",
+    "registry",
+    "Drug",
+    "PKSpec",
+    "TargetBinding",
+    "ModelFile",
+    "drugs",
+    "drug",
+    "load_drug_file",
+    "targets",
+    "target",
+    "systems",
+    "system",
+    "species",
+    "species_names",
+    "scenarios",
+    "scenario_path",
+    "clear_cache",
+]
+
+ACTIONS = ("agonist", "antagonist", "inhibitor", "blocker")
+MEASURES = ("Ki", "Kd", "IC50", "EC50", "KB")
+PK_MODELS = ("one_compartment", "two_compartment")
+PK_PARAMS = ("ka", "F", "tlag", "CL", "V", "Q", "V2", "fu", "kp_uu", "ke0", "F_ip")
+_DRUG_KEYS = {"name", "display_name", "aliases", "description", "parent", "molar_mass", "pk", "targets",
+              "therapeutic_range", "doses", "sources"}
+
+
+def root() -> Path:
+    """The project folder holding models/ and seeds/ (``PDSIM_HOME`` overrides)."""
+    env = os.environ.get("PDSIM_HOME")
+    return Path(env) if env else Path(__file__).resolve().parents[1]
+
+
+def models_dir() -> Path:
+    return root() / "models"
+
+
+def seeds_dir() -> Path:
+    return root() / "seeds"
+
+
+@functools.lru_cache(maxsize=None)
+def _registry(path: str) -> Registry:
+    return Registry.load(Path(path))
+
+
+def registry() -> Registry:
+    """The claims and references of seeds/ (cached)."""
+    return _registry(str(seeds_dir()))
+
+
+def _param(tbl: Any, name: str, path: Path, reg: Registry | None) -> Parameter:
+    p = Parameter.from_table(tbl, name, path)
+    if reg is not None:
+        reg.require(p, path)
+    return p
+
+
+def _params_of(tbl: dict[str, Any], prefix: str, path: Path, reg: Registry | None) -> dict[str, Parameter]:
+    out = {}
+    for k, v in tbl.items():
+        if is_parameter_table(v):
+            out[k] = _param(v, f"{prefix}.{k}", path, reg)
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            ln = line_of(path, k)
+            raise ModelFileError(
+                f"{path}{':' + str(ln) if ln else ''}: `{prefix}.{k}` is a bare number; write it as a Parameter "
+                f"{{ value = {v}, unit = ..., sources = [...], kind = ..., note = ... }}."
+            )
+    return out
+
+
+@dataclass(frozen=True)
+class PKSpec:
+    """A drug's pharmacokinetic model for one species: model name, parameters, metabolites (fm)."""
+
+    species: str
+    model: str
+    params: dict[str, Parameter]
+    metabolites: dict[str, Parameter] = field(default_factory=dict)
+
+    def get(self, key: str) -> Parameter | None:
+        return self.params.get(key)
+
+
+@dataclass(frozen=True)
+class TargetBinding:
+    """How one drug acts at one target: action, what the affinity value measures, parameters."""
+
+    target: str
+    action: str
+    measure: str
+    affinity: Parameter
+    params: dict[str, Parameter] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Drug:
+    """A catalogue drug: molar mass, PK per species, actions at targets, each value sourced."""
+
+    name: str
+    display_name: str
+    molar_mass: Parameter
+    pk_specs: dict[str, PKSpec]
+    targets: dict[str, TargetBinding]
+    parent: str = ""
+    description: str = ""
+    aliases: tuple[str, ...] = ()
+    extra: dict[str, dict[str, Parameter]] = field(default_factory=dict)
+    path: Path | None = None
+
+    def pk(self, species: str = "human") -> PKSpec:
+        """The PK model for ``species``; an unknown species fails with the ones known."""
+        try:
+            return self.pk_specs[species]
+        except KeyError:
+            raise UnknownNameError(
+                f"Drug '{self.name}' has no PK for species '{species}'.{suggest(species, self.pk_specs)}"
+                f" Known: {', '.join(sorted(self.pk_specs)) or 'none'}."
+            ) from None
+
+    def affinity(self, target: str) -> Parameter:
+        """The affinity Parameter (Ki, Kd, IC50, EC50 or KB, see ``binding(target).measure``)."""
+        return self.binding(target).affinity
+
+    def binding(self, target: str) -> TargetBinding:
+        try:
+            return self.targets[target]
+        except KeyError:
+            raise UnknownNameError(
+                f"Drug '{self.name}' has no affinity for target '{target}'.{suggest(target, self.targets)}"
+            ) from None
+
+    def parameters(self) -> dict[str, Parameter]:
+        """Every parameter of the drug by dotted name, e.g. ``pk.human.CL``, ``targets.MOR.affinity``."""
+        out = {"molar_mass": self.molar_mass}
+        for sp, spec in self.pk_specs.items():
+            for k, p in spec.params.items():
+                out[f"pk.{sp}.{k}"] = p
+            for k, p in spec.metabolites.items():
+                out[f"pk.{sp}.metabolites.{k}"] = p
+        for t, b in self.targets.items():
+            out[f"targets.{t}.affinity"] = b.affinity
+            for k, p in b.params.items():
+                out[f"targets.{t}.{k}"] = p
+        for sec, ps in self.extra.items():
+            for k, p in ps.items():
+                out[f"{sec}.{k}"] = p
+        return out
+
+
+def load_drug_file(path: Path, reg: Registry | None = None) -> Drug:
+    """Load and validate one drug TOML file (also a user's own file outside models/)."""
+    path = Path(path)
+    d = load_toml(path)
+    unknown = set(d) - _DRUG_KEYS
+    if unknown:
+        bad = sorted(unknown)[0]
+        ln = line_of(path, bad)
+        raise ModelFileError(f"{path}{':' + str(ln) if ln else ''}: unknown field '{bad}'.{suggest(bad, _DRUG_KEYS)}")
+    for req in ("name", "molar_mass", "pk"):
+        if req not in d:
+            raise ModelFileError(f"{path}: missing field '{req}'; see models/README.md for the drug schema.")
+    name = d["name"]
+    mm = _param(d["molar_mass"], "molar_mass", path, reg)
+    if mm.to("g/mol") <= 0:
+        raise ModelFileError(f"{path}: `molar_mass` must be positive.")
+    pk_specs: dict[str, PKSpec] = {}
+    for sp, tbl in d["pk"].items():
+        if not isinstance(tbl, dict):
+            raise ModelFileError(f"{path}: [pk.{sp}] must be a table of parameters.")
+        model = tbl.get("model", "one_compartment")
+        if model not in PK_MODELS:
+            raise ModelFileError(f"{path}:{line_of(path, 'model') or '?'}: pk.{sp}.model {model!r} is not known.{suggest(model, PK_MODELS)}")
+        for k in tbl:
+            if k not in PK_PARAMS and k not in ("model", "metabolites"):
+                ln = line_of(path, k)
+                raise ModelFileError(f"{path}{':' + str(ln) if ln else ''}: unknown PK field 'pk.{sp}.{k}'.{suggest(k, PK_PARAMS)}")
+        params = _params_of({k: v for k, v in tbl.items() if k not in ("model", "metabolites")}, f"pk.{sp}", path, reg)
+        need = ["CL", "V"] + (["Q", "V2"] if model == "two_compartment" else [])
+        for k in need:
+            if k not in params:
+                raise ModelFileError(f"{path}: pk.{sp} ({model}) is missing parameter '{k}'; add {k} = {{ value = ..., unit = ..., sources = [...], kind = ... }}.")
+        _check_units(params, path, sp)
+        mets = _params_of(tbl.get("metabolites", {}), f"pk.{sp}.metabolites", path, reg)
+        pk_specs[sp] = PKSpec(species=sp, model=model, params=params, metabolites=mets)
+    targets: dict[str, TargetBinding] = {}
+    for tname, tbl in d.get("targets", {}).items():
+        action = tbl.get("action")
+        if action not in ACTIONS:
+            raise ModelFileError(f"{path}: targets.{tname}.action must be one of {', '.join(ACTIONS)} (got {action!r}).")
+        measure = tbl.get("measure")
+        if measure not in MEASURES:
+            raise ModelFileError(f"{path}: targets.{tname}.measure must be one of {', '.join(MEASURES)} (got {measure!r}).")
+        if "affinity" not in tbl:
+            raise ModelFileError(f"{path}: targets.{tname} is missing 'affinity'; add affinity = {{ value = ..., unit = \"nM\", ... }}.")
+        aff = _param(tbl["affinity"], f"targets.{tname}.affinity", path, reg)
+        try:
+            aff.to("nM")
+        except Exception:
+            raise ModelFileError(f"{path}: targets.{tname}.affinity must be a concentration such as 'nM' (got {aff.unit!r}).") from None
+        rest = _params_of({k: v for k, v in tbl.items() if k not in ("action", "measure", "affinity")}, f"targets.{tname}", path, reg)
+        targets[tname] = TargetBinding(target=tname, action=action, measure=measure, affinity=aff, params=rest)
+    extra = {}
+    for sec in ("therapeutic_range", "doses"):
+        if sec in d:
+            extra[sec] = _params_of(d[sec], sec, path, reg)
+    return Drug(
+        name=name,
+        display_name=d.get("display_name", name),
+        molar_mass=mm,
+        pk_specs=pk_specs,
+        targets=targets,
+        parent=d.get("parent", ""),
+        description=d.get("description", ""),
+        aliases=tuple(d.get("aliases", ())),
+        extra=extra,
+        path=path,
+    )
+
+
+_PK_UNITS = {"ka": "1/h", "tlag": "h", "ke0": "1/h", "F": "", "fu": "", "kp_uu": "", "F_ip": ""}
+
+
+def _check_units(params: dict[str, Parameter], path: Path, sp: str) -> None:
+    for k, p in params.items():
+        if k in ("CL", "Q"):
+            ok = _compatible(p.unit, "L/h") or _compatible(p.unit, "L/h/kg")
+            want = "L/h or L/h/kg"
+        elif k in ("V", "V2"):
+            ok = _compatible(p.unit, "L") or _compatible(p.unit, "L/kg")
+            want = "L or L/kg"
+        else:
+            want = _PK_UNITS.get(k, "")
+            ok = _compatible(p.unit, want or "dimensionless")
+            want = want or "1 (dimensionless)"
+        if not ok:
+            ln = line_of(path, k)
+            raise ModelFileError(f"{path}{':' + str(ln) if ln else ''}: pk.{sp}.{k} has unit {p.unit!r}; it must be in {want}.")
+
+
+def _compatible(unit: str, want: str) -> bool:
+    from .units import ureg
+
+    u = ureg.parse_units(unit if unit not in ("", "1") else "dimensionless")
+    return u.dimensionality == ureg.parse_units(want).dimensionality
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """A target or system definition: name, family, description and parameters."""
+
+    name: str
+    kind: str
+    family: str
+    display_name: str
+    description: str
+    parameters: dict[str, Parameter]
+    path: Path | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def __getitem__(self, key: str) -> Parameter:
+        try:
+            return self.parameters[key]
+        except KeyError:
+            raise UnknownNameError(f"{self.kind} '{self.name}' has no parameter '{key}'.{suggest(key, self.parameters)}") from None
+
+
+def _load_modelfile(path: Path, kind: str, reg: Registry | None) -> ModelFile:
+    d = load_toml(path)
+    if "name" not in d:
+        raise ModelFileError(f"{path}: missing field 'name'.")
+    params = _params_of(d.get("parameters", {}), "parameters", path, reg)
+    return ModelFile(
+        name=d["name"], kind=kind, family=d.get("family", ""), display_name=d.get("display_name", d["name"]),
+        description=d.get("description", ""), parameters=params, path=path, raw=d,
+    )
+
+
+def _names(sub: str) -> list[str]:
+    folder = models_dir() / sub
+    return sorted(p.stem for p in folder.glob("*.toml")) if folder.is_dir() else []
+
+
+@functools.lru_cache(maxsize=None)
+def _drug_cached(path: str) -> Drug:
+    return load_drug_file(Path(path), registry())
+
+
+@functools.lru_cache(maxsize=None)
+def _aliases() -> dict[str, str]:
+    out = {}
+    for n in _names("drugs"):
+        dr = _drug_cached(str(models_dir() / "drugs" / f"{n}.toml"))
+        out[dr.name.lower()] = n
+        for a in dr.aliases:
+            out[a.lower()] = n
+    return out
+
+
+def drugs() -> list[str]:
+    """Names of the catalogue drugs."""
+    return _names("drugs")
+
+
+def drug(name: "str | Drug") -> Drug:
+    """Look a drug up by name or alias (case-insensitive); a path to a .toml file loads that file."""
+    if isinstance(name, Drug):
+        return name
+    if str(name).endswith(".toml"):
+        return load_drug_file(Path(name), registry())
+    key = str(name).strip().lower()
+    path = models_dir() / "drugs" / f"{key}.toml"
+    if path.is_file():
+        return _drug_cached(str(path))
+    al = _aliases()
+    if key in al:
+        return _drug_cached(str(models_dir() / "drugs" / f"{al[key]}.toml"))
+    raise UnknownNameError(f"Unknown drug '{name}'.{suggest(key, list(al))} See `pdsim list drugs`.")
+
+
+@functools.lru_cache(maxsize=None)
+def _modelfile_cached(path: str, kind: str) -> ModelFile:
+    return _load_modelfile(Path(path), kind, registry())
+
+
+def _lookup(sub: str, kind: str, name: str) -> ModelFile:
+    names = _names(sub)
+    lowered = {n.lower(): n for n in names}
+    key = lowered.get(str(name).lower())
+    if key is None:
+        raise UnknownNameError(f"Unknown {kind} '{name}'.{suggest(str(name), names)} See `pdsim list {sub}`.")
+    return _modelfile_cached(str(models_dir() / sub / f"{key}.toml"), kind)
+
+
+def targets() -> list[str]:
+    return _names("targets")
+
+
+def target(name: str) -> ModelFile:
+    return _lookup("targets", "target", name)
+
+
+def systems() -> list[str]:
+    return _names("systems")
+
+
+def system(name: str) -> ModelFile:
+    return _lookup("systems", "system", name)
+
+
+def scenarios() -> list[str]:
+    return _names("scenarios")
+
+
+def scenario_path(name: str) -> Path:
+    p = Path(name)
+    if p.suffix == ".toml" and p.is_file():
+        return p
+    names = scenarios()
+    if name in names:
+        return models_dir() / "scenarios" / f"{name}.toml"
+    raise UnknownNameError(f"Unknown scenario '{name}'.{suggest(str(name), names)} Give a path to a .toml file or see `pdsim list scenarios`.")
+
+
+@functools.lru_cache(maxsize=None)
+def _species_table() -> dict[str, dict[str, Parameter]]:
+    path = models_dir() / "species.toml"
+    if not path.is_file():
+        return {}
+    d = load_toml(path)
+    reg = registry()
+    return {sp: _params_of(tbl, sp, path, reg) for sp, tbl in d.items() if isinstance(tbl, dict)}
+
+
+def species_names() -> list[str]:
+    return sorted(_species_table())
+
+
+def species(name: str) -> dict[str, Parameter]:
+    """Species-level parameters (body_weight) by species name."""
+    tbl = _species_table()
+    if name not in tbl:
+        raise UnknownNameError(f"Unknown species '{name}'.{suggest(name, tbl)}")
+    return tbl[name]
+
+
+def clear_cache() -> None:
+    """Forget every loaded file (after editing models/ or seeds/ in a running session)."""
+    for f in (_registry, _drug_cached, _aliases, _modelfile_cached, _species_table):
+        f.cache_clear()

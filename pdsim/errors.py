@@ -1,0 +1,66 @@
+"""Errors raised by pdsim.
+
+Every error is a `PdsimError` and also the builtin that matches its meaning, so callers may
+catch either. Messages are one sentence naming the input, the rule and the fix.
+"""
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+__all__ = [
+    "PdsimError",
+    "UnitError",
+    "InputError",
+    "UnknownNameError",
+    "ModelFileError",
+    "ProvenanceError",
+    "SolverError",
+    "suggest",
+]
+
+
+class PdsimError(Exception):
+    """Base class of every error pdsim raises on purpose."""
+
+
+class UnitError(PdsimError, ValueError):
+    """A quantity has the wrong dimension or an unparseable unit."""
+
+
+class InputError(PdsimError, ValueError):
+    """A value breaks a rule: negative, NaN, zero interval, unknown option."""
+
+
+class UnknownNameError(PdsimError, KeyError):
+    """A drug, target, system, scenario or variable name is not known."""
+
+    def __str__(self) -> str:  # KeyError would quote the whole message
+        return str(self.args[0]) if self.args else ""
+
+
+class ModelFileError(PdsimError, ValueError):
+    """A model, seed or scenario file is malformed (the message names file and line or field)."""
+
+
+class ProvenanceError(ModelFileError):
+    """A parameter has no source, or a source id that does not resolve."""
+
+
+class SolverError(PdsimError, RuntimeError):
+    """A numerical solver failed; no partial result is returned."""
+
+
+def suggest(name: str, options: Iterable[str]) -> str:
+    """Return " Did you mean 'x'?" for the closest option, or a list of options when none is close."""
+    options = sorted(set(options))
+    close = difflib.get_close_matches(name, options, n=1, cutoff=0.5)
+    if not close:
+        lowered = {o.lower(): o for o in options}
+        close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.5)
+        close = [lowered[c] for c in close]
+    if close:
+        return f" Did you mean '{close[0]}'?"
+    if options and len(options) <= 12:
+        return " Known: " + ", ".join(options) + "."
+    return ""

@@ -9,70 +9,62 @@ from typing import Any
 
 import numpy as np
 import pint
-from scipy.special import expit
+from scipy.special import expit, logsumexp
 
 from .errors import InputError, UnitError, UnknownNameError, suggest
 from .units import Q_, check_finite, check_nonnegative, check_positive, quantity, to_canonical, ureg
 
 __all__ = [
-    "occupancy",
-    "competitive_occupancy",
-    "operational_response",
-    "operational_response_competitive",
-    "operational_ec50",
-    "operational_emax",
-    "cheng_prusoff",
-    "schild_dose_ratio",
-    "schild_kb",
-    "pa2",
+    "occupancy", "competitive_occupancy", "operational_response", "operational_response_competitive",
+    "operational_ec50", "operational_emax", "cheng_prusoff", "schild_dose_ratio", "schild_kb", "pa2",
 ]
 
 _MASS_CONC = ureg("ng/mL").dimensionality
+_CHECKS = {"finite": check_finite, "positive": check_positive, "nonnegative": check_nonnegative}
+_FIX_C = "give a concentration >= 0 in nM"
+_FIX_KD = "give a positive dissociation constant in nM"
+_FIX_KA = "give a positive agonist dissociation constant in nM"
+_FIX_KB = "give a positive antagonist dissociation constant in nM"
+_FIX_N = "give a positive Hill slope (1 for simple mass action)"
+_FIX_TAU = "give a transducer ratio >= 0 (0 for a neutral antagonist)"
+_FIX_EM = "give a positive system maximum (1 for a fractional response)"
+# log(0) = -inf is the limit wanted (C = 0, tau = 0); underflow to 0 is harmless
+_QUIET = {"divide": "ignore", "under": "ignore"}
 
 
-def _is_quantity(value: Any) -> bool:
-    return isinstance(value, (pint.Quantity, str))
-
-
-def _first_bad(x: Any, bad: np.ndarray) -> str:
-    return f"{np.asarray(x, dtype=float)[bad].flat[0]:g}"
-
-
-def _checked(x: Any, name: str, fix: str, *, positive: bool = False, nonnegative: bool = False,
-             unit: str = "") -> Any:
-    """Apply the checks of pdsim.units, re-worded so the fix names what the input means."""
-    arr = np.asarray(x, dtype=float)
-    got = f" {unit}" if unit else ""
+def _checked(x: Any, name: str, fix: str, rule: str = "finite", unit: str = "") -> Any:
+    """Run the pdsim.units check for ``rule``; re-word its error so the fix says what the input is."""
     try:
-        check_finite(x, name)
+        _CHECKS[rule](x, name)
     except InputError:
-        raise InputError(f"`{name}` must be a finite number (got {_first_bad(x, ~np.isfinite(arr))}); "
-                         f"{fix}.") from None
-    try:
-        if positive:
-            check_positive(x, name)
-        elif nonnegative:
-            check_nonnegative(x, name)
-    except InputError:
-        rule, bad = ("be greater than zero", arr <= 0) if positive else ("not be negative", arr < 0)
-        raise InputError(f"`{name}` must {rule} (got {_first_bad(x, bad)}{got}); {fix}.") from None
+        arr = np.asarray(x, dtype=float)
+        if not np.all(np.isfinite(arr)):
+            bad, must, unit = ~np.isfinite(arr), "be a finite number", ""
+        elif rule == "positive":
+            bad, must = arr <= 0, "be greater than zero"
+        else:
+            bad, must = arr < 0, "not be negative"
+        got = f"{arr[bad].flat[0]:g}" + (f" {unit}" if unit else "")
+        raise InputError(f"`{name}` must {must} (got {got}); {fix}.") from None
     return x
 
 
-def _conc(value: Any, name: str, fix: str, *, positive: bool = False) -> Any:
+def _conc(value: Any, name: str, fix: str, rule: str = "nonnegative") -> Any:
     """A concentration as floats in nM; mass concentrations are refused (no molar mass here)."""
     if isinstance(value, str):
         value = quantity(value, name)
     if isinstance(value, pint.Quantity) and value.dimensionality == _MASS_CONC:
         raise UnitError(f"`{name}` is a mass concentration (got {value:~P}); convert it to nM with the "
-                        f"molar mass first, e.g. pdsim.units.mass_to_molar(conc, '436.95 g/mol').")
-    x = to_canonical(value, "nM", name)
-    return _checked(x, name, fix, positive=positive, nonnegative=not positive, unit="nM")
+                        "molar mass first, e.g. pdsim.units.mass_to_molar(conc, '436.95 g/mol').")
+    return _checked(to_canonical(value, "nM", name), name, fix, rule, unit="nM")
 
 
-def _number(value: Any, name: str, fix: str, *, positive: bool = False, nonnegative: bool = False) -> Any:
-    return _checked(to_canonical(value, "dimensionless", name), name, fix, positive=positive,
-                    nonnegative=nonnegative)
+def _number(value: Any, name: str, fix: str, rule: str = "finite") -> Any:
+    return _checked(to_canonical(value, "dimensionless", name), name, fix, rule)
+
+
+def _is_quantity(*values: Any) -> bool:
+    return any(isinstance(v, (pint.Quantity, str)) for v in values)
 
 
 def _out(x: Any) -> Any:
@@ -85,36 +77,24 @@ def _broadcast(**arrays: Any) -> None:
         np.broadcast_shapes(*(np.shape(a) for a in arrays.values()))
     except ValueError:
         shapes = ", ".join(f"`{k}` {np.shape(v)}" for k, v in arrays.items())
-        raise InputError(f"array inputs must broadcast together (got shapes {shapes}); give arrays of "
-                         f"matching shape or scalars.") from None
+        raise InputError(f"array inputs must broadcast together (got shapes {shapes}); "
+                         "give arrays of matching shape or scalars.") from None
 
-
-def _log(x: Any) -> Any:
-    with np.errstate(divide="ignore"):  # log(0) = -inf is the limit we want
-        return np.log(x)
-
-
-_FIX_C = "give a concentration >= 0 in nM"
-_FIX_KD = "give a positive dissociation constant in nM"
-_FIX_N = "give a positive Hill slope (1 for simple mass action)"
-_FIX_TAU = "give a transducer ratio >= 0 (0 for a neutral antagonist)"
-_FIX_EM = "give a positive system maximum (1 for a fractional response)"
 
 def occupancy(conc: Any, kd: Any, n: Any = 1.0) -> Any:
     r"""Fraction of receptors occupied by one ligand at equilibrium (Hill–Langmuir).
 
     .. math:: \theta = \frac{C^n}{C^n + K_d^n} = \frac{1}{1 + (K_d / C)^n}
 
-    Computed as :math:`\mathrm{expit}(n (\ln C - \ln K_d))`, so C = 0 gives 0 and a huge C gives 1
-    without overflow.
+    Computed as expit(n (ln C − ln K_d)): C = 0 gives 0 and a huge C gives 1 without overflow.
 
     Parameters
     ----------
-    conc : quantity or float or array
+    conc : quantity or array_like
         Free ligand concentration at the receptor (floats in nM); >= 0.
-    kd : quantity or float or array
+    kd : quantity or array_like
         Equilibrium dissociation constant (floats in nM); > 0.
-    n : float, optional
+    n : array_like, optional
         Hill slope; > 0 (1 for simple mass action).
 
     Returns
@@ -128,29 +108,30 @@ def occupancy(conc: Any, kd: Any, n: Any = 1.0) -> Any:
        its dissociation curves. J Physiol 1910;40(Suppl):iv–vii. doi:10.1113/jphysiol.1910.sp001386
     """
     c = _conc(conc, "conc", _FIX_C)
-    k = _conc(kd, "kd", _FIX_KD, positive=True)
-    n = _number(n, "n", _FIX_N, positive=True)
+    k = _conc(kd, "kd", _FIX_KD, "positive")
+    n = _number(n, "n", _FIX_N, "positive")
     _broadcast(conc=c, kd=k, n=n)
-    return _out(expit(n * (_log(c) - _log(k))))
+    with np.errstate(**_QUIET):
+        return _out(expit(n * (np.log(c) - np.log(k))))
 
 
 def competitive_occupancy(concs: Mapping[str, Any], kds: Mapping[str, Any]) -> dict[str, Any]:
-    r"""Occupancy of each of several ligands competing for one site (Gaddum, simple mass action).
+    r"""Occupancy of each of several ligands competing for one site (Gaddum; simple mass action).
 
     .. math:: \theta_i = \frac{C_i / K_i}{1 + \sum_j C_j / K_j}
 
     Parameters
     ----------
-    concs : dict of str to quantity or float or array
+    concs : dict of str to quantity or array_like
         Free concentration of each ligand present (floats in nM); >= 0.
-    kds : dict of str to quantity or float or array
-        Dissociation constant of each ligand (floats in nM); > 0. Every ligand in ``concs`` needs one;
-        extra entries (ligands absent from ``concs``) are ignored.
+    kds : dict of str to quantity or array_like
+        Dissociation constant of each ligand (floats in nM); > 0. Every ligand in ``concs`` needs
+        one; entries for ligands absent from ``concs`` are ignored.
 
     Returns
     -------
     dict of str to float or ndarray
-        Occupancy of each ligand, in the order of ``concs``; each in [0, 1] and their sum < 1.
+        Occupancy of each ligand, in the order of ``concs``; their sum is below 1.
 
     Raises
     ------
@@ -164,22 +145,23 @@ def competitive_occupancy(concs: Mapping[str, Any], kds: Mapping[str, Any]) -> d
        Br J Pharmacol 1993;109(4):1110–1119. doi:10.1111/j.1476-5381.1993.tb13737.x
     """
     if not isinstance(concs, Mapping) or not isinstance(kds, Mapping):
-        raise InputError("`concs` and `kds` must be dicts keyed by ligand name (got "
-                         f"{type(concs).__name__} and {type(kds).__name__}); e.g. concs={{'morphine': 50}}.")
-    ratios: dict[str, Any] = {}
+        raise InputError(f"`concs` and `kds` must be dicts keyed by ligand (got {type(concs).__name__} and "
+                         f"{type(kds).__name__}); write e.g. concs={{'morphine': 50}}, kds={{'morphine': 1}}.")
+    log_ratios: dict[str, Any] = {}  # ln(C/K): C = 0 gives -inf, and no ratio can overflow
     for name, c in concs.items():
         if name not in kds:
-            raise UnknownNameError(f"ligand '{name}' has no dissociation constant in `kds`; add "
-                                   f"kds['{name}'] in nM.{suggest(name, kds)}")
-        ratios[name] = (_conc(c, f"concs['{name}']", _FIX_C)
-                        / _conc(kds[name], f"kds['{name}']", _FIX_KD, positive=True))
-    if not ratios:
+            raise UnknownNameError(f"ligand '{name}' has no dissociation constant in `kds`; "
+                                   f"add kds['{name}'] in nM.{suggest(name, kds)}")
+        c = _conc(c, f"concs['{name}']", _FIX_C)
+        k = _conc(kds[name], f"kds['{name}']", _FIX_KD, "positive")
+        with np.errstate(**_QUIET):
+            log_ratios[name] = np.log(c) - np.log(k)
+    if not log_ratios:
         return {}
-    _broadcast(**ratios)
-    # scale by max(1, largest ratio) so the sum cannot overflow at absurd concentrations
-    scale = np.maximum(1.0, np.max(np.broadcast_arrays(*ratios.values()), axis=0))
-    denom = 1.0 / scale + sum(r / scale for r in ratios.values())
-    return {name: _out(r / scale / denom) for name, r in ratios.items()}
+    _broadcast(**{f"concs['{k}']": v for k, v in log_ratios.items()})
+    with np.errstate(**_QUIET):
+        log_denom = logsumexp(np.broadcast_arrays(0.0, *log_ratios.values()), axis=0)  # ln(1 + sum)
+        return {name: _out(np.exp(lr - log_denom)) for name, lr in log_ratios.items()}
 
 
 def operational_response(conc: Any, ka: Any, tau: Any, em: Any = 1.0, n: Any = 1.0) -> Any:
@@ -188,30 +170,24 @@ def operational_response(conc: Any, ka: Any, tau: Any, em: Any = 1.0, n: Any = 1
     .. math:: E = \frac{E_m \tau^n A^n}{(K_A + A)^n + \tau^n A^n}
                 = \frac{E_m}{1 + \left(\frac{K_A + A}{\tau A}\right)^n}
 
-    Computed in log space (A = 0 or τ = 0 give 0 exactly; nothing overflows).
+    Computed in log space: A = 0 or τ = 0 give 0 exactly and nothing overflows.
 
     Parameters
     ----------
-    conc : quantity or float or array
+    conc : quantity or array_like
         Agonist concentration A at the receptor (floats in nM); >= 0.
-    ka : quantity or float or array
+    ka : quantity or array_like
         Functional agonist dissociation constant K_A (floats in nM); > 0.
-    tau : float or array
-        Transducer ratio τ = R_tot/K_E (efficacy × receptor density); >= 0. Lowering τ models
-        receptor loss: a high-τ agonist keeps its maximum while its EC50 moves right.
-    em : float, optional
-        System maximum E_m (> 0); the response is in the units of ``em``.
-    n : float, optional
-        Slope of the transducer function; > 0.
+    tau : array_like
+        Transducer ratio τ = R_tot/K_E; >= 0. Lowering τ models receptor loss: a high-τ agonist
+        keeps its maximum while its EC50 moves right; a low-τ (partial) agonist loses maximum first.
+    em, n : array_like, optional
+        System maximum E_m (> 0; the response is in its units) and transducer slope n (> 0).
 
     Returns
     -------
     float or ndarray
-        Response in [0, E_m τ^n/(1 + τ^n)], broadcast over the inputs.
-
-    See Also
-    --------
-    operational_ec50, operational_emax, operational_response_competitive
+        Response in [0, E_m τ^n/(1 + τ^n)] (see `operational_emax`), broadcast over the inputs.
 
     References
     ----------
@@ -219,43 +195,39 @@ def operational_response(conc: Any, ka: Any, tau: Any, em: Any = 1.0, n: Any = 1
        Biol Sci 1983;220(1219):141–162. doi:10.1098/rspb.1983.0093
     """
     a = _conc(conc, "conc", _FIX_C)
-    k = _conc(ka, "ka", "give a positive agonist dissociation constant in nM", positive=True)
+    k = _conc(ka, "ka", _FIX_KA, "positive")
     return _operational(a, k, tau, em, n)
 
 
 def _operational(a: Any, k: Any, tau: Any, em: Any, n: Any) -> Any:
-    t = _number(tau, "tau", _FIX_TAU, nonnegative=True)
-    em = _number(em, "em", _FIX_EM, positive=True)
-    n = _number(n, "n", _FIX_N, positive=True)
+    t = _number(tau, "tau", _FIX_TAU, "nonnegative")
+    em = _number(em, "em", _FIX_EM, "positive")
+    n = _number(n, "n", _FIX_N, "positive")
     _broadcast(conc=a, ka=k, tau=t, em=em, n=n)
-    return _out(em * expit(n * (_log(t) + _log(a) - np.log(k + a))))
+    with np.errstate(**_QUIET):
+        return _out(em * expit(n * (np.log(t) + np.log(a) - np.log(k + a))))
 
 
 def operational_response_competitive(agonist: Any, ka: Any, tau: Any, antagonist: Any, kb: Any,
                                      em: Any = 1.0, n: Any = 1.0) -> Any:
     r"""Agonist response with a neutral competitive antagonist present (e.g. a naloxone shift).
 
-    The antagonist B (no efficacy) scales the agonist's K_A by the Schild dose ratio
+    The antagonist B (no efficacy) multiplies the agonist's K_A by the Schild dose ratio
     (arunlakshana1959) inside the operational model (black1983):
 
     .. math:: E = \frac{E_m \tau^n A^n}{(K_A (1 + B/K_B) + A)^n + \tau^n A^n}
 
-    so the maximum is unchanged and the EC50 moves right by exactly 1 + B/K_B, for any τ and n.
+    The maximum is unchanged and the EC50 moves right by exactly 1 + B/K_B, for any τ and n.
 
     Parameters
     ----------
-    agonist : quantity or float or array
-        Agonist concentration A (floats in nM); >= 0.
-    ka : quantity or float or array
-        Agonist functional dissociation constant K_A (floats in nM); > 0.
-    tau : float or array
-        Agonist transducer ratio; >= 0.
-    antagonist : quantity or float or array
-        Antagonist concentration B (floats in nM); >= 0.
-    kb : quantity or float or array
-        Antagonist dissociation constant K_B (floats in nM); > 0.
-    em, n : float, optional
-        System maximum (> 0) and transducer slope (> 0), as in `operational_response`.
+    agonist, antagonist : quantity or array_like
+        Agonist concentration A and antagonist concentration B (floats in nM); >= 0.
+    ka, kb : quantity or array_like
+        Agonist functional K_A and antagonist K_B dissociation constants (floats in nM); > 0.
+    tau, em, n : array_like
+        Agonist transducer ratio (>= 0), system maximum (> 0) and slope (> 0), as in
+        `operational_response`.
 
     Returns
     -------
@@ -270,46 +242,47 @@ def operational_response_competitive(agonist: Any, ka: Any, tau: Any, antagonist
        Br J Pharmacol Chemother 1959;14(1):48–58. doi:10.1111/j.1476-5381.1959.tb00928.x
     """
     a = _conc(agonist, "agonist", _FIX_C)
-    k = _conc(ka, "ka", "give a positive agonist dissociation constant in nM", positive=True)
-    dr = schild_dose_ratio(antagonist, kb)
-    _broadcast(ka=k, dose_ratio=dr)
-    return _operational(a, k * dr, tau, em, n)
+    k = _conc(ka, "ka", _FIX_KA, "positive")
+    b = _conc(antagonist, "antagonist", _FIX_C)
+    kb = _conc(kb, "kb", _FIX_KB, "positive")
+    _broadcast(ka=k, antagonist=b, kb=kb)
+    return _operational(a, k * (1.0 + b / kb), tau, em, n)
 
 
 def operational_ec50(ka: Any, tau: Any, n: Any = 1.0) -> Any:
     r"""Agonist concentration giving half its own maximum in the operational model (black1983).
 
-    .. math:: EC_{50} = \frac{K_A}{(1 + \tau^n)^{1/n} - 1}
-              \qquad (n = 1:\ EC_{50} = K_A / \tau)
+    .. math:: EC_{50} = \frac{K_A}{(2 + \tau^n)^{1/n} - 1}
+              \qquad (n = 1:\ EC_{50} = K_A / (1 + \tau))
 
-    A large τ (receptor reserve) puts the EC50 far below K_A; a small τ puts it near K_A.
+    Found by setting E = E_max/2 in `operational_response`. A large τ (receptor reserve) puts the
+    EC50 far below K_A; as τ → 0 it tends to K_A/(2^{1/n} − 1) while E_max tends to 0. (The form
+    K_A/((1 + τ^n)^{1/n} − 1), sometimes quoted, gives K_A/τ at n = 1 and is not the half-maximum.)
 
     Parameters
     ----------
-    ka : quantity or float or array
+    ka : quantity or array_like
         Functional agonist dissociation constant K_A (floats in nM); > 0.
-    tau : float or array
-        Transducer ratio; > 0 (a ligand with τ = 0 gives no response and has no EC50).
-    n : float, optional
-        Transducer slope; > 0.
+    tau, n : array_like
+        Transducer ratio (>= 0) and transducer slope (> 0; default 1).
 
     Returns
     -------
     quantity or float or ndarray
-        EC50 as a quantity in nM if ``ka`` was a quantity, otherwise floats in nM.
+        EC50: a quantity in nM if ``ka`` was a quantity, otherwise floats in nM.
 
     References
     ----------
     .. [black1983] Black JW, Leff P. Operational models of pharmacological agonism. Proc R Soc Lond B
        Biol Sci 1983;220(1219):141–162. doi:10.1098/rspb.1983.0093
     """
-    k = _conc(ka, "ka", "give a positive agonist dissociation constant in nM", positive=True)
-    t = _number(tau, "tau", "give a positive transducer ratio; an agonist needs tau > 0 to have an EC50",
-                positive=True)
-    n = _number(n, "n", _FIX_N, positive=True)
+    k = _conc(ka, "ka", _FIX_KA, "positive")
+    t = _number(tau, "tau", _FIX_TAU, "nonnegative")
+    n = _number(n, "n", _FIX_N, "positive")
     _broadcast(ka=k, tau=t, n=n)
-    # (1 + tau^n)^(1/n) - 1 via logaddexp/expm1: exact for tiny tau, no overflow for huge tau^n
-    out = _out(k / np.expm1(np.logaddexp(0.0, n * np.log(t)) / n))
+    # (2 + tau^n)^(1/n) - 1 through logaddexp/expm1: no overflow for huge tau^n or small n
+    with np.errstate(**_QUIET):
+        out = _out(k / np.expm1(np.logaddexp(np.log(2.0), n * np.log(t)) / n))
     return Q_(out, "nM") if _is_quantity(ka) else out
 
 
@@ -322,12 +295,8 @@ def operational_emax(tau: Any, em: Any = 1.0, n: Any = 1.0) -> Any:
 
     Parameters
     ----------
-    tau : float or array
-        Transducer ratio; >= 0.
-    em : float, optional
-        System maximum; > 0.
-    n : float, optional
-        Transducer slope; > 0.
+    tau, em, n : array_like
+        Transducer ratio (>= 0), system maximum (> 0; default 1) and slope (> 0; default 1).
 
     Returns
     -------
@@ -339,11 +308,12 @@ def operational_emax(tau: Any, em: Any = 1.0, n: Any = 1.0) -> Any:
     .. [black1983] Black JW, Leff P. Operational models of pharmacological agonism. Proc R Soc Lond B
        Biol Sci 1983;220(1219):141–162. doi:10.1098/rspb.1983.0093
     """
-    t = _number(tau, "tau", _FIX_TAU, nonnegative=True)
-    em = _number(em, "em", _FIX_EM, positive=True)
-    n = _number(n, "n", _FIX_N, positive=True)
+    t = _number(tau, "tau", _FIX_TAU, "nonnegative")
+    em = _number(em, "em", _FIX_EM, "positive")
+    n = _number(n, "n", _FIX_N, "positive")
     _broadcast(tau=t, em=em, n=n)
-    return _out(em * expit(n * _log(t)))
+    with np.errstate(**_QUIET):
+        return _out(em * expit(n * np.log(t)))
 
 
 def cheng_prusoff(ic50: Any, ligand_conc: Any, ligand_kd: Any) -> Any:
@@ -351,26 +321,26 @@ def cheng_prusoff(ic50: Any, ligand_conc: Any, ligand_kd: Any) -> Any:
 
     .. math:: K_i = \frac{IC_{50}}{1 + [L]/K_d}
 
-    The same formula serves the enzyme or transporter form, K_i = IC50/(1 + [S]/K_m): pass the
-    substrate concentration as ``ligand_conc`` and K_m as ``ligand_kd`` (uptake measured at
-    [S] = K_m gives K_i = IC50/2). It holds for one site, competitive binding at equilibrium and
-    negligible depletion of free ligand; when depletion matters use the exact correction of
-    munson1988. For functional inhibition curves with an agonist at [A] (lazareno1993), the analogue
-    K_B = IC50/(1 + [A]/EC50) holds only for a slope of 1.
+    The same formula is the enzyme or transporter form K_i = IC50/(1 + [S]/K_m): pass the substrate
+    concentration as ``ligand_conc`` and K_m as ``ligand_kd`` (uptake at [S] = K_m gives
+    K_i = IC50/2). It assumes one site, competition at equilibrium and negligible depletion of free
+    ligand; where depletion matters use the exact correction of munson1988. For functional
+    inhibition curves against an agonist at [A], the analogue K_B = IC50/(1 + [A]/EC50) holds only
+    when the agonist curve has slope 1 (lazareno1993).
 
     Parameters
     ----------
-    ic50 : quantity or float or array
-        Inhibitor concentration halving specific binding (or uptake) (floats in nM); > 0.
-    ligand_conc : quantity or float or array
+    ic50 : quantity or array_like
+        Inhibitor concentration halving specific binding or uptake (floats in nM); > 0.
+    ligand_conc : quantity or array_like
         Labelled ligand (or substrate) concentration [L] in the assay (floats in nM); >= 0.
-    ligand_kd : quantity or float or array
+    ligand_kd : quantity or array_like
         Its dissociation constant K_d (or K_m) (floats in nM); > 0.
 
     Returns
     -------
     quantity or float or ndarray
-        K_i as a quantity in nM if any input was a quantity, otherwise floats in nM.
+        K_i: a quantity in nM if any input was a quantity, otherwise floats in nM.
 
     References
     ----------
@@ -379,15 +349,16 @@ def cheng_prusoff(ic50: Any, ligand_conc: Any, ligand_kd: Any) -> Any:
        reaction. Biochem Pharmacol 1973;22(23):3099–3108. doi:10.1016/0006-2952(73)90196-2
     .. [munson1988] Munson PJ, Rodbard D. An exact correction to the "Cheng–Prusoff" correction.
        J Recept Res 1988;8(1–4):533–546. doi:10.3109/10799898809049010
-    .. [lazareno1993] Lazareno S, Birdsall NJM. Br J Pharmacol 1993;109(4):1110–1119.
-       doi:10.1111/j.1476-5381.1993.tb13737.x
+    .. [lazareno1993] Lazareno S, Birdsall NJM. Estimation of competitive antagonist affinity from
+       functional inhibition curves using the Gaddum, Schild and Cheng–Prusoff equations.
+       Br J Pharmacol 1993;109(4):1110–1119. doi:10.1111/j.1476-5381.1993.tb13737.x
     """
-    i = _conc(ic50, "ic50", "give a positive IC50 in nM", positive=True)
+    i = _conc(ic50, "ic50", "give a positive IC50 in nM", "positive")
     lc = _conc(ligand_conc, "ligand_conc", "give the labelled ligand (or substrate) concentration >= 0 in nM")
-    kd = _conc(ligand_kd, "ligand_kd", "give the labelled ligand's positive Kd (or Km) in nM", positive=True)
+    kd = _conc(ligand_kd, "ligand_kd", "give the labelled ligand's positive Kd (or Km) in nM", "positive")
     _broadcast(ic50=i, ligand_conc=lc, ligand_kd=kd)
     out = _out(i / (1.0 + lc / kd))
-    return Q_(out, "nM") if any(map(_is_quantity, (ic50, ligand_conc, ligand_kd))) else out
+    return Q_(out, "nM") if _is_quantity(ic50, ligand_conc, ligand_kd) else out
 
 
 def schild_dose_ratio(antagonist_conc: Any, kb: Any) -> Any:
@@ -399,15 +370,15 @@ def schild_dose_ratio(antagonist_conc: Any, kb: Any) -> Any:
 
     Parameters
     ----------
-    antagonist_conc : quantity or float or array
+    antagonist_conc : quantity or array_like
         Antagonist concentration [B] (floats in nM); >= 0.
-    kb : quantity or float or array
+    kb : quantity or array_like
         Antagonist dissociation constant K_B (floats in nM); > 0.
 
     Returns
     -------
     float or ndarray
-        Dose ratio (>= 1, dimensionless).
+        Dose ratio, >= 1 (dimensionless).
 
     References
     ----------
@@ -415,7 +386,7 @@ def schild_dose_ratio(antagonist_conc: Any, kb: Any) -> Any:
        Br J Pharmacol Chemother 1959;14(1):48–58. doi:10.1111/j.1476-5381.1959.tb00928.x
     """
     b = _conc(antagonist_conc, "antagonist_conc", _FIX_C)
-    k = _conc(kb, "kb", "give a positive antagonist dissociation constant in nM", positive=True)
+    k = _conc(kb, "kb", _FIX_KB, "positive")
     _broadcast(antagonist_conc=b, kb=k)
     return _out(1.0 + b / k)
 
@@ -427,35 +398,35 @@ def schild_kb(dose_ratio: Any, antagonist_conc: Any) -> Any:
 
     Parameters
     ----------
-    dose_ratio : float or array
+    dose_ratio : array_like
         EC50 with antagonist divided by EC50 without; > 1.
-    antagonist_conc : quantity or float or array
-        Antagonist concentration [B] that gave it (floats in nM); > 0.
+    antagonist_conc : quantity or array_like
+        Antagonist concentration [B] that produced it (floats in nM); > 0.
 
     Returns
     -------
     quantity or float or ndarray
-        K_B as a quantity in nM if ``antagonist_conc`` was a quantity, otherwise floats in nM.
+        K_B: a quantity in nM if ``antagonist_conc`` was a quantity, otherwise floats in nM.
 
     References
     ----------
     .. [arunlakshana1959] Arunlakshana O, Schild HO. Some quantitative uses of drug antagonists.
        Br J Pharmacol Chemother 1959;14(1):48–58. doi:10.1111/j.1476-5381.1959.tb00928.x
     """
-    dr = _number(dose_ratio, "dose_ratio", "give a ratio > 1 (EC50 with antagonist / EC50 without)")
+    fix = "give EC50 with antagonist / EC50 without, which exceeds 1 for a competitive antagonist"
+    dr = _number(dose_ratio, "dose_ratio", fix)
     if np.any(np.asarray(dr) <= 1.0):
-        raise InputError(f"`dose_ratio` must be greater than 1 (got {_first_bad(dr, np.asarray(dr) <= 1)}); "
-                         "give EC50 with antagonist divided by EC50 without, which exceeds 1 for a "
-                         "competitive antagonist.")
+        got = np.asarray(dr)[np.asarray(dr) <= 1.0].flat[0]
+        raise InputError(f"`dose_ratio` must be greater than 1 (got {got:g}); {fix}.")
     b = _conc(antagonist_conc, "antagonist_conc", "give a positive antagonist concentration in nM",
-              positive=True)
+              "positive")
     _broadcast(dose_ratio=dr, antagonist_conc=b)
     out = _out(b / (dr - 1.0))
     return Q_(out, "nM") if _is_quantity(antagonist_conc) else out
 
 
 def pa2(kb: Any) -> Any:
-    r"""pA2 of a competitive antagonist: minus the log10 of its K_B in mol/L (arunlakshana1959).
+    r"""pA2 of a competitive antagonist: minus log10 of its K_B in mol/L (arunlakshana1959).
 
     .. math:: pA_2 = -\log_{10}(K_B / \mathrm{M}) = 9 - \log_{10}(K_B / \mathrm{nM})
 
@@ -463,7 +434,7 @@ def pa2(kb: Any) -> Any:
 
     Parameters
     ----------
-    kb : quantity or float or array
+    kb : quantity or array_like
         Antagonist dissociation constant (floats in nM); > 0.
 
     Returns
@@ -476,7 +447,4 @@ def pa2(kb: Any) -> Any:
     .. [arunlakshana1959] Arunlakshana O, Schild HO. Some quantitative uses of drug antagonists.
        Br J Pharmacol Chemother 1959;14(1):48–58. doi:10.1111/j.1476-5381.1959.tb00928.x
     """
-    k = _conc(kb, "kb", "give a positive antagonist dissociation constant in nM", positive=True)
-    return _out(9.0 - np.log10(k))
-
-
+    return _out(9.0 - np.log10(_conc(kb, "kb", _FIX_KB, "positive")))

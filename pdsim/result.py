@@ -1,0 +1,153 @@
+"""Result: the arrays a simulation produced (arms × subjects × time), with units and sources.
+
+Variables are named by layer: ``plasma.<drug>``, ``free.<drug>``, ``brain.<drug>``,
+``occupancy.<target>[.<drug>]``, ``signal.<target>``, ``effect.<state>``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import UnknownNameError, suggest
+from .provenance import Parameter
+from .units import Q_
+
+__all__ = ["Result"]
+
+
+@dataclass
+class Result:
+    """Simulation output.
+
+    Attributes
+    ----------
+    time_h : ndarray (n_times,)
+        Output times in hours (`time` gives them as a quantity).
+    arms : list of str
+        Arm labels, in scenario order.
+    data : dict of str → ndarray (n_arms, n_subjects, n_times)
+        The variables, plain floats in ``units[name]``.
+    units : dict of str → str
+    parameters : dict of str → Parameter
+        Every parameter the simulation used, by dotted name (for `pdsim.sources`).
+    """
+
+    time_h: np.ndarray
+    arms: list[str]
+    data: dict[str, np.ndarray]
+    units: dict[str, str]
+    parameters: dict[str, Parameter] = field(default_factory=dict)
+    scenario_name: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def time(self):
+        return Q_(self.time_h, "h")
+
+    @property
+    def n_subjects(self) -> int:
+        first = next(iter(self.data.values()), None)
+        return 0 if first is None else first.shape[1]
+
+    @property
+    def variables(self) -> list[str]:
+        return sorted(self.data)
+
+    def _var(self, name: str) -> np.ndarray:
+        try:
+            return self.data[name]
+        except KeyError:
+            raise UnknownNameError(f"Result has no variable '{name}'.{suggest(name, self.data)} See result.variables.") from None
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.data
+
+    def __getitem__(self, name: str):
+        """The variable as a quantity: (time) for one arm and one subject, (subjects, time) for one arm,
+        (arms, [subjects,] time) otherwise."""
+        arr = self._var(name)
+        if arr.shape[1] == 1:
+            arr = arr[:, 0, :]
+        if arr.shape[0] == 1:
+            arr = arr[0]
+        return Q_(arr, self.units.get(name, "dimensionless"))
+
+    def get(self, name: str, arm: str | int | None = None) -> np.ndarray:
+        """Plain floats (subjects × time) of one arm (by label or index), in ``units[name]``."""
+        arr = self._var(name)
+        idx = self._arm_index(arm)
+        return arr[idx]
+
+    def _arm_index(self, arm: str | int | None) -> int:
+        if arm is None:
+            if len(self.arms) != 1:
+                raise UnknownNameError(f"this result has {len(self.arms)} arms; name one of {self.arms} with arm=.")
+            return 0
+        if isinstance(arm, int):
+            return arm
+        if arm not in self.arms:
+            raise UnknownNameError(f"Unknown arm '{arm}'.{suggest(arm, self.arms)}")
+        return self.arms.index(arm)
+
+    def to_dataframe(self, variables: list[str] | None = None) -> pd.DataFrame:
+        """Tidy table: one row per arm, subject, time and variable (columns arm, subject, time_h,
+        variable, value, unit)."""
+        names = variables or self.variables
+        frames = []
+        nt = len(self.time_h)
+        for name in names:
+            arr = self._var(name)
+            na, ns, _ = arr.shape
+            frames.append(pd.DataFrame({
+                "arm": np.repeat(np.array(self.arms, dtype=object), ns * nt),
+                "subject": np.tile(np.repeat(np.arange(ns), nt), na),
+                "time_h": np.tile(self.time_h, na * ns),
+                "variable": name,
+                "value": arr.reshape(-1),
+                "unit": self.units.get(name, ""),
+            }))
+        if not frames:
+            return pd.DataFrame(columns=["arm", "subject", "time_h", "variable", "value", "unit"])
+        return pd.concat(frames, ignore_index=True)
+
+    def to_csv(self, path: str | Path, variables: list[str] | None = None) -> Path:
+        """Write the tidy table to ``path`` (CSV)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.to_dataframe(variables).to_csv(path, index=False)
+        return path
+
+    def summary(self, variables: list[str] | None = None, interval: float = 0.9) -> pd.DataFrame:
+        """Median and a prediction interval (default 90 %) per arm, variable and time."""
+        lo_q, hi_q = (1 - interval) / 2, 1 - (1 - interval) / 2
+        rows = []
+        for name in variables or self.variables:
+            arr = self._var(name)
+            med = np.median(arr, axis=1)
+            lo = np.quantile(arr, lo_q, axis=1)
+            hi = np.quantile(arr, hi_q, axis=1)
+            for a, label in enumerate(self.arms):
+                rows.append(pd.DataFrame({
+                    "arm": label, "variable": name, "time_h": self.time_h, "median": med[a],
+                    f"p{lo_q * 100:g}": lo[a], f"p{hi_q * 100:g}": hi[a], "unit": self.units.get(name, ""),
+                }))
+        return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+
+    def sources_table(self) -> pd.DataFrame:
+        """Every parameter used, with value, unit, kind and sources (see `pdsim.sources`)."""
+        from .report import sources_table
+
+        return sources_table(self.parameters)
+
+    def __repr__(self) -> str:  # short, for notebooks
+        return (f"Result('{self.scenario_name}', arms={self.arms}, subjects={self.n_subjects}, "
+                f"times={len(self.time_h)}, variables={len(self.data)})")
+
+    def _repr_html_(self) -> str:
+        return "<pre>" + repr(self) + "</pre>"
+
+

@@ -1,0 +1,162 @@
+"""Shared plumbing of the target modules: catalogue look-ups as plain floats, concentrations in nM.
+
+Every number a target model uses is read here from models/ as a sourced Parameter; nothing has a default.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pint
+
+from .. import catalog
+from ..catalog import Drug, ModelFile
+from ..errors import InputError, UnitError, UnknownNameError, suggest
+from ..provenance import Parameter
+from ..units import as_float, quantity, ureg
+
+__all__ = [
+    "as_drug",
+    "target_file",
+    "target_param",
+    "binding_param",
+    "has_binding",
+    "ligands_at",
+    "dissociation_constant",
+    "agonist_tau",
+    "conc_nM",
+    "concs_nM",
+]
+
+_MASS_CONC = ureg("ng/mL").dimensionality
+_MOLAR = ureg("nM").dimensionality
+
+
+def as_drug(drug: "str | Drug") -> Drug:
+    """A catalogue `Drug` from a name, an alias, a path to a drug file, or a `Drug` itself."""
+    return catalog.drug(drug)
+
+
+def target_file(target: str) -> ModelFile:
+    """The target's model file (models/targets/<target>.toml)."""
+    return catalog.target(target)
+
+
+def target_param(target: str, key: str, unit: str) -> float:
+    """A parameter of models/targets/<target>.toml as a plain float in ``unit``.
+
+    Raises
+    ------
+    UnknownNameError
+        If the file has no such parameter (the message says where to add it).
+    """
+    mf = target_file(target)
+    if key not in mf.parameters:
+        raise UnknownNameError(
+            f"target '{target}' has no parameter '{key}' in {mf.path}; add {key} = {{ value = ..., unit = "
+            f"\"{unit}\", sources = [...], kind = ..., note = ... }} under [parameters].{suggest(key, mf.parameters)}"
+        )
+    return mf.parameters[key].to(unit)
+
+
+def target_parameter(target: str, key: str) -> Parameter:
+    """The Parameter object itself (for provenance tables)."""
+    return target_file(target)[key]
+
+
+def has_binding(drug: "str | Drug", target: str) -> bool:
+    """True if the drug file has a [targets.<target>] table."""
+    return target in as_drug(drug).targets
+
+
+def binding_param(drug: "str | Drug", target: str, key: str, unit: str) -> float:
+    """A parameter of a drug's [targets.<target>] table as a plain float in ``unit``."""
+    d = as_drug(drug)
+    b = d.binding(target)
+    if key == "affinity":
+        return b.affinity.to(unit)
+    if key not in b.params:
+        raise UnknownNameError(
+            f"drug '{d.name}' has no parameter '{key}' under [targets.{target}] in {d.path}; add {key} = "
+            f"{{ value = ..., unit = \"{unit}\", sources = [...], kind = ..., note = ... }}.{suggest(key, b.params)}"
+        )
+    return b.params[key].to(unit)
+
+
+def ligands_at(target: str, drugs: "list[str] | tuple[str, ...] | Mapping[str, Any]") -> list[str]:
+    """The subset of ``drugs`` that have an affinity for ``target`` (order kept)."""
+    return [d for d in drugs if has_binding(d, target)]
+
+
+def agonist_tau(drug: "str | Drug", target: str) -> float:
+    """Operational transducer ratio τ of an agonist (0 for an antagonist, inhibitor or blocker)."""
+    d = as_drug(drug)
+    if d.binding(target).action != "agonist":
+        return 0.0
+    return binding_param(d, target, "tau", "dimensionless")
+
+
+def dissociation_constant(drug: "str | Drug", target: str) -> float:
+    r"""The equilibrium dissociation constant (nM) used for occupancy at ``target``.
+
+    What the file's ``affinity`` measures decides the conversion:
+
+    - ``Ki``, ``Kd``, ``KB``: used as they are.
+    - ``IC50``: used as K (the Cheng–Prusoff correction, cheng1973, is taken to be negligible,
+      i.e. the IC50 was measured at a tracer concentration well below its Kd, or is a functional
+      block IC50 with slope 1, as for channel block).
+    - ``EC50`` of an agonist with transducer ratio τ: the operational model (black1983, hyperbolic
+      transducer) gives :math:`EC_{50} = K_A/(1 + \tau)`, so :math:`K_A = EC_{50}(1 + \tau)`.
+    """
+    d = as_drug(drug)
+    b = d.binding(target)
+    k = b.affinity.to("nM")
+    if b.measure == "EC50":
+        if b.action != "agonist":
+            raise InputError(
+                f"drug '{d.name}' gives an EC50 at '{target}' but its action is '{b.action}'; an EC50 converts to "
+                f"a dissociation constant only for an agonist with tau (fix {d.path})."
+            )
+        k = k * (1.0 + agonist_tau(d, target))
+    return float(k)
+
+
+def conc_nM(value: Any, drug: "str | Drug | None" = None, name: str = "conc") -> Any:
+    """A concentration as plain floats in nM, never mixing mass and molar units.
+
+    A molar quantity (``"50 nM"``) is converted; a mass concentration (``"20 ng/mL"``) is converted
+    with the drug's molar mass from the catalogue; a plain number or array is taken to be in nM.
+    """
+    if isinstance(value, str):
+        value = quantity(value, name)
+    if isinstance(value, pint.Quantity) and value.dimensionality == _MASS_CONC:
+        if drug is None:
+            raise UnitError(f"`{name}` is a mass concentration ({value:~P}) and no drug is named to give its molar "
+                            f"mass; pass a molar concentration such as '50 nM'.")
+        mm = as_drug(drug).molar_mass.to("g/mol")
+        value = ureg.Quantity(value.to("ng/mL").magnitude * 1e3 / mm, "nM")
+    if isinstance(value, pint.Quantity) and value.dimensionality != _MOLAR:
+        raise UnitError(f"`{name}` must be a molar or mass concentration (got {value:~P}); write e.g. '50 nM' or "
+                        f"'20 ng/mL'.")
+    return as_float(value, "nM", name, nonnegative=True)
+
+
+def concs_nM(concs: Mapping[str, Any]) -> dict[str, Any]:
+    """`conc_nM` for each drug of a mapping; keys become catalogue names."""
+    if not isinstance(concs, Mapping):
+        raise InputError(f"concentrations must be a dict keyed by drug name (got {type(concs).__name__}); "
+                         f"e.g. {{'tianeptine': '50 nM'}}.")
+    out: dict[str, Any] = {}
+    for key, val in concs.items():
+        d = as_drug(key)
+        out[d.name] = conc_nM(val, d, f"concs['{key}']")
+    return out
+
+
+def broadcast_zero_like(arrays: list[Any]) -> Any:
+    """A float zero (or zero array) with the broadcast shape of ``arrays``."""
+    if not arrays:
+        return 0.0
+    shape = np.broadcast_shapes(*(np.shape(a) for a in arrays))
+    return np.zeros(shape) if shape else 0.0

@@ -143,7 +143,8 @@ def dd2_np(a, b, c, h):
     return np.where(spread > _SERIES_SPREAD, direct, series)
 
 
-def slot_size(s: int) -> int:
+@njit(cache=True)
+def slot_size(s):
     """Length of one cached coefficient slot for an ``s``-stage method (see `fill_slot`)."""
     return 10 + 7 * s + s * s
 

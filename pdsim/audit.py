@@ -69,6 +69,7 @@ def check_tree(root: Path | None = None, with_checks: bool = True) -> list[str]:
                 Scenario.from_dict(data, path=path)
         except PdsimError as exc:
             problems.append(str(exc))
+    problems.extend(_check_methods(root, reg, used))
     for c in reg.claims.values():
         used.update(c.references)
         for other in c.contradicts:
@@ -113,3 +114,28 @@ def check_tree(root: Path | None = None, with_checks: bool = True) -> list[str]:
             elif c.lines[1] > n:
                 problems.append(f"seeds/claims.toml: claim '{c.id}' has lines {c.lines[0]}-{c.lines[1]} but {c.seed} has {n} lines.")
     return problems
+
+
+def _check_methods(root: Path, reg: Registry, used: set[str]) -> list[str]:
+    """models/methods.toml: every method's implementation exists and its references resolve."""
+    import importlib
+
+    path = root / "models" / "methods.toml"
+    if not path.is_file():
+        return []
+    out = []
+    for rec in load_toml(path).get("method", []):
+        mid = rec.get("id", "?")
+        target = rec.get("implemented_in", "")
+        mod_name, _, attr = target.rpartition(".")
+        try:
+            obj = importlib.import_module(mod_name)
+            for part in attr.split("."):
+                obj = getattr(obj, part)
+        except (ImportError, AttributeError, ValueError):
+            out.append(f"{path}: method '{mid}' names implementation '{target}', which does not exist.")
+        for r in rec.get("references", []):
+            if r not in reg.references:
+                out.append(f"{path}: method '{mid}' cites unknown reference '{r}'.")
+            used.add(r)
+    return out

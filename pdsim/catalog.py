@@ -178,7 +178,7 @@ def load_drug_file(path: Path, reg: Registry | None = None) -> Drug:
         bad = sorted(unknown)[0]
         ln = line_of(path, bad)
         raise ModelFileError(f"{path}{':' + str(ln) if ln else ''}: unknown field '{bad}'.{suggest(bad, _DRUG_KEYS)}")
-    for req in ("name", "molar_mass", "pk"):
+    for req in ("name", "molar_mass"):
         if req not in d:
             raise ModelFileError(f"{path}: missing field '{req}'; see models/README.md for the drug schema.")
     name = d["name"]
@@ -186,7 +186,7 @@ def load_drug_file(path: Path, reg: Registry | None = None) -> Drug:
     if mm.to("g/mol") <= 0:
         raise ModelFileError(f"{path}: `molar_mass` must be positive.")
     pk_specs: dict[str, PKSpec] = {}
-    for sp, tbl in d["pk"].items():
+    for sp, tbl in d.get("pk", {}).items():
         if not isinstance(tbl, dict):
             raise ModelFileError(f"{path}: [pk.{sp}] must be a table of parameters.")
         model = tbl.get("model", "one_compartment")

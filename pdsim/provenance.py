@@ -157,8 +157,8 @@ class Reference:
 
     id: str
     authors: str
-    year: int
     title: str
+    year: int | None = None
     journal: str = ""
     doi: str = ""
     pmid: str = ""
@@ -170,10 +170,10 @@ class Reference:
         first = self.authors.split(",")[0].strip() if self.authors else self.id
         first = first.split(" ")[0] if first else self.id
         many = "," in self.authors or " and " in self.authors
-        return f"{first}{' et al.' if many else ''} {self.year}"
+        return f"{first}{' et al.' if many else ''} {self.year if self.year else 'n.d.'}"
 
     def citation(self) -> str:
-        parts = [f"{self.authors} ({self.year}). {self.title}."]
+        parts = [f"{self.authors} ({self.year if self.year else 'n.d.'}). {self.title}."]
         if self.journal:
             parts.append(f" {self.journal}.")
         if self.doi:
@@ -223,7 +223,7 @@ class Registry:
             if extra:
                 bad = sorted(extra)[0]
                 raise ModelFileError(f"{rpath}:{line_of(rpath, bad) or '?'}: reference '{rid}' has unknown field '{bad}'.{suggest(bad, _REF_FIELDS)}")
-            for req in ("id", "authors", "year", "title"):
+            for req in ("id", "authors", "title"):
                 if req not in rec:
                     raise ModelFileError(f"{rpath}: reference '{rid}' is missing '{req}'; add it.")
             if rec["id"] in refs:

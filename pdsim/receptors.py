@@ -4,12 +4,13 @@ Concentrations are pint quantities or floats in nM; fractions come back as plain
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pint
-from scipy.special import expit, logsumexp
+from scipy.special import expit
 
 from .errors import InputError, UnitError, UnknownNameError, suggest
 from .units import Q_, check_finite, check_nonnegative, check_positive, quantity, to_canonical, ureg
@@ -145,9 +146,9 @@ def competitive_occupancy(concs: Mapping[str, Any], kds: Mapping[str, Any]) -> d
        Br J Pharmacol 1993;109(4):1110–1119. doi:10.1111/j.1476-5381.1993.tb13737.x
     """
     if not isinstance(concs, Mapping) or not isinstance(kds, Mapping):
-        raise InputError(f"`concs` and `kds` must be dicts keyed by ligand (got {type(concs).__name__} and "
-                         f"{type(kds).__name__}); write e.g. concs={{'morphine': 50}}, kds={{'morphine': 1}}.")
-    log_ratios: dict[str, Any] = {}  # ln(C/K): C = 0 gives -inf, and no ratio can overflow
+        raise InputError(f"`concs` and `kds` must be dicts keyed by ligand (got {type(concs).__name__} "
+                         f"and {type(kds).__name__}); write e.g. concs={{'morphine': 50}}.")
+    log_ratios: dict[str, Any] = {}  # ln(C/K): C = 0 gives -inf and no ratio can overflow
     for name, c in concs.items():
         if name not in kds:
             raise UnknownNameError(f"ligand '{name}' has no dissociation constant in `kds`; "
@@ -159,9 +160,11 @@ def competitive_occupancy(concs: Mapping[str, Any], kds: Mapping[str, Any]) -> d
     if not log_ratios:
         return {}
     _broadcast(**{f"concs['{k}']": v for k, v in log_ratios.items()})
-    with np.errstate(**_QUIET):
-        log_denom = logsumexp(np.broadcast_arrays(0.0, *log_ratios.values()), axis=0)  # ln(1 + sum)
-        return {name: _out(np.exp(lr - log_denom)) for name, lr in log_ratios.items()}
+    with np.errstate(**_QUIET):  # divide through by max(1, largest C/K) so nothing overflows
+        top = functools.reduce(np.maximum, log_ratios.values(), 0.0)
+        scaled = {name: np.exp(lr - top) for name, lr in log_ratios.items()}
+        denom = np.exp(-top) + sum(scaled.values())
+        return {name: _out(x / denom) for name, x in scaled.items()}
 
 
 def operational_response(conc: Any, ka: Any, tau: Any, em: Any = 1.0, n: Any = 1.0) -> Any:

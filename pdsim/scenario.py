@@ -291,17 +291,15 @@ def _dose(dd: dict[str, Any], name: str, label: str, ctx: _Ctx) -> DoseSpec:
     if route not in ROUTES:
         raise InputError(f"{ctx.where('route')}: unknown route {route!r} in arm '{label}'.{suggest(route, ROUTES)}")
     q = ctx.wrap("dose", quantity, dd["dose"], "dose")
-    per_kg = False
-    try:
-        amount = as_float(q, "mg", "dose", nonnegative=True)
-    except PdsimError:
-        try:
-            amount = as_float(q, "mg/kg", "dose", nonnegative=True)
-            per_kg = True
-        except PdsimError:
-            raise UnitError(
-                f"{ctx.where('dose')}: dose must be a mass or a mass per body weight (got {q:~P}); write e.g. '12.5 mg' or '10 mg/kg'."
-            ) from None
+    if q.check("[mass]"):
+        per_kg, unit = False, "mg"
+    elif q.check("[mass] / [mass]") and not q.unitless:
+        per_kg, unit = True, "mg/kg"
+    else:
+        raise UnitError(
+            f"{ctx.where('dose')}: dose must be a mass or a mass per body weight (got {q:~P}); write e.g. '12.5 mg' or '10 mg/kg'."
+        )
+    amount = ctx.wrap("dose", as_float, q, unit, "dose", nonnegative=True)
     if amount == 0:
         raise InputError(f"{ctx.where('dose')}: dose of {name} in arm '{label}' is zero; give a positive dose or remove the line.")
     start = ctx.wrap("start", as_float, dd.get("start", "0 h"), "h", "start", nonnegative=True)

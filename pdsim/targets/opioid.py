@@ -45,10 +45,8 @@ def _check_target(target: str) -> None:
 
 def _stimulus(occ: Mapping[str, Any], taus: Mapping[str, float], receptor_available: Any) -> Any:
     """Σ_i τ_i R θ_i: the operational stimulus of all agonists bound (antagonists have τ = 0)."""
-    s = 0.0
-    for d, th in occ.items():
-        s = s + taus[d] * th
-    return np.asarray(receptor_available, dtype=float) * s if np.ndim(receptor_available) else receptor_available * s
+    s = sum(taus[d] * th for d, th in occ.items())
+    return receptor_available * s
 
 
 def opioid_signals(concs: Mapping[str, Any], target: str = "MOR", receptor_available: Any = 1.0) -> dict[str, Any]:

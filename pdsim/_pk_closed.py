@@ -1,7 +1,7 @@
-"""Closed forms of linear PK: chains of first-order steps, exact superposition, steady state.
+"""Closed forms of linear PK: chains of first-order steps, the compartment models built on them.
 
 Every response of a linear compartment model is a weighted sum of "chains"; this module evaluates
-them stably (coinciding rates included) and is used by `pdsim.pk`.
+them stably (coinciding rates included), superposes doses and holds the model classes of `pdsim.pk`.
 """
 from __future__ import annotations
 
@@ -11,8 +11,12 @@ from typing import Any
 
 import numpy as np
 
+from .dosing import Dose, Regimen, _did_you_mean
+from .errors import InputError
+from .units import as_float
+
 __all__ = ["Term", "chain", "infusion_chain", "chain_ss", "infusion_chain_ss", "superpose", "steady_profile",
-           "auc_inf"]
+           "auc_inf", "OneCompartment", "TwoCompartment", "Metabolite"]
 
 #: A response term ``(weight, nodes)``: ``weight * chain(nodes, t)`` per unit input.
 Term = tuple[Any, tuple[Any, ...]]
@@ -74,14 +78,16 @@ def chain(nodes: Sequence[Any], t: Any) -> np.ndarray:
     ----------
     de Boor C. Divided differences. *Surveys in Approximation Theory* 2005;1:46–69 (Leibniz rule,
     recursion). McCurdy AC, Ng KC, Parlett BN. Accurate computation of divided differences of the
-    exponential function. *Math Comp* 1984;43:501–528. doi:10.1090/S0025-5718-1984-0758198-0
+    exponential function. *Math Comp* 1984;43:501–528.
     """
-    arrays = np.broadcast_arrays(*[np.asarray(k, dtype=float) for k in nodes], np.asarray(t, dtype=float))
-    shape = arrays[-1].shape
-    t = arrays[-1].ravel()
-    ahead = t >= 0
-    t = np.where(ahead, t, 0.0)
-    ks = np.sort(np.stack([a.ravel() for a in arrays[:-1]]), axis=0)
+    # sort the rates in their own (subject) shape, before they meet the times
+    ks = np.sort(np.stack(np.broadcast_arrays(*[np.asarray(k, dtype=float) for k in nodes])), axis=0)
+    t = np.asarray(t, dtype=float)
+    out_shape = np.broadcast_shapes(ks.shape[1:], t.shape)
+    shape = out_shape or (1,)  # work on arrays, so that masked assignment works
+    ks = ks.reshape((len(ks),) + (1,) * (len(shape) + 1 - ks.ndim) + ks.shape[1:])  # align with `shape`
+    ahead = np.broadcast_to(t >= 0, shape)
+    t = np.broadcast_to(np.where(ahead, t, 0.0), shape)
     level = [np.exp(-k * t) for k in ks]  # one node
     for width in range(2, len(ks) + 1):
         nxt = []
@@ -91,12 +97,11 @@ def chain(nodes: Sequence[Any], t: Any) -> np.ndarray:
                 val = (level[i] - level[i + 1]) / (hi - lo)
             near = (hi - lo) * t <= _SERIES_SPREAD
             if near.any():
-                val[near] = _series(ks[i:i + width][:, near], t[near])
+                val[near] = _series(np.broadcast_to(ks[i:i + width], (width,) + shape)[:, near], t[near])
             nxt.append(val)
         level = nxt
     # g > 0 exactly; the clip only removes a rounding of subnormal underflow
-    out = np.where(ahead, np.maximum(level[0], 0.0), 0.0)
-    return out.reshape(shape)
+    return np.where(ahead, np.maximum(level[0], 0.0), 0.0).reshape(out_shape)
 
 
 def infusion_chain(nodes: Sequence[Any], t: Any, duration: float) -> np.ndarray:
@@ -255,3 +260,380 @@ def auc_inf(terms: list[Term]) -> Any:
     r"""Area under the response to a unit input, :math:`\int_0^\infty g = 1/\prod_i k_i` per term."""
     return sum(w / np.prod(np.stack(np.broadcast_arrays(*[np.asarray(k, float) for k in nodes])), axis=0)
                for w, nodes in terms)
+
+
+# --- the models -------------------------------------------------------------------------------
+_OUTPUTS = ("amount", "conc", "effect")
+_LN2 = math.log(2.0)
+
+
+def _times(times: Any) -> np.ndarray:
+    t = np.atleast_1d(np.asarray(as_float(times, "h", "times"), dtype=float))
+    if t.ndim != 1:
+        raise InputError(f"`times` must be one-dimensional (got shape {t.shape}); give e.g. numpy.linspace(0, 24, 241).")
+    return t
+
+
+def _check_output(output: str) -> None:
+    if output not in _OUTPUTS:
+        raise InputError(f"`output` must be one of {', '.join(_OUTPUTS)} (got {output!r}).{_did_you_mean(output, _OUTPUTS)}")
+
+
+def _events(events: Any) -> tuple[Dose, ...]:
+    if isinstance(events, Dose):
+        return (events,)
+    if isinstance(events, Regimen):
+        return events.events
+    return Regimen(tuple(events)).events
+
+
+class _LinearModel:
+    """What the one- and two-compartment models and `Metabolite` share.
+
+    Subclasses give `_disposition` (central amount after a unit iv bolus, as chain terms), the
+    elimination rate `_k10` and `_ode_core`; parameters are floats or arrays over subjects.
+    """
+
+    shape: tuple[int, ...] = ()
+
+    def _common(self, V: Any, ka: Any, F: Any, tlag: Any, ke0: Any, F_ip: Any) -> None:
+        self.V = self._arg(V, "L", "V", positive=True)
+        self.ka = None if ka is None else self._arg(ka, "1/h", "ka", positive=True)
+        self.F = self._arg(F, "dimensionless", "F", nonnegative=True)
+        self.tlag = self._arg(tlag, "h", "tlag", nonnegative=True)
+        self.ke0 = None if ke0 is None else self._arg(ke0, "1/h", "ke0", positive=True)
+        self.F_ip = None if F_ip is None else self._arg(F_ip, "dimensionless", "F_ip", nonnegative=True)
+
+    @staticmethod
+    def _arg(value: Any, unit: str, name: str, **rule: bool) -> Any:
+        v = as_float(value, unit, name, **rule)
+        if np.ndim(v) > 1:
+            raise InputError(f"`{name}` must be a number or a 1-D array over subjects (got shape {np.shape(v)}).")
+        return v
+
+    def _set_shape(self, *values: Any) -> None:
+        try:
+            self.shape = tuple(np.broadcast_shapes(*[np.shape(v) for v in values if v is not None]))
+        except ValueError:
+            raise InputError("parameter arrays must all have the same number of subjects; give arrays of one length.") from None
+
+    def _col(self, v: Any) -> Any:
+        """A parameter shaped to broadcast against times: (n_subj, 1), or a float."""
+        return v if np.ndim(v) == 0 else np.asarray(v)[:, None]
+
+    # --- the pieces each model gives ------------------------------------------------
+    def _disposition(self) -> list[Term]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _k10(self) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _central_terms(self, route: str) -> tuple[list[Term], Any]:
+        """Central amount per unit dose by ``route``, as chain terms, and the lag time."""
+        disp = self._disposition()
+        if route in ("iv_bolus", "iv_infusion"):
+            return disp, 0.0
+        if self.ka is None:
+            raise InputError(f"route '{route}' needs the absorption rate `ka`; give ka=... in 1/h, or dose iv_bolus.")
+        if route == "oral":
+            f, lag = self.F, self._col(self.tlag)
+        elif self.F_ip is None:
+            raise InputError(f"route '{route}' needs `F_ip`, the bioavailability of ip and sc doses; give F_ip=... (0 to 1).")
+        else:
+            f, lag = self.F_ip, 0.0
+        ka, f = self._col(self.ka), self._col(f)
+        return [(f * ka * w, (ka,) + nodes) for w, nodes in disp], lag
+
+    def _terms(self, route: str, output: str) -> tuple[list[Term], Any]:
+        """Terms of ``output`` per unit dose by ``route`` (mg, or mg/L for conc and effect), and the lag."""
+        _check_output(output)
+        terms, lag = self._central_terms(route)
+        if output == "amount":
+            return terms, lag
+        V = self._col(self.V)
+        if output == "conc":
+            return [(w / V, nodes) for w, nodes in terms], lag
+        if self.ke0 is None:
+            raise InputError("the effect site needs `ke0`, the effect-site equilibration rate; give ke0=... in 1/h.")
+        ke0 = self._col(self.ke0)
+        return [(w * ke0 / V, nodes + (ke0,)) for w, nodes in terms], lag
+
+    def response(self, times: Any, events: Any, output: str = "conc") -> np.ndarray:
+        """``output`` ("amount" mg, "conc" mg/L, "effect" mg/L) at ``times`` (h) after ``events``.
+
+        Returns shape (n_times,) for one subject, (n_subj, n_times) for parameter arrays.
+        """
+        _check_output(output)
+        return superpose(lambda r: self._terms(r, output), _events(events), _times(times), self.shape)
+
+    def amount(self, times: Any, events: Any) -> np.ndarray:
+        """Amount in the central compartment, mg."""
+        return self.response(times, events, "amount")
+
+    def conc(self, times: Any, events: Any) -> np.ndarray:
+        """Central (plasma) concentration, mg/L."""
+        return self.response(times, events, "conc")
+
+    def effect(self, times: Any, events: Any) -> np.ndarray:
+        r"""Effect-site concentration, mg/L: :math:`dC_e/dt = k_{e0}(C - C_e)`, in closed form."""
+        return self.response(times, events, "effect")
+
+    @property
+    def half_life(self) -> Any:
+        """Terminal half-life ln 2 / λz in h, λz the slowest disposition rate (absorption not included)."""
+        lam = np.min(np.stack(np.broadcast_arrays(*[np.asarray(n[0], float) for _, n in self._disposition()])), axis=0)
+        return _squeeze(_LN2 / lam)
+
+    def subject(self, i: int) -> "_LinearModel":
+        """The same model with every parameter array reduced to subject ``i``."""
+        return type(self)(**{k: (np.asarray(v)[i] if isinstance(v, np.ndarray) else v) for k, v in self._kwargs().items()})
+
+    def _kwargs(self) -> dict[str, Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _ode(self) -> tuple[np.ndarray, dict[str, tuple[int, float, float]], dict[str, tuple[int, float]]]:
+        """Linear ODE of one subject: matrix A (amounts; effect site as concentration), where each
+        route puts its dose (state, fraction, lag), and where each output is read (state, scale)."""
+        core = self._ode_core()
+        m = core.shape[0]
+        n = 1 + m + (self.ke0 is not None)
+        A = np.zeros((n, n))
+        ka = 0.0 if self.ka is None else float(self.ka)
+        A[0, 0], A[1, 0] = -ka, ka
+        A[1:1 + m, 1:1 + m] = core
+        if self.ke0 is not None:
+            A[-1, 1], A[-1, -1] = self.ke0 / self.V, -self.ke0
+        f_ip = 0.0 if self.F_ip is None else float(self.F_ip)
+        entries = {"oral": (0, float(self.F), float(self.tlag)), "ip": (0, f_ip, 0.0), "sc": (0, f_ip, 0.0),
+                   "iv_bolus": (1, 1.0, 0.0), "iv_infusion": (1, 1.0, 0.0)}
+        outputs = {"amount": (1, 1.0), "conc": (1, 1.0 / float(self.V)), "effect": (n - 1, 1.0)}
+        return A, entries, outputs
+
+    def _ode_core(self) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+def _squeeze(x: Any) -> Any:
+    x = np.asarray(x, dtype=float)
+    return float(x) if x.ndim == 0 else x.reshape(-1)
+
+
+class OneCompartment(_LinearModel):
+    r"""One-compartment model with optional first-order absorption and effect site.
+
+    .. math:: \frac{dA_g}{dt} = -k_a A_g,\quad \frac{dA}{dt} = k_a A_g - k A + R(t),\quad
+              \frac{dC_e}{dt} = k_{e0}\left(\frac{A}{V} - C_e\right),\quad k = CL/V
+
+    An oral dose D at time 0 (lag :math:`t_{lag}`) gives the Bateman function
+
+    .. math:: C(t) = \frac{F D k_a}{V (k_a - k)}\left(e^{-k(t - t_{lag})} - e^{-k_a (t - t_{lag})}\right)
+
+    (its limit :math:`F D k t\, e^{-k t}/V` at :math:`k_a = k` is used there); doses superpose.
+
+    Parameters
+    ----------
+    CL : float or array
+        Clearance, L/h.
+    V : float or array
+        Volume of distribution, L.
+    ka : float or array, optional
+        First-order absorption rate, 1/h (oral, ip, sc doses).
+    F : float or array
+        Oral bioavailability (default 1).
+    tlag : float or array
+        Oral absorption lag time, h (default 0).
+    ke0 : float or array, optional
+        Effect-site equilibration rate, 1/h.
+    F_ip : float or array, optional
+        Bioavailability of ip and sc doses (absorbed with ka, no lag).
+
+    References
+    ----------
+    Gibaldi M, Perrier D. *Pharmacokinetics*, 2nd ed. Marcel Dekker; 1982, ch. 1–3.
+    Sheiner LB, Stanski DR, Vozeh S, Miller RD, Ham J. Simultaneous modeling of pharmacokinetics
+    and pharmacodynamics: application to d-tubocurarine. *Clin Pharmacol Ther* 1979;25:358–371.
+    doi:10.1002/cpt1979253358
+    """
+
+    def __init__(self, CL: Any, V: Any, ka: Any = None, F: Any = 1.0, tlag: Any = 0.0, ke0: Any = None, F_ip: Any = None):
+        self.CL = self._arg(CL, "L/h", "CL", positive=True)
+        self._common(V, ka, F, tlag, ke0, F_ip)
+        self._set_shape(self.CL, self.V, self.ka, self.F, self.tlag, self.ke0, self.F_ip)
+
+    def _kwargs(self) -> dict[str, Any]:
+        return dict(CL=self.CL, V=self.V, ka=self.ka, F=self.F, tlag=self.tlag, ke0=self.ke0, F_ip=self.F_ip)
+
+    def _k10(self) -> Any:
+        return self._col(self.CL) / self._col(self.V)
+
+    @property
+    def k(self) -> Any:
+        """Elimination rate constant CL/V, 1/h."""
+        return _squeeze(np.asarray(self.CL) / np.asarray(self.V))
+
+    def _disposition(self) -> list[Term]:
+        return [(1.0, (self._k10(),))]
+
+    def _ode_core(self) -> np.ndarray:
+        return np.array([[-float(self.CL) / float(self.V)]])
+
+    def __repr__(self) -> str:
+        return f"OneCompartment(CL={self.CL}, V={self.V}, ka={self.ka}, F={self.F}, tlag={self.tlag}, ke0={self.ke0})"
+
+
+class TwoCompartment(_LinearModel):
+    r"""Two-compartment model (central V, peripheral V2, inter-compartmental clearance Q).
+
+    .. math:: \frac{dA_1}{dt} = k_a A_g - (k_{10} + k_{12}) A_1 + k_{21} A_2 + R(t),\quad
+              \frac{dA_2}{dt} = k_{12} A_1 - k_{21} A_2
+
+    with :math:`k_{10} = CL/V`, :math:`k_{12} = Q/V`, :math:`k_{21} = Q/V_2`. After a unit iv bolus
+    :math:`A_1(t) = [(\alpha - k_{21}) e^{-\alpha t} + (k_{21} - \beta) e^{-\beta t}]/(\alpha - \beta)`,
+    where the macro-constants are the roots of :math:`s^2 - (k_{10}+k_{12}+k_{21}) s + k_{10} k_{21}`:
+
+    .. math:: \alpha, \beta = \tfrac12\left(k_{10}+k_{12}+k_{21} \pm
+              \sqrt{(k_{10}+k_{12}-k_{21})^2 + 4 k_{12} k_{21}}\right)
+
+    (β computed as :math:`k_{10}k_{21}/\alpha`, and the weights through
+    :math:`(\alpha - k_{21})(k_{21} - \beta) = k_{12} k_{21}`, free of cancellation). Oral and effect
+    site responses are these two terms convolved with the absorption and ke0 steps.
+
+    Parameters
+    ----------
+    CL, V, Q, V2 : float or array
+        Clearance (L/h), central volume (L), inter-compartmental clearance (L/h), peripheral
+        volume (L).
+    ka, F, tlag, ke0, F_ip
+        As for `OneCompartment`.
+
+    References
+    ----------
+    Gibaldi M, Perrier D. *Pharmacokinetics*, 2nd ed. Marcel Dekker; 1982, ch. 2 (two-compartment
+    model, α and β).
+    """
+
+    def __init__(self, CL: Any, V: Any, Q: Any, V2: Any, ka: Any = None, F: Any = 1.0, tlag: Any = 0.0,
+                 ke0: Any = None, F_ip: Any = None):
+        self.CL = self._arg(CL, "L/h", "CL", positive=True)
+        self.Q = self._arg(Q, "L/h", "Q", positive=True)
+        self.V2 = self._arg(V2, "L", "V2", positive=True)
+        self._common(V, ka, F, tlag, ke0, F_ip)
+        self._set_shape(self.CL, self.V, self.Q, self.V2, self.ka, self.F, self.tlag, self.ke0, self.F_ip)
+
+    def _kwargs(self) -> dict[str, Any]:
+        return dict(CL=self.CL, V=self.V, Q=self.Q, V2=self.V2, ka=self.ka, F=self.F, tlag=self.tlag, ke0=self.ke0,
+                    F_ip=self.F_ip)
+
+    def _micro(self) -> tuple[Any, Any, Any]:
+        V = self._col(self.V)
+        return self._col(self.CL) / V, self._col(self.Q) / V, self._col(self.Q) / self._col(self.V2)
+
+    def _k10(self) -> Any:
+        return self._micro()[0]
+
+    def _macro(self) -> tuple[Any, Any, Any, Any]:
+        """α, β and the bolus weights (α − k21)/(α − β), (k21 − β)/(α − β)."""
+        k10, k12, k21 = self._micro()
+        x = k10 + k12 - k21
+        disc = np.sqrt(x * x + 4.0 * k12 * k21)
+        alpha = 0.5 * (k10 + k12 + k21 + disc)
+        beta = k10 * k21 / alpha
+        big = np.where(x >= 0, x + disc, disc - x) * 0.5  # the larger of α − k21 and k21 − β
+        small = k12 * k21 / big
+        a_w, b_w = np.where(x >= 0, big, small), np.where(x >= 0, small, big)
+        return alpha, beta, a_w / disc, b_w / disc
+
+    @property
+    def alpha(self) -> Any:
+        """Fast disposition rate α, 1/h."""
+        return _squeeze(self._macro()[0])
+
+    @property
+    def beta(self) -> Any:
+        """Slow (terminal) disposition rate β, 1/h."""
+        return _squeeze(self._macro()[1])
+
+    def _disposition(self) -> list[Term]:
+        alpha, beta, wa, wb = self._macro()
+        return [(wa, (alpha,)), (wb, (beta,))]
+
+    def _ode_core(self) -> np.ndarray:
+        k10, k12, k21 = (float(np.asarray(v).ravel()[0]) for v in self._micro())
+        return np.array([[-(k10 + k12), k21], [k12, -k21]])
+
+    def __repr__(self) -> str:
+        return (f"TwoCompartment(CL={self.CL}, V={self.V}, Q={self.Q}, V2={self.V2}, ka={self.ka}, F={self.F}, "
+                f"tlag={self.tlag}, ke0={self.ke0})")
+
+
+class Metabolite(_LinearModel):
+    r"""A metabolite formed from a parent: fm of the parent's elimination feeds the metabolite's model.
+
+    .. math:: \frac{dA_m}{dt} = f_m \frac{M_m}{M_p}\, k_{10} A_p - k_{m} A_m \;(+\text{its own distribution})
+
+    In closed form each parent term is convolved with each metabolite disposition term (a
+    tri-exponential for an oral one-compartment parent and metabolite), exact and stable when
+    rates coincide. Doses are the parent's; `conc` and `effect` are the metabolite's (mg/L).
+
+    Parameters
+    ----------
+    parent : OneCompartment, TwoCompartment or Metabolite
+        The parent's model (its ka, F and lag apply to the doses).
+    model : OneCompartment or TwoCompartment
+        The metabolite's own disposition (CL, V, ...; its ke0 for the effect site).
+    fm : float or array
+        Fraction of the parent's elimination that forms the metabolite (molar).
+    mass_ratio : float
+        Molar mass of the metabolite over that of the parent (mg formed per mg eliminated × fm).
+
+    References
+    ----------
+    Houston JB. Drug metabolite kinetics. *Pharmacol Ther* 1981;15:521–552.
+    """
+
+    def __init__(self, parent: _LinearModel, model: _LinearModel, fm: Any, mass_ratio: Any = 1.0):
+        for name, m in (("parent", parent), ("model", model)):
+            if not isinstance(m, _LinearModel):
+                raise InputError(f"`{name}` must be a OneCompartment, TwoCompartment or Metabolite model (got {type(m).__name__}).")
+        self.parent, self.model = parent, model
+        self.fm = self._arg(fm, "dimensionless", "fm", nonnegative=True)
+        self.mass_ratio = self._arg(mass_ratio, "dimensionless", "mass_ratio", positive=True)
+        self.V, self.ke0 = model.V, model.ke0
+        self._set_shape(np.empty(parent.shape), np.empty(model.shape), self.fm, self.mass_ratio)
+
+    def _kwargs(self) -> dict[str, Any]:
+        return dict(parent=self.parent, model=self.model, fm=self.fm, mass_ratio=self.mass_ratio)
+
+    def subject(self, i: int) -> "Metabolite":
+        pick = (lambda v: np.asarray(v)[i] if isinstance(v, np.ndarray) else v)
+        return Metabolite(self.parent.subject(i) if self.parent.shape else self.parent,
+                          self.model.subject(i) if self.model.shape else self.model, pick(self.fm), pick(self.mass_ratio))
+
+    def _k10(self) -> Any:
+        return self.model._k10()
+
+    def _disposition(self) -> list[Term]:
+        return self.model._disposition()
+
+    def _central_terms(self, route: str) -> tuple[list[Term], Any]:
+        parent_terms, lag = self.parent._central_terms(route)
+        q = self._col(self.fm) * self._col(self.mass_ratio) * self.parent._k10()
+        return [(wp * q * wm, np_ + nm) for wp, np_ in parent_terms for wm, nm in self.model._disposition()], lag
+
+    @property
+    def half_life(self) -> Any:
+        """Apparent terminal half-life, h: the slower of the metabolite's own and the parent's."""
+        return _squeeze(np.maximum(self.model.half_life, self.parent.half_life))
+
+    def _ode(self):
+        Ap, entries, _ = self.parent._ode()
+        Am, _, out_m = self.model._ode()
+        n_p, n_m = Ap.shape[0], Am.shape[0] - 1  # the metabolite's own gut is not used
+        A = np.zeros((n_p + n_m, n_p + n_m))
+        A[:n_p, :n_p], A[n_p:, n_p:] = Ap, Am[1:, 1:]
+        A[n_p, 1] = float(self.fm) * float(self.mass_ratio) * float(np.asarray(self.parent._k10()).ravel()[0])
+        outputs = {k: (n_p + i - 1, s) for k, (i, s) in out_m.items()}
+        return A, entries, outputs
+
+    def __repr__(self) -> str:
+        return f"Metabolite(parent={self.parent!r}, model={self.model!r}, fm={self.fm}, mass_ratio={self.mass_ratio})"

@@ -1,17 +1,20 @@
-"""The house style of pdsim figures: Okabe–Ito colours, projector-size fonts, unit-bearing labels.
-
-Nothing here writes to matplotlib's global rcParams; figures are drawn inside `style()`.
+"""The house style of pdsim figures (Okabe–Ito colours, projector-size fonts, unit-bearing labels)
+and the helpers the plotting functions share; nothing here writes to the global rcParams.
 """
 from __future__ import annotations
 
 import contextlib
 import textwrap
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import matplotlib as mpl
 import numpy as np
 from matplotlib.figure import Figure
+
+from .errors import InputError, UnknownNameError, suggest
+from .provenance import Parameter
+from .units import Q_, mass_to_molar
 
 __all__ = [
     "OKABE_ITO",
@@ -25,9 +28,12 @@ __all__ = [
     "axis_label",
     "time_axis",
     "add_caption",
-    "finish",
     "linestyle",
     "legend_outside",
+    # helpers shared by pdsim.plot
+    "SITE_LABEL", "pretty", "drug_label", "target_label", "conc_unit", "display", "central", "arms_of",
+    "variable", "params_for", "source_caption", "drug_params", "therapeutic_band", "single_axes", "grid",
+    "figure_legend", "wrap", "window", "window_stat",
 ]
 
 #: Okabe & Ito (2008) colour-blind-safe palette, by name
@@ -103,16 +109,11 @@ def linestyle(i: int) -> Any:
 
 
 def unit_text(unit: str | None) -> str:
-    """A unit string as printed on an axis: '' and '1' become 'dimensionless', pint names shortened."""
+    """A unit string as printed on an axis: '' and '1' become 'dimensionless', a leading 'u' becomes 'µ'."""
     if unit is None or str(unit).strip() in ("", "1", "dimensionless"):
         return "dimensionless"
     u = str(unit).strip()
-    try:
-        from .units import ureg
-
-        return f"{ureg.parse_units(u):~P}"
-    except Exception:  # an unusual unit string is shown as written
-        return u
+    return "µ" + u[1:] if u[:1] == "u" and u[1:2] in ("M", "g", "m", "L", "s") else u
 
 
 def axis_label(quantity: str, unit: str | None) -> str:
@@ -142,15 +143,220 @@ def add_caption(fig: Figure, text: str, width: int = 110) -> None:
     fig.supxlabel(wrapped, fontsize=9, color="#444444", ha="center")
 
 
-def finish(fig: Figure, title: str | None = None) -> Figure:
-    """Set the figure title (if any) and return the figure."""
-    if title:
-        fig.suptitle(title, fontsize=15)
-    return fig
-
-
 def legend_outside(ax, handles: Sequence[Any] | None = None, labels: Sequence[str] | None = None, **kw: Any) -> Any:
     """A legend placed to the right of the axes, so it never covers data."""
     if handles is None:
         return ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, **kw)
     return ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, **kw)
+
+
+# --- helpers shared by pdsim.plot ----------------------------------------------------------
+
+#: result variable prefixes that hold concentrations (``effect.`` is a downstream state, not a site)
+SITE_LABEL = {"plasma": "Total plasma concentration", "free": "Free plasma concentration",
+              "brain": "Free brain concentration"}
+
+
+#: how abbreviations in variable names are printed (everything else is lower case, first letter raised)
+ABBREVIATIONS = {"crh": "CRH", "acth": "ACTH", "bdnf": "BDNF", "ca3": "CA3", "ca1": "CA1", "bla": "BLA",
+                 "ltp": "LTP", "mor": "MOR", "dor": "DOR", "sert": "SERT", "net": "NET", "hpa": "HPA",
+                 "5ht": "5-HT", "psd95": "PSD-95", "glur1": "GluR1", "pcreb": "pCREB", "nmda": "NMDA",
+                 "ampa": "AMPA", "gr": "GR", "mtor": "mTOR", "akt": "Akt", "erk": "ERK"}
+
+
+def pretty(name: str) -> str:
+    """'anticholinergic_burden' → 'Anticholinergic burden'; 'bdnf_hippocampus' → 'BDNF hippocampus'."""
+    tokens = name.replace(".", " ").replace("_", " ").split()
+    if not tokens:
+        return name
+    words = [ABBREVIATIONS.get(w.lower(), w.lower()) for w in tokens]
+    if words[0] == "p" and len(words) > 1:  # phospho- prefix: p_akt → pAkt
+        return " ".join(["p" + words[1]] + words[2:])
+    if tokens[0].lower() not in ABBREVIATIONS:
+        words[0] = words[0][:1].upper() + words[0][1:]
+    return " ".join(words)
+
+
+def drug_label(name: str) -> str:
+    """A drug's display name ('Tianeptine'), or its name made readable if it is not in the catalogue."""
+    try:
+        from .catalog import drug
+
+        return drug(name).display_name
+    except Exception:  # a drug defined inline in a scenario is shown by its name
+        return pretty(name)
+
+
+def target_label(name: str) -> str:
+    """'H1 (histamine H1 receptor)' from the target file, or the bare name."""
+    try:
+        from .catalog import target
+
+        mf = target(name)
+        return f"{name} ({mf.display_name})" if mf.display_name and mf.display_name != name else name
+    except Exception:  # a target without a model file is shown by its name
+        return name
+
+
+def conc_unit(max_nM: float, unit: str | None) -> tuple[float, str]:
+    """Scale factor from nM and the display unit: µM above 10 µM unless ``unit`` is given."""
+    if unit is not None:
+        return float(Q_(1.0, "nM").to(unit).magnitude), unit
+    return (1e-3, "µM") if max_nM > 1e4 else (1.0, "nM")
+
+
+def display(name: str, unit: str) -> tuple[float, str, str]:
+    """How to draw a result variable: (scale, quantity text, unit text)."""
+    head, _, rest = name.partition(".")
+    if head == "occupancy":
+        scale = 100.0 if unit_text(unit) == "dimensionless" else 1.0
+        return scale, f"{rest.split('.')[0]} occupancy", "%" if scale == 100.0 else unit_text(unit)
+    if head in SITE_LABEL:
+        return 1.0, SITE_LABEL[head], unit_text(unit)
+    if head == "signal":
+        return 1.0, f"{rest} signal", unit_text(unit)
+    if head == "effect":
+        return 1.0, pretty(rest), unit_text(unit)
+    return 1.0, pretty(name), unit_text(unit)
+
+
+def central(arr: np.ndarray) -> np.ndarray:
+    """One curve from (subjects, time): the subject itself, or the median of a population."""
+    arr = np.asarray(arr, dtype=float)
+    return arr[0] if arr.shape[0] == 1 else np.median(arr, axis=0)
+
+
+def arms_of(result, arms: Sequence[str] | None) -> list[tuple[int, str]]:
+    """(index, label) of the arms asked for (all by default); an unknown label fails with a suggestion."""
+    if arms is None:
+        return list(enumerate(result.arms))
+    out = []
+    for a in arms:
+        if a not in result.arms:
+            raise UnknownNameError(f"Unknown arm '{a}'.{suggest(a, result.arms)}")
+        out.append((result.arms.index(a), a))
+    return out
+
+
+def variable(result, name: str, prefix: str | None = None) -> str:
+    """Accept 'x' or 'prefix.x'; fail with a suggestion if the result lacks it."""
+    if name in result.data:
+        return name
+    if prefix and f"{prefix}.{name}" in result.data:
+        return f"{prefix}.{name}"
+    raise UnknownNameError(f"Result has no variable '{name}'.{suggest(name, result.data)} See result.variables.")
+
+
+def params_for(params: Mapping[str, Parameter], tokens: Sequence[str]) -> dict[str, Parameter]:
+    """The parameters whose dotted name mentions one of ``tokens`` (all of them if none does)."""
+    toks = {t.lower() for t in tokens}
+    keep = {k: p for k, p in params.items() if toks & {part.lower() for part in k.split(".")}}
+    return keep or dict(params)
+
+
+def source_caption(fig: Figure, params: Mapping[str, Parameter] | Sequence[Parameter], extra: str = "") -> None:
+    """Caption ``fig`` with 'Sources: …' (pdsim.report.caption) for ``params``, after ``extra`` text."""
+    from .report import caption
+
+    text = caption(params) if params else ""
+    add_caption(fig, " ".join(t for t in (extra, text) if t))
+
+
+def drug_params(names: Sequence[str], keys: Sequence[str] | None = None) -> dict[str, Parameter]:
+    """Parameters of catalogue drugs, optionally only those whose name contains one of ``keys``."""
+    from .catalog import drug
+
+    out: dict[str, Parameter] = {}
+    for n in names:
+        try:
+            ps = drug(n).parameters()
+        except Exception:  # not a catalogue drug: it contributes no sources here
+            continue
+        for k, p in ps.items():
+            if keys is None or any(key in k for key in keys):
+                out[f"{n}.{k}"] = p
+    return out
+
+
+def therapeutic_band(ax, drug_name: str, scale: float) -> bool:
+    """Shade a drug's [therapeutic_range] (total plasma); True if drawn."""
+    from .catalog import drug
+
+    try:
+        dr = drug(drug_name)
+    except Exception:  # an inline drug has no catalogue range
+        return False
+    rng = dr.extra.get("therapeutic_range", {})
+    if "low" not in rng or "high" not in rng:
+        return False
+    bounds = []
+    for key in ("low", "high"):
+        q = rng[key].quantity
+        if q.check("[mass] / [length] ** 3"):
+            q = mass_to_molar(q, dr.molar_mass.quantity)
+        bounds.append(float(q.to("nM").magnitude) * scale)
+    ax.axhspan(bounds[0], bounds[1], color=OKABE_ITO["bluish_green"], alpha=0.15, lw=0,
+               label=f"{dr.display_name} therapeutic range")
+    return True
+
+
+def single_axes(ax, **kw) -> tuple[Figure, Any]:
+    """The given axes and its figure, or a new one-panel figure."""
+    if ax is not None:
+        return ax.figure, ax
+    fig, axes = new_figure(**kw)
+    return fig, axes[0, 0]
+
+
+def grid(n: int, max_cols: int = 3) -> tuple[Figure, list]:
+    """A figure with ``n`` panels, at most ``max_cols`` to a row; spare cells hidden."""
+    ncols = min(n, max_cols)
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = new_figure(ncols=ncols, nrows=nrows)
+    flat = list(axes.flat)
+    for ax in flat[n:]:
+        ax.set_visible(False)
+    return fig, flat[:n]
+
+
+def figure_legend(fig: Figure, axes: Sequence[Any]) -> None:
+    """One legend for the whole figure, outside the axes, with each label once."""
+    seen: dict[str, Any] = {}
+    for ax in axes:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            if not lab.startswith("_") and lab not in seen:
+                seen[lab] = h
+    if seen:
+        fig.legend(list(seen.values()), list(seen), loc="outside right upper")
+
+
+def wrap(text: str, width: int = 14) -> str:
+    """Break a tick label into lines of at most ``width`` characters."""
+    return "\n".join(textwrap.wrap(text, width)) or text
+
+
+def window(time_h: np.ndarray, time_range: Sequence[float] | None) -> np.ndarray:
+    """Boolean mask of the times (h) inside ``time_range`` = (start, end); all times when None."""
+    t = np.asarray(time_h, dtype=float)
+    if time_range is None:
+        return np.ones(t.shape, dtype=bool)
+    lo, hi = (float(x) for x in time_range)
+    m = (t >= lo) & (t <= hi)
+    if m.sum() < 2:
+        raise InputError(f"`time_range` ({lo:g}, {hi:g}) h holds fewer than two output times of {t[0]:g}–{t[-1]:g} h; "
+                         f"widen it, e.g. time_range=(0, 168).")
+    return m
+
+
+def window_stat(result, var: str, i: int, window_h: float, stat: str) -> float:
+    """Mean, max or min of arm ``i``'s central curve over the last ``window_h`` hours."""
+    t = result.time_h
+    mask = t >= t[-1] - window_h
+    y = central(result.data[var][i])[mask]
+    if stat == "mean":
+        return float(np.mean(y))
+    if stat == "max":
+        return float(np.max(y))
+    if stat == "min":
+        return float(np.min(y))
+    raise InputError(f"`stat` must be 'mean', 'max' or 'min' (got {stat!r}).{suggest(stat, ('mean', 'max', 'min'))}")

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ._integrate import integrate_forced, integrate_stiff
 from ._propagate import HAVE_NUMBA, fill_slot, fill_slot_np, gauss_legendre, njit, slot_size
 from .errors import InputError
 from .units import check_finite, check_nonnegative, check_positive
@@ -26,13 +27,21 @@ __all__ = [
     "schedule",
     "occ_tolerance_turnover",
     "ott_rhs",
+    "integrate_forced",
+    "integrate_stiff",
+    "run_chunked",
+    "RunningMoments",
+    "REFERENCE",
+    "reference_times",
+    "run_reference_population",
 ]
 
 #: variables the occ_tolerance_turnover kernel can write, in its output code order
 OUTPUTS = ("C", "Ce", "occ", "E", "T", "S", "B", "gut", "central")
 _ROUTES = {"oral": 0, "po": 0, "iv_bolus": 1, "iv": 1, "bolus": 1, "iv_infusion": 2, "infusion": 2}
 _PARAMS = ("ka", "k", "V", "ke0", "F", "lag", "dose_scale", "KA", "tau", "Em", "hill", "kt", "alpha", "kin", "kout", "Smax", "T0", "B0")
-_NSLOT = 4  # step lengths cached per subject (regular step, and the pieces around a lagged dose)
+_BLOCK = 16  # subjects one thread advances together (independent chains fill the pipeline)
+_NSLOT = 8  # step lengths cached per subject (regular, graded, and the pieces around a lagged dose)
 
 
 class Schedule:
@@ -116,48 +125,58 @@ def _effect(ce, KA, tau, Em, hill):
 
 
 @njit(cache=True)
-def _record(out, i, j, codes, cf, ag, ac, ce, T, B, V, KA, tau, Em, hill, alpha):
-    e = _effect(ce, KA, tau, Em, hill)
+def _record(out, sub, j, codes, cf, st, p):
+    W = sub.shape[0]
     for m in range(codes.shape[0]):
         code = codes[m]
         if code == 0:
-            v = cf * ac / V
+            for b in range(W):
+                out[m, sub[b], j] = cf * st[2, b] / p[2, b]
         elif code == 1:
-            v = ce
+            for b in range(W):
+                out[m, sub[b], j] = st[3, b]
         elif code == 2:
-            v = ce / (ce + KA)
-        elif code == 3:
-            v = e
-        elif code == 4:
-            v = T
-        elif code == 5:
-            v = e * (1.0 - alpha * T)
-        elif code == 6:
-            v = B
-        elif code == 7:
-            v = ag
-        else:
-            v = ac
-        out[m, i, j] = v
+            for b in range(W):
+                out[m, sub[b], j] = st[3, b] / (st[3, b] + p[7, b])
+        elif code == 3 or code == 5:
+            for b in range(W):
+                e = _effect(st[3, b], p[7, b], p[8, b], p[9, b], p[10, b])
+                out[m, sub[b], j] = e if code == 3 else e * (1.0 - p[12, b] * st[4, b])
+        else:  # T, B, gut, central are states 4, 5, 1, 2
+            row = 4 if code == 4 else (5 if code == 6 else (1 if code == 7 else 2))
+            for b in range(W):
+                out[m, sub[b], j] = st[row, b]
 
 
 @njit(cache=True)
-def _ott_subject(i, t_out, oral_t, oral_amt, oth_t, oth_kind, oth_val, par, cf, gl_c, gl_A, gl_b, max_step, codes, out):
-    ka, k, V, ke0 = par[0, i], par[1, i], par[2, i], par[3, i]
-    F, lag, scale = par[4, i], par[5, i], par[6, i]
-    KA, tau, Em, hill = par[7, i], par[8, i], par[9, i], par[10, i]
-    kt, alpha, kin, kout, smax = par[11, i], par[12, i], par[13, i], par[14, i], par[15, i]
-    T, B = par[16, i], par[17, i]
-    q = ke0 * cf / V
+def _ott_block(sub, t_out, oral_t, oral_amt, oth_t, oth_kind, oth_val, par, cf, gl_c, gl_A, gl_b, max_step, grading, codes, out):
+    """Advance the subjects ``sub`` (which share one lag) through the schedule together.
+
+    The segment logic (events, grading, step length, cached coefficients) is shared; the
+    arithmetic runs over the block in the innermost loops, so independent subjects fill the
+    pipeline (about 1.5x faster than one subject at a time on the reference scenario).
+    """
+    W = sub.shape[0]
     s = gl_b.shape[0]
-    cache = np.empty((_NSLOT, slot_size(s)))
+    nslot = slot_size(s)
+    p = np.empty((len(_PARAMS), W))  # rows as in _PARAMS, contiguous per block
+    for r in range(len(_PARAMS)):
+        for b in range(W):
+            p[r, b] = par[r, sub[b]]
+    lag = p[5, 0]
+    st = np.zeros((6, W))  # R (mg/h), gut (mg), central (mg), Ce (nM), T, B
+    for b in range(W):
+        st[4, b] = p[16, b]
+        st[5, b] = p[17, b]
+    cache = np.empty((_NSLOT, nslot, W))
     cache_h = np.full(_NSLOT, -1.0)
+    tmp = np.empty(nslot)
     nxt = 0
-    E = np.empty(s)
-    R = 0.0
-    ag = 0.0
-    ac = 0.0
-    ce = 0.0
+    last = 0
+    E = np.empty((s, W))
+    tj = np.empty(W)
+    tn = np.empty(W)
+    bn = np.empty(W)
     n_or, n_ot, nt = oral_t.shape[0], oth_t.shape[0], t_out.shape[0]
     t = t_out[0]
     if n_or > 0:
@@ -167,6 +186,8 @@ def _ott_subject(i, t_out, oral_t, oral_amt, oth_t, oth_kind, oth_val, par, cf, 
     io = 0
     ix = 0
     j = 0
+    t_ev = t  # last dose event; steps are graded geometrically after it
+    gi = 0  # next grading point is t_ev + max_step / 2**gi (none when 0)
     o_aT = 8 + 4 * s
     o_bT = o_aT + 1
     o_uT = o_bT + s
@@ -179,59 +200,102 @@ def _ott_subject(i, t_out, oral_t, oral_amt, oth_t, oth_kind, oth_val, par, cf, 
             tb = min(tb, oral_t[io] + lag)
         if ix < n_ot:
             tb = min(tb, oth_t[ix])
+        if gi > 0:
+            tb = min(tb, t_ev + max_step / 2.0**gi)
         if tb > t:
             seg = tb - t
-            nsteps = max(1, int(math.ceil(seg / max_step - 1e-9)))
+            nsteps = 1
+            if seg > max_step * (1.0 + 1e-9):
+                nsteps = int(math.ceil(seg / max_step - 1e-9))
             h = seg / nsteps
             sl = -1
-            for z in range(_NSLOT):
-                if cache_h[z] == h:
-                    sl = z
-                    break
+            if abs(cache_h[last] - h) <= 1e-10 * h:  # same step up to rounding of the times
+                sl = last
+            else:
+                for z in range(_NSLOT):
+                    if abs(cache_h[z] - h) <= 1e-10 * h:
+                        sl = z
+                        break
             if sl < 0:
                 sl = nxt
                 nxt = (nxt + 1) % _NSLOT
-                fill_slot(cache[sl], h, ka, k, ke0, q, kt, kout, gl_c, gl_A, gl_b)
+                for b in range(W):
+                    q = p[3, b] * cf / p[2, b]
+                    fill_slot(tmp, h, p[0, b], p[1, b], p[3, b], q, p[11, b], p[14, b], gl_c, gl_A, gl_b)
+                    for z in range(nslot):
+                        cache[sl, z, b] = tmp[z]
                 cache_h[sl] = h
+            last = sl
             c = cache[sl]
             for _ in range(nsteps):
                 for jn in range(s):
                     o = 8 + 4 * jn
-                    E[jn] = _effect(c[o] * R + c[o + 1] * ag + c[o + 2] * ac + c[o + 3] * ce, KA, tau, Em, hill)
-                tn = c[o_aT] * T
-                bn = c[o_aB] * B
+                    for b in range(W):
+                        x = c[o, b] * st[0, b] + c[o + 1, b] * st[1, b] + c[o + 2, b] * st[2, b] + c[o + 3, b] * st[3, b]
+                        E[jn, b] = _effect(x, p[7, b], p[8, b], p[9, b], p[10, b])
+                for b in range(W):
+                    tn[b] = c[o_aT, b] * st[4, b]
+                    bn[b] = c[o_aB, b] * st[5, b]
                 for jn in range(s):
-                    tj = c[o_uT + jn] * T
+                    for b in range(W):
+                        tj[b] = c[o_uT + jn, b] * st[4, b]
                     for m in range(s):
-                        tj += c[o_WT + jn * s + m] * E[m]
-                    tn += c[o_bT + jn] * E[jn]
-                    bn += c[o_bB + jn] * kin * (1.0 + smax * E[jn] * (1.0 - alpha * tj))
-                T = tn
-                B = bn
-                ce = c[4] * ce + c[5] * ac + c[6] * ag + c[7] * R
-                ac = c[2] * ac + c[1] * ag + c[3] * R
-                ag = c[0] * ag
+                        for b in range(W):
+                            tj[b] += c[o_WT + jn * s + m, b] * E[m, b]
+                    for b in range(W):
+                        tn[b] += c[o_bT + jn, b] * E[jn, b]
+                        bn[b] += c[o_bB + jn, b] * p[13, b] * (1.0 + p[15, b] * E[jn, b] * (1.0 - p[12, b] * tj[b]))
+                for b in range(W):
+                    r_, g_, a_, e_ = st[0, b], st[1, b], st[2, b], st[3, b]
+                    st[3, b] = c[4, b] * e_ + c[5, b] * a_ + c[6, b] * g_ + c[7, b] * r_
+                    st[2, b] = c[2, b] * a_ + c[1, b] * g_ + c[3, b] * r_
+                    st[1, b] = c[0, b] * g_
+                    st[4, b] = tn[b]
+                    st[5, b] = bn[b]
             t = tb
+        if gi > 0 and t_ev + max_step / 2.0**gi <= t:
+            gi -= 1
         while io < n_or and oral_t[io] + lag <= t:
-            ag += F * scale * oral_amt[io]
+            for b in range(W):
+                st[1, b] += p[4, b] * p[6, b] * oral_amt[io]
             io += 1
+            t_ev = t
+            gi = grading
         while ix < n_ot and oth_t[ix] <= t:
-            if oth_kind[ix] == 1:
-                ac += scale * oth_val[ix]
-            else:
-                R += scale * oth_val[ix]
-                if abs(R) < 1e-12 * abs(scale * oth_val[ix]):
-                    R = 0.0  # an infusion that stopped leaves no rounding residue
+            t_ev = t
+            gi = grading
+            for b in range(W):
+                dose = p[6, b] * oth_val[ix]
+                if oth_kind[ix] == 1:
+                    st[2, b] += dose
+                else:
+                    st[0, b] += dose
+                    if abs(st[0, b]) < 1e-12 * abs(dose):
+                        st[0, b] = 0.0  # an infusion that stopped leaves no rounding residue
             ix += 1
         while j < nt and t_out[j] <= t:
-            _record(out, i, j, codes, cf, ag, ac, ce, T, B, V, KA, tau, Em, hill, alpha)
+            _record(out, sub, j, codes, cf, st, p)
             j += 1
 
 
 @njit(cache=True, parallel=True)
-def _ott_numba(t_out, oral_t, oral_amt, oth_t, oth_kind, oth_val, par, cf, gl_c, gl_A, gl_b, max_step, codes, out):
-    for i in prange(par.shape[1]):
-        _ott_subject(i, t_out, oral_t, oral_amt, oth_t, oth_kind, oth_val, par, cf, gl_c, gl_A, gl_b, max_step, codes, out)
+def _ott_numba(order, ptr, t_out, oral_t, oral_amt, oth_t, oth_kind, oth_val, par, cf, gl_c, gl_A, gl_b, max_step, grading, codes, out):
+    for ib in prange(ptr.shape[0] - 1):
+        _ott_block(order[ptr[ib]:ptr[ib + 1]], t_out, oral_t, oral_amt, oth_t, oth_kind, oth_val, par, cf,
+                   gl_c, gl_A, gl_b, max_step, grading, codes, out)
+
+
+def _blocks(lag: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Subjects sorted by lag and cut into blocks of at most ``width`` that share a lag."""
+    order = np.argsort(lag, kind="stable")
+    sl = lag[order]
+    starts = np.flatnonzero(np.r_[True, sl[1:] != sl[:-1]])
+    ends = np.r_[starts[1:], sl.size]
+    if starts.size == 1:
+        ptr = np.r_[np.arange(0, sl.size, width), sl.size]
+    else:
+        ptr = np.r_[np.concatenate([np.arange(a, e, width) for a, e in zip(starts, ends)]), sl.size]
+    return order.astype(np.int64), ptr.astype(np.int64)
 
 
 # --------------------------------------------------------------------------------------------
@@ -247,14 +311,14 @@ def _effect_np(ce, KA, tau, Em, hill):
         return np.where(hill == 1.0, lin, Em * x / (1.0 + x))
 
 
-def _ott_numpy(t_out, sch: Schedule, par, cf, gl_c, gl_A, gl_b, max_step, codes, out):
+def _ott_numpy(t_out, sch: Schedule, par, cf, gl_c, gl_A, gl_b, max_step, grading, codes, out):
     lags, inverse = np.unique(par[5], return_inverse=True)
     for g, lag in enumerate(lags):
         idx = np.flatnonzero(inverse == g)
-        _ott_numpy_group(idx, float(lag), t_out, sch, par[:, idx], cf, gl_c, gl_A, gl_b, max_step, codes, out)
+        _ott_numpy_group(idx, float(lag), t_out, sch, par[:, idx], cf, gl_c, gl_A, gl_b, max_step, grading, codes, out)
 
 
-def _ott_numpy_group(idx, lag, t_out, sch, p, cf, gl_c, gl_A, gl_b, max_step, codes, out):
+def _ott_numpy_group(idx, lag, t_out, sch, p, cf, gl_c, gl_A, gl_b, max_step, grading, codes, out):
     ka, k, V, ke0, F, _, scale, KA, tau, Em, hill, kt, alpha, kin, kout, smax, T, B = (r.copy() for r in p)
     q = ke0 * cf / V
     s = gl_b.shape[0]
@@ -268,7 +332,8 @@ def _ott_numpy_group(idx, lag, t_out, sch, p, cf, gl_c, gl_A, gl_b, max_step, co
     if oth_t.size:
         t = min(t, float(oth_t[0]))
     slots: dict[float, dict] = {}
-    io = ix = j = 0
+    io = ix = j = gi = 0
+    t_ev = t
     nt = t_out.size
     E = np.empty((s, n))
     while j < nt:
@@ -277,11 +342,17 @@ def _ott_numpy_group(idx, lag, t_out, sch, p, cf, gl_c, gl_A, gl_b, max_step, co
             tb = min(tb, float(oral_t[io]))
         if ix < oth_t.size:
             tb = min(tb, float(oth_t[ix]))
+        if gi > 0:
+            tb = min(tb, t_ev + max_step / 2.0**gi)
         if tb > t:
             seg = tb - t
             nsteps = max(1, int(math.ceil(seg / max_step - 1e-9)))
             h = seg / nsteps
-            c = slots.get(h)
+            c = None
+            for hc, cc in slots.items():
+                if abs(hc - h) <= 1e-10 * h:
+                    c = cc
+                    break
             if c is None:
                 c = slots[h] = fill_slot_np(h, ka, k, ke0, q, kt, kout, gl_c, gl_A, gl_b)
             P, Pn, uT, WT, bT, bB = c["P"], c["Pn"], c["uT"], c["WT"], c["bT"], c["bB"]
@@ -301,10 +372,14 @@ def _ott_numpy_group(idx, lag, t_out, sch, p, cf, gl_c, gl_A, gl_b, max_step, co
                 ac = P[2] * ac + P[1] * ag + P[3] * R
                 ag = P[0] * ag
             t = tb
+        if gi > 0 and t_ev + max_step / 2.0**gi <= t:
+            gi -= 1
         while io < oral_t.size and oral_t[io] <= t:
             ag = ag + F * scale * sch.oral_amt[io]
             io += 1
+            t_ev, gi = t, grading
         while ix < oth_t.size and oth_t[ix] <= t:
+            t_ev, gi = t, grading
             if sch.other_kind[ix] == 1:
                 ac = ac + scale * sch.other_val[ix]
             else:
@@ -361,6 +436,7 @@ def occ_tolerance_turnover(
     outputs: Sequence[str] = ("C", "occ", "B"),
     order: int = 6,
     max_step: float = 1.0,
+    grading: int = 2,
     backend: str = "auto",
     dtype: Any = np.float64,
     out: np.ndarray | None = None,
@@ -385,14 +461,20 @@ def occ_tolerance_turnover(
         \\dot B = k_{in}(1 + S_{max} S) - k_{out} B
 
     integrated by Gauss–Legendre collocation with ``order/2`` stages (order ``order`` at step
-    ends) on steps of at most `max_step` that never straddle a dose or an output time; the
-    exact :math:`C_e` is evaluated at the collocation nodes. Because :math:`T` and :math:`B` are
-    linear in themselves, the stage equations are solved once per subject and step length.
+    ends) on steps of at most `max_step` that never straddle a dose or an output time, graded
+    after each dose (see `grading`); the exact :math:`C_e` is evaluated at the collocation
+    nodes. Because :math:`T` and :math:`B` are linear in themselves (the nonlinearity is in the
+    static maps :math:`C_e \to E` and :math:`E, T \to S`), the stage equations have constant
+    matrices, solved once per subject and step length; the method is A-stable, so fast
+    downstream rates need no smaller step.
 
     Accuracy: ``C``, ``Ce`` and ``occ`` are exact to rounding (~1e-14 relative). On the
-    reference scenario (12.5 mg every 8 h for 28 days, 30 % CV) the default ``order=6,
-    max_step=1`` gives a max relative error of B below 1e-7 against SciPy DOP853 at rtol 1e-13;
-    `tests/test_kernels.py` checks ≤ 1e-5 against ``solve_ivp`` at rtol 1e-10.
+    reference scenario (12.5 mg every 8 h for 28 days, 30 % CV) the defaults (order 6,
+    1 h steps graded 1/4, 1/4, 1/2 after each dose) give a max relative error of B of about
+    3e-7 against SciPy DOP853 at rtol 1e-13; order 8 gives about 3e-9 for ~15 % more time.
+    Without grading the first hour after the first dose dominates the error (the effect rises
+    from zero, where :math:`E(C_e)` has a nearby complex singularity). `tests/test_kernels.py`
+    checks ≤ 1e-5 against ``solve_ivp`` at rtol 1e-10.
 
     Parameters
     ----------
@@ -421,6 +503,10 @@ def occ_tolerance_turnover(
         Order of the collocation method (2, 4, 6, 8 or 10).
     max_step : float
         Largest step in h.
+    grading : int
+        After every dose event the first `max_step` is cut geometrically at
+        ``max_step / 2**grading, …, max_step / 2`` (steps of 1/4, 1/4, 1/2 for 2): the forcing
+        changes fastest there, and the rest of the schedule keeps the long step.
     backend : {"auto", "numba", "numpy"}
         ``auto`` uses numba when installed.
     dtype : numpy dtype
@@ -444,6 +530,8 @@ def occ_tolerance_turnover(
     codes = np.array([OUTPUTS.index(o) for o in outputs], dtype=np.int64)
     if order not in (2, 4, 6, 8, 10):
         raise InputError(f"`order` must be 2, 4, 6, 8 or 10 (got {order!r}); the default 6 suits most uses.")
+    if isinstance(grading, bool) or not isinstance(grading, (int, np.integer)) or not 0 <= grading <= 10:
+        raise InputError(f"`grading` must be a whole number from 0 to 10 (got {grading!r}); the default 2 suits most uses.")
     if not (np.isfinite(max_step) and max_step > 0):
         raise InputError(f"`max_step` must be a positive time in h (got {max_step!r}); give e.g. 1.0.")
     check_positive(molar_mass, "molar_mass")
@@ -488,10 +576,11 @@ def occ_tolerance_turnover(
     cf = 1e6 / float(molar_mass)
     use_numba = HAVE_NUMBA and backend != "numpy"
     if use_numba:
-        _ott_numba(t_out, sch.oral_t, sch.oral_amt, sch.other_t, sch.other_kind, sch.other_val,
-                   par, cf, gl_c, gl_A, gl_b, float(max_step), codes, out)
+        order_, ptr = _blocks(par[5], _BLOCK)
+        _ott_numba(order_, ptr, t_out, sch.oral_t, sch.oral_amt, sch.other_t, sch.other_kind, sch.other_val,
+                   par, cf, gl_c, gl_A, gl_b, float(max_step), int(grading), codes, out)
     else:
-        _ott_numpy(t_out, sch, par, cf, gl_c, gl_A, gl_b, float(max_step), codes, out)
+        _ott_numpy(t_out, sch, par, cf, gl_c, gl_A, gl_b, float(max_step), int(grading), codes, out)
     return {name: out[m] for m, name in enumerate(outputs)}
 
 
@@ -513,3 +602,156 @@ def ott_rhs(y: np.ndarray, p: Mapping[str, Any], molar_mass: float) -> np.ndarra
         p["kt"] * (e - tol),
         p["kin"] * (1.0 + p["Smax"] * sig) - p["kout"] * b,
     ])
+
+
+# --------------------------------------------------------------------------------------------
+# chunked runs and the reference population scenario
+
+
+def run_chunked(
+    simulate_chunk: Callable[[int, int, np.ndarray | None], np.ndarray],
+    n: int,
+    *,
+    chunk_size: int = 8192,
+    out: np.ndarray | None = None,
+    reduce: Callable[[int, int, np.ndarray], None] | None = None,
+) -> np.ndarray | None:
+    """Run ``n`` subjects in chunks of at most `chunk_size`, so that memory stays bounded.
+
+    ``simulate_chunk(start, stop, view)`` simulates subjects ``start .. stop-1`` and returns an
+    array (n_outputs, stop - start, n_times); ``view`` is ``out[:, start:stop]`` when `out` is
+    given (the kernel writes straight into it, no copy), else ``None``. With `reduce`, each
+    chunk is handed to ``reduce(start, stop, chunk)`` and may then be dropped: a million subjects
+    summarised by `RunningMoments` need one chunk of memory, not a million rows.
+
+    Returns
+    -------
+    ndarray or None
+        `out` (filled), or ``None`` when only `reduce` consumed the chunks.
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
+        raise InputError(f"`n` must be a positive whole number of subjects (got {n!r}); give e.g. n=1000.")
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size <= 0:
+        raise InputError(f"`chunk_size` must be a positive whole number (got {chunk_size!r}); give e.g. 8192.")
+    if out is None and reduce is None:
+        raise InputError("run_chunked needs `out` (a preallocated array) or `reduce` (a callback); give one.")
+    for start in range(0, int(n), int(chunk_size)):
+        stop = min(int(n), start + int(chunk_size))
+        view = None if out is None else out[:, start:stop]
+        chunk = simulate_chunk(start, stop, view)
+        if reduce is not None:
+            reduce(start, stop, chunk)
+    return out
+
+
+class RunningMoments:
+    """Mean, standard deviation, minimum and maximum over subjects, merged chunk by chunk.
+
+    Chan, Golub & LeVeque's pairwise update (Am. Stat. 1983;37:242–247) keeps the variance
+    accurate when chunks are merged; use as ``reduce=moments.update`` in `run_chunked`.
+    Arrays have shape (n_outputs, n_times).
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.mean: np.ndarray | None = None
+        self._m2: np.ndarray | None = None
+        self.min: np.ndarray | None = None
+        self.max: np.ndarray | None = None
+
+    def update(self, start: int, stop: int, chunk: np.ndarray) -> None:
+        """Merge one chunk (n_outputs, n_subjects, n_times); `start`/`stop` are ignored."""
+        x = np.asarray(chunk, dtype=float)
+        nb = x.shape[1]
+        mb = x.mean(axis=1)
+        m2b = ((x - mb[:, None]) ** 2).sum(axis=1)
+        if self.count == 0:
+            self.mean, self._m2, self.min, self.max = mb, m2b, x.min(axis=1), x.max(axis=1)
+        else:
+            na = self.count
+            delta = mb - self.mean
+            tot = na + nb
+            self.mean = self.mean + delta * (nb / tot)
+            self._m2 = self._m2 + m2b + delta**2 * (na * nb / tot)
+            self.min = np.minimum(self.min, x.min(axis=1))
+            self.max = np.maximum(self.max, x.max(axis=1))
+        self.count += nb
+
+    @property
+    def std(self) -> np.ndarray:
+        """Sample standard deviation (ddof = 1) over the subjects seen so far."""
+        return np.sqrt(self._m2 / max(self.count - 1, 1))
+
+
+#: the reference population scenario of ``shared/benchmarks/README.md`` (canonical units)
+REFERENCE: dict[str, Any] = {
+    "dose_mg": 12.5, "every_h": 8.0, "count": 84, "route": "oral",
+    "typical": {"ka": 2.0, "CL": 15.0, "V": 50.0}, "cv": {"ka": 0.3, "CL": 0.3, "V": 0.3},
+    "molar_mass": 436.95, "ke0": 1.0, "KA": 400.0, "tau": 3.0, "Em": 1.0,
+    "kt": 0.02, "alpha": 0.5, "kout": 0.05, "kin": 0.05, "Smax": 0.8,
+    "duration_h": 672.0, "output_every_h": 1.0,
+}
+
+
+def reference_times() -> tuple[np.ndarray, np.ndarray]:
+    """Output times (0..672 h, hourly) and dose times (every 8 h from 0, 84 doses) of `REFERENCE`."""
+    r = REFERENCE
+    t = np.arange(0.0, r["duration_h"] + 0.5 * r["output_every_h"], r["output_every_h"])
+    return t, np.arange(r["count"]) * r["every_h"]
+
+
+def run_reference_population(
+    n: int,
+    seed: int = 0,
+    *,
+    outputs: Sequence[str] = ("C", "occ", "B"),
+    chunk_size: int | None = None,
+    dtype: Any = np.float64,
+    reduce: Callable[[int, int, np.ndarray], None] | None = None,
+    **kernel_options: Any,
+) -> dict[str, np.ndarray] | None:
+    """Simulate the reference population scenario (`REFERENCE`) for ``n`` subjects.
+
+    ka, CL and V are drawn by `pdsim.population.sample_parameters` (log-normal, 30 % CV, subject
+    ``i`` the same for every ``n``); the rest is shared. Until the scenario runs through
+    `pdsim.simulate`, this is the benchmark's entry point.
+
+    Parameters
+    ----------
+    n, seed : int
+        Population size and seed.
+    outputs : sequence of str
+        Names from `OUTPUTS`.
+    chunk_size : int, optional
+        Subjects per chunk (default: all at once, or 8192 when `reduce` is given).
+    dtype : numpy dtype
+        float64 or float32 outputs.
+    reduce : callable, optional
+        ``reduce(start, stop, chunk)`` per chunk (see `run_chunked`); then nothing is kept and
+        ``None`` is returned.
+    **kernel_options
+        Passed to `occ_tolerance_turnover` (``order``, ``max_step``, ``grading``, ``backend``).
+
+    Returns
+    -------
+    dict of str to ndarray (n, 673) or None
+    """
+    from .population import sample_parameters
+
+    r = REFERENCE
+    t, dose_t = reference_times()
+    sch = schedule(dose_t, r["dose_mg"], r["route"])
+    shared = {k: r[k] for k in ("molar_mass", "ke0", "KA", "tau", "Em", "kt", "alpha", "kout", "kin", "Smax")}
+
+    def chunk(start: int, stop: int, view: np.ndarray | None) -> np.ndarray:
+        p = sample_parameters(r["typical"], r["cv"], stop - start, seed, first=start)
+        res = occ_tolerance_turnover(t, sch, None, ka=p["ka"], CL=p["CL"], V=p["V"], outputs=outputs,
+                                     dtype=dtype, out=view, **shared, **kernel_options)
+        return np.stack([res[o] for o in outputs]) if view is None else view
+
+    if reduce is not None:
+        run_chunked(chunk, n, chunk_size=chunk_size or 8192, reduce=reduce)
+        return None
+    out = np.empty((len(outputs), n, t.size), dtype=dtype)
+    run_chunked(chunk, n, chunk_size=chunk_size or n, out=out)
+    return {name: out[m] for m, name in enumerate(outputs)}

@@ -12,6 +12,7 @@ import numpy as np
 from . import catalog
 from .errors import InputError, UnknownNameError, suggest
 from .targets import FAMILIES, GLUTAMATE_TARGETS, signals
+from .dosing import Regimen
 from .targets._base import as_drug, conc_nM
 
 __all__ = ["PANEL_TARGETS", "panel", "target_signals", "targets_of"]
@@ -84,16 +85,32 @@ def target_signals(concs: Mapping[str, Any], targets: Iterable[str] | None = Non
     return out
 
 
-def _steady_state_nM(drug: str, regimen: Any, site: str, species: str) -> float:
-    """Average steady-state concentration (nM) at ``site`` under a repeated regimen (pk.steady_state)."""
+def _regular(drug: str, regimen: Regimen) -> tuple[float, float, str]:
+    """(dose mg, interval h, route) of a regular regimen: equal doses, one route, constant interval."""
+    evs = [e for e in regimen.events if e.drug is None or as_drug(e.drug).name == drug]
+    amounts = {e.amount for e in evs}
+    routes = {e.route for e in evs}
+    gaps = np.diff([e.time for e in evs])
+    if len(evs) < 2 or len(amounts) != 1 or len(routes) != 1 or not np.allclose(gaps, gaps[0]):
+        raise InputError(f"the regimen for '{drug}' must be regular (at least two equal doses by one route at a constant "
+                         f"interval) to have a steady state; use Regimen.repeated(dose=..., every=...).")
+    return amounts.pop(), float(gaps[0]), routes.pop()
+
+
+def _steady_state_nM(drug: str, regimen: Regimen, site: str, species: str) -> dict[str, float]:
+    """C_avg at steady state (nM) at ``site`` of the drug and of each metabolite it forms (pk.steady_state)."""
     from . import pk
 
-    ss = pk.steady_state(drug, regimen, site=site, species=species)
-    cavg = ss["cavg"] if isinstance(ss, Mapping) else getattr(ss, "cavg")
-    return float(conc_nM(cavg, drug, "cavg"))
+    dose, every, route = _regular(drug, regimen)
+    out = {drug: float(pk.steady_state(drug, dose, every, route, site=site, species=species).cavg.to("nM").magnitude)}
+    for met in as_drug(drug).pk(species).metabolites:
+        m = as_drug(met).name
+        out[m] = float(pk.steady_state(drug, dose, every, route, site=site, species=species,
+                                       metabolite=m).cavg.to("nM").magnitude)
+    return out
 
 
-def panel(drugs_and_concs: Mapping[str, Any], targets: Iterable[str] | None = None, *, site: str = "brain",
+def panel(drugs_and_concs: Mapping[str, Any], targets: Iterable[str] | None = None, *, site: str = "free",
           species: str = "human"):
     r"""Drug × target occupancy table at steady state, all drugs competing at each target.
 
@@ -101,13 +118,16 @@ def panel(drugs_and_concs: Mapping[str, Any], targets: Iterable[str] | None = No
     ----------
     drugs_and_concs : dict
         Drug name → either a concentration (quantity such as ``"40 nM"`` or ``"12 ng/mL"``, or a
-        float in nM) taken as the free concentration at the targets, or a `pdsim.Regimen`, whose
-        average steady-state concentration at ``site`` (`pdsim.pk.steady_state`, C_avg) is used.
+        float in nM) taken as the free concentration at the targets, or a regular `pdsim.Regimen`
+        (equal doses at a constant interval), whose average steady-state concentration at ``site``
+        (`pdsim.pk.steady_state`, :math:`C_{avg} = F D/(CL\,\tau)` scaled to the site) is used;
+        the metabolites the drug forms (e.g. nortriptyline from amitriptyline) join the table.
     targets : iterable of str, optional
         Columns; default every target any of the drugs binds.
-    site : {"brain", "free", "plasma"}
-        For regimens: where the concentration is taken ("brain" = unbound brain, the default;
-        "plasma" is total and overstates occupancy for bound drugs).
+    site : {"free", "brain", "plasma"}
+        For regimens: where the concentration is taken. "free" (unbound plasma, the default)
+        equals unbound brain when K_p,uu = 1 (passive diffusion); "brain" needs the drug's kp_uu;
+        "plasma" is total and overstates occupancy for bound drugs.
     species : str
         For regimens: whose PK.
 
@@ -129,16 +149,22 @@ def panel(drugs_and_concs: Mapping[str, Any], targets: Iterable[str] | None = No
         raise InputError("`drugs_and_concs` must be a non-empty dict of drug name to concentration or Regimen; "
                          "e.g. {'amitriptyline': '30 nM'}.")
     concs: dict[str, float] = {}
+    formed: dict[str, float] = {}
     for key, val in drugs_and_concs.items():
         d = as_drug(key)
-        if hasattr(val, "doses") or type(val).__name__ == "Regimen":
-            concs[d.name] = _steady_state_nM(d.name, val, site, species)
+        if isinstance(val, Regimen):
+            ss = _steady_state_nM(d.name, val, site, species)
+            concs[d.name] = ss.pop(d.name)
+            for m, c in ss.items():
+                formed[m] = formed.get(m, 0.0) + c
         else:
             x = conc_nM(val, d, f"drugs_and_concs['{key}']")
             if np.ndim(x):
                 raise InputError(f"`drugs_and_concs['{key}']` must be one concentration for the table (got an array); "
                                  f"use target_signals for arrays.")
             concs[d.name] = float(x)
+    for m, c in formed.items():  # a metabolite given explicitly keeps the caller's value
+        concs.setdefault(m, c)
     tlist = targets_of(concs) if targets is None else _check_targets(targets)
     sig = target_signals(concs, tlist)
     rows = {d: [float(sig.get(f"occupancy.{t}.{d}", 0.0)) for t in tlist] for d in concs}

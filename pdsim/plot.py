@@ -18,18 +18,35 @@ from matplotlib.figure import Figure
 from . import _style
 from ._style import (
     PALETTE,
-    add_caption,
+    SITE_LABEL,
+    arms_of,
     axis_label,
+    source_caption,
+    central,
     color,
+    conc_unit,
+    display,
+    drug_label,
+    drug_params,
+    figure_legend,
+    grid,
     linestyle,
     new_figure,
+    params_for,
+    pretty,
+    single_axes,
     style,
+    target_label,
+    therapeutic_band,
     time_axis,
-    unit_text,
+    variable,
+    window,
+    window_stat,
+    wrap,
 )
 from .errors import InputError, UnknownNameError, suggest
 from .provenance import Parameter
-from .units import Q_, as_float, mass_to_molar
+from .units import as_float
 
 __all__ = [
     "PALETTE",
@@ -46,11 +63,11 @@ __all__ = [
     "plot_dose_response",
     "plot_schild",
     "plot_receptor_profile",
+    "plot_use_dependence",
 ]
 
-_SITE_LABEL = {"plasma": "Total plasma concentration", "free": "Free plasma concentration",
-               "brain": "Free brain concentration", "effect": "Effect-site concentration"}
-_CONC_SITES = tuple(_SITE_LABEL)
+_CONC_SITES = tuple(SITE_LABEL)
+_TARGET_SHORT = {"alpha1": "α1"}
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -62,159 +79,6 @@ def save_figure(fig: Figure, path: str | Path, dpi: int = 150) -> Path:
     with style():
         fig.savefig(path, dpi=dpi, bbox_inches="tight")
     return path
-
-
-def _pretty(name: str) -> str:
-    """'anticholinergic_burden' → 'Anticholinergic burden'."""
-    text = name.replace("_", " ")
-    return text[:1].upper() + text[1:]
-
-
-def _drug_label(name: str) -> str:
-    try:
-        from .catalog import drug
-
-        return drug(name).display_name
-    except Exception:  # a drug defined inline in a scenario is shown by its name
-        return _pretty(name)
-
-
-def _target_label(name: str) -> str:
-    try:
-        from .catalog import target
-
-        mf = target(name)
-        return f"{name} ({mf.display_name})" if mf.display_name and mf.display_name != name else name
-    except Exception:  # a target without a model file is shown by its name
-        return name
-
-
-def _conc_unit(max_nM: float, unit: str | None) -> tuple[float, str]:
-    """Scale factor from nM and the display unit: µM above 10 µM unless ``unit`` is given."""
-    if unit is not None:
-        return float(Q_(1.0, "nM").to(unit).magnitude), unit
-    return (1e-3, "µM") if max_nM > 1e4 else (1.0, "nM")
-
-
-def _display(name: str, unit: str) -> tuple[float, str, str]:
-    """How to draw a result variable: (scale, quantity text, unit text)."""
-    head, _, rest = name.partition(".")
-    if head == "occupancy":
-        scale = 100.0 if unit_text(unit) == "dimensionless" else 1.0
-        return scale, f"{rest.split('.')[0]} occupancy", "%" if scale == 100.0 else unit_text(unit)
-    if head in _CONC_SITES:
-        return 1.0, _SITE_LABEL[head], unit_text(unit)
-    if head == "signal":
-        return 1.0, f"{rest} signal", unit_text(unit)
-    if head == "effect":
-        return 1.0, _pretty(rest), unit_text(unit)
-    return 1.0, _pretty(name), unit_text(unit)
-
-
-def _central(arr: np.ndarray) -> np.ndarray:
-    """One curve from (subjects, time): the subject itself, or the median of a population."""
-    arr = np.asarray(arr, dtype=float)
-    return arr[0] if arr.shape[0] == 1 else np.median(arr, axis=0)
-
-
-def _arm_list(result, arms: Sequence[str] | None) -> list[tuple[int, str]]:
-    if arms is None:
-        return list(enumerate(result.arms))
-    out = []
-    for a in arms:
-        if a not in result.arms:
-            raise UnknownNameError(f"Unknown arm '{a}'.{suggest(a, result.arms)}")
-        out.append((result.arms.index(a), a))
-    return out
-
-
-def _variable(result, name: str, prefix: str | None = None) -> str:
-    """Accept 'x' or 'prefix.x'; fail with a suggestion if the result lacks it."""
-    if name in result.data:
-        return name
-    if prefix and f"{prefix}.{name}" in result.data:
-        return f"{prefix}.{name}"
-    raise UnknownNameError(f"Result has no variable '{name}'.{suggest(name, result.data)} See result.variables.")
-
-
-def _params_for(params: Mapping[str, Parameter], tokens: Sequence[str]) -> dict[str, Parameter]:
-    """The parameters whose dotted name mentions one of ``tokens`` (all of them if none does)."""
-    toks = {t.lower() for t in tokens}
-    keep = {k: p for k, p in params.items() if toks & {part.lower() for part in k.split(".")}}
-    return keep or dict(params)
-
-
-def _caption(fig: Figure, params: Mapping[str, Parameter] | Sequence[Parameter], extra: str = "") -> None:
-    from .report import caption
-
-    text = caption(params) if params else ""
-    add_caption(fig, " ".join(t for t in (extra, text) if t))
-
-
-def _drug_params(names: Sequence[str], keys: Sequence[str] | None = None) -> dict[str, Parameter]:
-    """Parameters of catalogue drugs, optionally only those whose name contains one of ``keys``."""
-    from .catalog import drug
-
-    out: dict[str, Parameter] = {}
-    for n in names:
-        try:
-            ps = drug(n).parameters()
-        except Exception:  # not a catalogue drug: it contributes no sources here
-            continue
-        for k, p in ps.items():
-            if keys is None or any(key in k for key in keys):
-                out[f"{n}.{k}"] = p
-    return out
-
-
-def _therapeutic_band(ax, drug_name: str, scale: float) -> bool:
-    """Shade a drug's [therapeutic_range] (total plasma); True if drawn."""
-    from .catalog import drug
-
-    try:
-        dr = drug(drug_name)
-    except Exception:  # an inline drug has no catalogue range
-        return False
-    rng = dr.extra.get("therapeutic_range", {})
-    if "low" not in rng or "high" not in rng:
-        return False
-    bounds = []
-    for key in ("low", "high"):
-        q = rng[key].quantity
-        if q.check("[mass] / [length] ** 3"):
-            q = mass_to_molar(q, dr.molar_mass.quantity)
-        bounds.append(float(q.to("nM").magnitude) * scale)
-    ax.axhspan(bounds[0], bounds[1], color=_style.OKABE_ITO["bluish_green"], alpha=0.15, lw=0,
-               label=f"{dr.display_name} therapeutic range")
-    return True
-
-
-def _single_axes(ax, **kw) -> tuple[Figure, Any]:
-    if ax is not None:
-        return ax.figure, ax
-    fig, axes = new_figure(**kw)
-    return fig, axes[0, 0]
-
-
-def _grid(n: int, max_cols: int = 3) -> tuple[Figure, list]:
-    ncols = min(n, max_cols)
-    nrows = int(np.ceil(n / ncols))
-    fig, axes = new_figure(ncols=ncols, nrows=nrows)
-    flat = list(axes.flat)
-    for ax in flat[n:]:
-        ax.set_visible(False)
-    return fig, flat[:n]
-
-
-def _figure_legend(fig: Figure, axes: Sequence[Any]) -> None:
-    """One legend for the whole figure, outside the axes, with each label once."""
-    seen: dict[str, Any] = {}
-    for ax in axes:
-        for h, lab in zip(*ax.get_legend_handles_labels()):
-            if not lab.startswith("_") and lab not in seen:
-                seen[lab] = h
-    if seen:
-        fig.legend(list(seen.values()), list(seen), loc="outside right upper")
 
 
 # --- time courses --------------------------------------------------------------------------
@@ -257,14 +121,14 @@ def plot_pk(drug: Any, regimen: Any, times: Any, species: str = "human", body_we
         c = concentration(dr, regimen, t, site=site, species=species, body_weight=body_weight)
         curves[site] = as_float(c, "nM", "concentration") if isinstance(c, pint.Quantity) else np.asarray(c, float)
     top = max(float(np.max(c)) for c in curves.values()) if curves else 0.0
-    scale, u = _conc_unit(top, unit)
+    scale, u = conc_unit(top, unit)
     tx, tlabel = time_axis(t)
     with style():
-        fig, ax = _single_axes(ax)
+        fig, ax = single_axes(ax)
         for i, (site, c) in enumerate(curves.items()):
-            ax.plot(tx, c * scale, color=color(i), ls=linestyle(i), label=_SITE_LABEL.get(site, site).split(" conc")[0])
+            ax.plot(tx, c * scale, color=color(i), ls=linestyle(i), label=SITE_LABEL.get(site, "Effect site").split(" conc")[0])
         if "plasma" in curves:
-            _therapeutic_band(ax, dr.name, scale)
+            therapeutic_band(ax, dr.name, scale)
         ax.set_xlabel(tlabel)
         ax.set_ylabel(axis_label("Concentration", u))
         if log:
@@ -275,13 +139,13 @@ def plot_pk(drug: Any, regimen: Any, times: Any, species: str = "human", body_we
         ax.set_title(label or f"{dr.display_name} ({species})")
         ax.legend(loc="best")
         if sources:
-            _caption(fig, {k: p for k, p in dr.parameters().items() if k.startswith(f"pk.{species}") or k == "molar_mass"})
+            source_caption(fig, {k: p for k, p in dr.parameters().items() if k.startswith(f"pk.{species}") or k == "molar_mass"})
     return fig
 
 
 def plot_concentrations(result: Any, drugs: Sequence[str] | None = None, site: str = "plasma",
                         arms: Sequence[str] | None = None, unit: str | None = None, log: bool = False,
-                        sources: bool = False) -> Figure:
+                        time_range: Sequence[float] | None = None, sources: bool = False) -> Figure:
     """Concentration time courses from a `Result`: one panel per drug, one line per arm.
 
     Arms without the drug are left out of its panel. For a population the median is drawn (see
@@ -293,7 +157,7 @@ def plot_concentrations(result: Any, drugs: Sequence[str] | None = None, site: s
     result : Result
     drugs : sequence of str, optional
         Drug names (default: every ``<site>.<drug>`` variable in the result).
-    site : {"plasma", "free", "brain", "effect"}
+    site : {"plasma", "free", "brain"}
     arms : sequence of str, optional
         Arm labels to draw (default all).
     unit : str, optional
@@ -305,43 +169,54 @@ def plot_concentrations(result: Any, drugs: Sequence[str] | None = None, site: s
     """
     if site not in _CONC_SITES:
         raise InputError(f"`site` must be one of {', '.join(_CONC_SITES)} (got {site!r}).{suggest(site, _CONC_SITES)}")
-    names = list(drugs) if drugs is not None else [v.split(".", 1)[1] for v in result.variables
-                                                    if v.startswith(site + ".") and v.count(".") == 1]
+    names = list(drugs) if drugs is not None else _drugs_at(result, site)
     if not names:
         raise UnknownNameError(f"Result has no '{site}.<drug>' variables; known: {', '.join(result.variables)}.")
-    variables = [_variable(result, f"{site}.{n}") for n in names]
-    arm_list = _arm_list(result, arms)
+    variables = [variable(result, f"{site}.{n}") for n in names]
+    arm_list = arms_of(result, arms)
+    m = window(result.time_h, time_range)
+    tx, tlabel = time_axis(result.time_h[m])
     with style():
-        fig, axes = _grid(len(names))
+        fig, axes = grid(len(names))
         for ax, name, var in zip(axes, names, variables):
             arr = result.data[var]
-            scale, u = _conc_unit(float(np.nanmax(arr)) if arr.size else 0.0, unit)
+            scale, u = conc_unit(float(np.nanmax(arr[..., m])) if arr.size else 0.0, unit)
             if unit is None and result.units.get(var, "nM") != "nM":
                 scale, u = 1.0, result.units[var]
-            tx, tlabel = time_axis(result.time_h)
             for i, arm in arm_list:
-                y = _central(arr[i])
+                y = central(arr[i][:, m])
                 if not np.any(y > 0):
                     continue
                 ax.plot(tx, y * scale, color=color(i), ls=linestyle(i), label=arm)
             if site == "plasma":
-                _therapeutic_band(ax, name, scale)
-            ax.set_title(_drug_label(name))
+                therapeutic_band(ax, name, scale)
+            ax.set_title(drug_label(name))
             ax.set_xlabel(tlabel)
-            ax.set_ylabel(axis_label(_SITE_LABEL[site].replace(" concentration", ""), u))
+            ax.set_ylabel(axis_label(SITE_LABEL[site], u))
             ax.set_xlim(tx[0], tx[-1])
             if log:
                 ax.set_yscale("log")
             else:
                 ax.set_ylim(bottom=0)
-        _figure_legend(fig, axes)
+        figure_legend(fig, axes)
         if sources:
-            _caption(fig, _params_for(result.parameters, names))
+            source_caption(fig, params_for(result.parameters, names))
     return fig
 
 
+def _drugs_at(result: Any, site: str) -> list[str]:
+    """Drugs with a ``<site>.<drug>`` variable, in the order of the first arm that doses each."""
+    names = [v.split(".", 1)[1] for v in result.variables if v.startswith(site + ".") and v.count(".") == 1]
+
+    def first_arm(name: str) -> int:
+        nonzero = np.flatnonzero(np.any(result.data[f"{site}.{name}"] > 0, axis=(1, 2)))
+        return int(nonzero[0]) if nonzero.size else len(result.arms)
+
+    return sorted(names, key=first_arm)
+
+
 def plot_occupancy(result: Any, targets: Sequence[str] | None = None, arms: Sequence[str] | None = None,
-                   sources: bool = False) -> Figure:
+                   time_range: Sequence[float] | None = None, sources: bool = False) -> Figure:
     """Receptor or transporter occupancy (all ligands together) over time: a panel per target.
 
     Parameters
@@ -357,28 +232,29 @@ def plot_occupancy(result: Any, targets: Sequence[str] | None = None, arms: Sequ
                                                         if v.startswith("occupancy.") and v.count(".") == 1]
     if not names:
         raise UnknownNameError("Result has no 'occupancy.<target>' variables; simulate with targets.")
-    variables = [_variable(result, n, "occupancy") for n in names]
-    arm_list = _arm_list(result, arms)
-    tx, tlabel = time_axis(result.time_h)
+    variables = [variable(result, n, "occupancy") for n in names]
+    arm_list = arms_of(result, arms)
+    m = window(result.time_h, time_range)
+    tx, tlabel = time_axis(result.time_h[m])
     with style():
-        fig, axes = _grid(len(names), max_cols=4)
+        fig, axes = grid(len(names), max_cols=4)
         for ax, name, var in zip(axes, names, variables):
-            scale, _, u = _display(var, result.units.get(var, ""))
+            scale, _, u = display(var, result.units.get(var, ""))
             for i, arm in arm_list:
-                ax.plot(tx, _central(result.data[var][i]) * scale, color=color(i), ls=linestyle(i), label=arm)
-            ax.set_title(_target_label(var.split(".")[1]), fontsize=12)
+                ax.plot(tx, central(result.data[var][i][:, m]) * scale, color=color(i), ls=linestyle(i), label=arm)
+            ax.set_title(wrap(target_label(var.split(".")[1]), 26), fontsize=12)
             ax.set_xlabel(tlabel)
             ax.set_ylabel(axis_label("Occupancy", u))
             ax.set_ylim(0, 100 if u == "%" else None)
             ax.set_xlim(tx[0], tx[-1])
-        _figure_legend(fig, axes)
+        figure_legend(fig, axes)
         if sources:
-            _caption(fig, _params_for(result.parameters, [v.split(".")[1] for v in variables]))
+            source_caption(fig, params_for(result.parameters, [v.split(".")[1] for v in variables]))
     return fig
 
 
 def plot_effects(result: Any, names: Sequence[str], arms: Sequence[str] | None = None,
-                 sources: bool = False) -> Figure:
+                 time_range: Sequence[float] | None = None, sources: bool = False) -> Figure:
     """Downstream states (``effect.<name>``, or any variable) over time: a panel per state.
 
     Parameters
@@ -392,27 +268,29 @@ def plot_effects(result: Any, names: Sequence[str], arms: Sequence[str] | None =
     """
     if isinstance(names, str):
         names = [names]
-    variables = [_variable(result, n, "effect") for n in names]
-    arm_list = _arm_list(result, arms)
-    tx, tlabel = time_axis(result.time_h)
+    variables = [variable(result, n, "effect") for n in names]
+    arm_list = arms_of(result, arms)
+    m = window(result.time_h, time_range)
+    tx, tlabel = time_axis(result.time_h[m])
     with style():
-        fig, axes = _grid(len(variables))
+        fig, axes = grid(len(variables))
         for ax, var in zip(axes, variables):
-            scale, qty, u = _display(var, result.units.get(var, ""))
+            scale, qty, u = display(var, result.units.get(var, ""))
             for i, arm in arm_list:
-                ax.plot(tx, _central(result.data[var][i]) * scale, color=color(i), ls=linestyle(i), label=arm)
+                ax.plot(tx, central(result.data[var][i][:, m]) * scale, color=color(i), ls=linestyle(i), label=arm)
             ax.set_title(qty, fontsize=12)
             ax.set_xlabel(tlabel)
             ax.set_ylabel(axis_label(qty, u))
             ax.set_xlim(tx[0], tx[-1])
-        _figure_legend(fig, axes)
+        figure_legend(fig, axes)
         if sources:
-            _caption(fig, _params_for(result.parameters, [v.split(".", 1)[1] for v in variables]))
+            source_caption(fig, params_for(result.parameters, [v.split(".", 1)[1] for v in variables]))
     return fig
 
 
 def plot_population(result: Any, var: str, arms: Sequence[str] | None = None, interval: float = 0.9,
-                    log: bool = False, sources: bool = False, ax: Any = None) -> Figure:
+                    log: bool = False, time_range: Sequence[float] | None = None, sources: bool = False,
+                    ax: Any = None) -> Figure:
     """Population median with a prediction band (default 90 %) per arm, from `Result.summary`.
 
     Parameters
@@ -426,15 +304,16 @@ def plot_population(result: Any, var: str, arms: Sequence[str] | None = None, in
     """
     if not 0 < interval < 1:
         raise InputError(f"`interval` must lie between 0 and 1 (got {interval}); write e.g. 0.9 for a 90 % band.")
-    var = _variable(result, var)
+    var = variable(result, var)
     summ = result.summary([var], interval=interval)
     lo_col, hi_col = [c for c in summ.columns if c.startswith("p")][:2]
-    scale, qty, u = _display(var, result.units.get(var, ""))
-    arm_list = _arm_list(result, arms)
+    scale, qty, u = display(var, result.units.get(var, ""))
+    arm_list = arms_of(result, arms)
     with style():
-        fig, ax = _single_axes(ax)
+        fig, ax = single_axes(ax, width=10.0, height=4.8)
         for i, arm in arm_list:
             s = summ[summ["arm"] == arm]
+            s = s[window(s["time_h"].to_numpy(), time_range)]
             tx, tlabel = time_axis(s["time_h"].to_numpy())
             ax.fill_between(tx, s[lo_col] * scale, s[hi_col] * scale, color=color(i), alpha=0.25, lw=0,
                             label=f"{arm}: {interval * 100:g} % of subjects")
@@ -447,59 +326,41 @@ def plot_population(result: Any, var: str, arms: Sequence[str] | None = None, in
         ax.set_title(f"{qty}, {result.n_subjects} virtual subjects")
         _style.legend_outside(ax)
         if sources:
-            _caption(fig, _params_for(result.parameters, var.split(".")[1:]))
+            source_caption(fig, params_for(result.parameters, var.split(".")[1:]))
     return fig
 
 
-def _window_stat(result, var: str, i: int, window_h: float, stat: str) -> float:
-    t = result.time_h
-    mask = t >= t[-1] - window_h
-    y = _central(result.data[var][i])[mask]
-    if stat == "mean":
-        return float(np.mean(y))
-    if stat == "max":
-        return float(np.max(y))
-    if stat == "min":
-        return float(np.min(y))
-    raise InputError(f"`stat` must be 'mean', 'max' or 'min' (got {stat!r}).{suggest(stat, ('mean', 'max', 'min'))}")
-
-
 def plot_arms(result: Any, var: str, arms: Sequence[str] | None = None, stat: str = "mean",
-              window_h: float = 24.0, sources: bool = False) -> Figure:
+              window_h: float = 24.0, time_range: Sequence[float] | None = None, sources: bool = False) -> Figure:
     """Arm against arm for one variable: the time course (left) and a bar per arm (right) of its
     ``stat`` over the last ``window_h`` hours (e.g. the steady-state mean)."""
-    var = _variable(result, var)
-    scale, qty, u = _display(var, result.units.get(var, ""))
-    arm_list = _arm_list(result, arms)
-    tx, tlabel = time_axis(result.time_h)
+    var = variable(result, var)
+    scale, qty, u = display(var, result.units.get(var, ""))
+    arm_list = arms_of(result, arms)
+    m = window(result.time_h, time_range)
+    tx, tlabel = time_axis(result.time_h[m])
     with style():
         fig, axes = new_figure(ncols=2, width=12.0)
         ax, bx = axes[0]
         for i, arm in arm_list:
-            ax.plot(tx, _central(result.data[var][i]) * scale, color=color(i), ls=linestyle(i), label=arm)
+            ax.plot(tx, central(result.data[var][i][:, m]) * scale, color=color(i), ls=linestyle(i), label=arm)
         ax.set_xlabel(tlabel)
         ax.set_ylabel(axis_label(qty, u))
         ax.set_xlim(tx[0], tx[-1])
         ax.set_title(qty)
-        vals = [_window_stat(result, var, i, window_h, stat) * scale for i, _ in arm_list]
+        vals = [window_stat(result, var, i, window_h, stat) * scale for i, _ in arm_list]
         pos = np.arange(len(arm_list))
         bars = bx.bar(pos, vals, color=[color(i) for i, _ in arm_list])
         bx.bar_label(bars, fmt="%.3g", padding=2, fontsize=11)
-        bx.set_xticks(pos, [_wrap(a) for _, a in arm_list])
+        bx.set_xticks(pos, [wrap(a) for _, a in arm_list])
         bx.set_ylabel(axis_label(f"{stat.capitalize()}, last {window_h:g} h", u))
         bx.set_title(f"{stat.capitalize()} over the last {window_h:g} h")
         bx.grid(axis="x", visible=False)
         bx.margins(y=0.15)
-        _figure_legend(fig, [ax])
+        figure_legend(fig, [ax])
         if sources:
-            _caption(fig, _params_for(result.parameters, var.split(".")[1:]))
+            source_caption(fig, params_for(result.parameters, var.split(".")[1:]))
     return fig
-
-
-def _wrap(text: str, width: int = 14) -> str:
-    import textwrap
-
-    return "\n".join(textwrap.wrap(text, width)) or text
 
 
 def plot_steady_state(result: Any, variables: Sequence[str], arms: Sequence[str] | None = None,
@@ -515,15 +376,15 @@ def plot_steady_state(result: Any, variables: Sequence[str], arms: Sequence[str]
     ylabel : str
         What the bars measure; the shared unit is appended.
     """
-    variables = [_variable(result, v) for v in variables]
-    disp = [_display(v, result.units.get(v, "")) for v in variables]
+    variables = [variable(result, v) for v in variables]
+    disp = [display(v, result.units.get(v, "")) for v in variables]
     units = {d[2] for d in disp}
     if len(units) > 1:
         raise InputError(f"`variables` must share a unit to share an axis (got {', '.join(sorted(units))}); "
                          f"plot them in separate figures.")
     u = units.pop()
-    labels = list(labels) if labels is not None else [_pretty(v.split(".", 1)[-1]) for v in variables]
-    arm_list = _arm_list(result, arms)
+    labels = list(labels) if labels is not None else [pretty(v.split(".", 1)[-1]) for v in variables]
+    arm_list = arms_of(result, arms)
     n_arms = len(arm_list)
     width = 0.8 / max(n_arms, 1)
     with style():
@@ -531,11 +392,11 @@ def plot_steady_state(result: Any, variables: Sequence[str], arms: Sequence[str]
         ax = axes[0, 0]
         pos = np.arange(len(variables))
         for j, (i, arm) in enumerate(arm_list):
-            vals = [_window_stat(result, v, i, window_h, stat) * d[0] for v, d in zip(variables, disp)]
+            vals = [window_stat(result, v, i, window_h, stat) * d[0] for v, d in zip(variables, disp)]
             bars = ax.bar(pos + (j - (n_arms - 1) / 2) * width, vals, width, color=color(i), label=arm,
                           edgecolor="white")
             ax.bar_label(bars, fmt="%.2g", padding=1, fontsize=9)
-        ax.set_xticks(pos, [_wrap(lab, 16) for lab in labels])
+        ax.set_xticks(pos, [wrap(lab, 16) for lab in labels])
         ax.set_ylabel(axis_label(ylabel, u))
         ax.grid(axis="x", visible=False)
         ax.margins(y=0.12)
@@ -545,5 +406,358 @@ def plot_steady_state(result: Any, variables: Sequence[str], arms: Sequence[str]
         _style.legend_outside(ax)
         if sources:
             toks = [p for v in variables for p in v.split(".")[1:]]
-            _caption(fig, _params_for(result.parameters, toks))
+            source_caption(fig, params_for(result.parameters, toks))
     return fig
+
+
+# --- receptor theory -----------------------------------------------------------------------
+
+def _agonist_constants(agonist: Any, target: str, ka: Any, tau: Any) -> tuple[float, float, str]:
+    """K_A (nM), τ and a label, from the arguments or from the drug's [targets.<target>] table."""
+    if agonist is not None and (ka is None or tau is None):
+        from .catalog import drug
+        from .targets._base import agonist_tau, dissociation_constant
+
+        dr = drug(agonist)
+        ka = dissociation_constant(dr, target) if ka is None else ka
+        tau = agonist_tau(dr, target) if tau is None else tau
+        name = dr.display_name
+    else:
+        name = drug_label(agonist) if isinstance(agonist, str) else "agonist"
+    if ka is None or tau is None:
+        raise InputError("give an agonist with an affinity for the target, or both `ka` (nM) and `tau`; "
+                         "write e.g. plot_concentration_response(ka=383, tau=1.0).")
+    return as_float(ka, "nM", "ka", positive=True), as_float(tau, "dimensionless", "tau", nonnegative=True), name
+
+
+def _antagonist_kb(antagonist: Any, target: str, kb: Any) -> tuple[float | None, str]:
+    if antagonist is None and kb is None:
+        return None, ""
+    if kb is None:
+        from .catalog import drug
+        from .targets._base import dissociation_constant
+
+        return dissociation_constant(drug(antagonist), target), drug_label(antagonist)
+    return as_float(kb, "nM", "kb", positive=True), (drug_label(antagonist) if isinstance(antagonist, str) else "antagonist")
+
+
+def plot_concentration_response(agonist: Any = None, target: str = "MOR", *, ka: Any = None, tau: Any = None,
+                                antagonist: Any = None, kb: Any = None, antagonist_concs: Sequence[Any] = (0.0,),
+                                em: float = 1.0, n: float = 1.0, conc: Any = None, show_occupancy: bool = True,
+                                sources: bool = False, ax: Any = None) -> Figure:
+    r"""Concentration–response curves of an agonist (operational model), shifted by a competitive antagonist.
+
+    Solid lines: response :math:`E/E_m` (black1983) at each antagonist concentration; dashed lines in
+    the same colour: agonist occupancy. The gap between them is receptor reserve; each curve's
+    EC50 moves right by the Schild dose ratio :math:`1 + [B]/K_B` (arunlakshana1959).
+
+    Parameters
+    ----------
+    agonist : str or Drug, optional
+        Catalogue drug whose K_A and τ at ``target`` are used (unless ``ka``/``tau`` are given).
+    target : str
+        Target name (default MOR).
+    ka, tau : quantity or float, optional
+        Agonist dissociation constant (nM) and transducer ratio, overriding the drug's.
+    antagonist : str, optional
+        Catalogue antagonist (its K at ``target`` is K_B unless ``kb`` is given).
+    kb : quantity or float, optional
+        Antagonist dissociation constant (nM).
+    antagonist_concs : sequence of quantity or float
+        Antagonist concentrations (nM), one curve each.
+    em, n : float
+        System maximum and transducer slope.
+    conc : array_like, optional
+        Agonist concentrations (nM); default spans K_A/10^4 to K_A·DR_max·10^3.
+    show_occupancy : bool
+        Draw the occupancy curves too.
+    sources : bool
+        Caption with the sources of the drugs' parameters at ``target``.
+    """
+    from .receptors import competitive_occupancy, operational_ec50, operational_response_competitive, schild_dose_ratio
+
+    k_a, t, a_name = _agonist_constants(agonist, target, ka, tau)
+    k_b, b_name = _antagonist_kb(antagonist, target, kb)
+    bs = [as_float(b, "nM", "antagonist_concs", nonnegative=True) for b in antagonist_concs]
+    if any(b > 0 for b in bs) and k_b is None:
+        raise InputError("`antagonist_concs` above zero need an `antagonist` or `kb`; name the antagonist, e.g. 'naloxone'.")
+    dr_max = max(schild_dose_ratio(b, k_b) if k_b else 1.0 for b in bs)
+    x = (np.logspace(np.log10(k_a) - 4, np.log10(k_a * dr_max) + 3, 400) if conc is None
+         else as_float(conc, "nM", "conc", nonnegative=True))
+    ec50 = operational_ec50(k_a, t, n)
+    with style():
+        fig, ax = single_axes(ax, width=8.6, height=4.8)
+        for i, b in enumerate(bs):
+            dr = schild_dose_ratio(b, k_b) if k_b else 1.0
+            lab = "no antagonist" if b == 0 else f"{b_name} {b:g} nM (dose ratio {dr:.3g})"
+            y = operational_response_competitive(x, k_a, t, b, k_b or 1.0, em=em, n=n)
+            ax.plot(x, y, color=color(i), ls="-", label=f"response, {lab}")
+            if show_occupancy:
+                occ = competitive_occupancy({"a": x, "b": b}, {"a": k_a, "b": k_b or 1.0})["a"]
+                ax.plot(x, occ * em, color=color(i), ls="--", lw=1.6, label=f"occupancy, {lab}")
+            ax.plot([ec50 * dr], [operational_response_competitive(ec50 * dr, k_a, t, b, k_b or 1.0, em=em, n=n)],
+                    "o", color=color(i), ms=7, label="_ec50")
+        ax.set_xscale("log")
+        ax.set_xlabel(axis_label(f"{a_name} concentration", "nM"))
+        ax.set_ylabel("Response or occupancy (fraction of maximum)")
+        ax.set_ylim(0, em * 1.05)
+        ax.set_title(f"{a_name} at {target}: K_A {k_a:.3g} nM, τ {t:.3g}, EC50 {ec50:.3g} nM (dots)", fontsize=12)
+        _style.legend_outside(ax, fontsize=10)
+        if sources:
+            names = [v for v in (agonist, antagonist) if isinstance(v, str)]
+            source_caption(fig, drug_params(names, [f"targets.{target}."]))
+    return fig
+
+
+def plot_schild(antagonist_concs: Sequence[Any], kb: Any = None, dose_ratios: Sequence[float] | None = None,
+                antagonist: str = "antagonist", target: str | None = None, sources: bool = False,
+                ax: Any = None) -> Figure:
+    r"""Schild plot: log(DR − 1) against log[B], with the fitted line, its slope and pA2.
+
+    .. math:: \log(DR - 1) = \log[B] - \log K_B
+
+    Parameters
+    ----------
+    antagonist_concs : sequence of quantity or float
+        Antagonist concentrations [B] (nM), > 0.
+    kb : quantity or float, optional
+        K_B (nM) used to compute the dose ratios when ``dose_ratios`` is not given (or read from the
+        catalogue when ``antagonist`` and ``target`` name a drug and target).
+    dose_ratios : sequence of float, optional
+        Measured (or simulated) dose ratios, > 1, one per concentration.
+    antagonist : str
+        Name shown on the axis (a catalogue name also supplies K_B with ``target``).
+    sources : bool
+        Caption with the sources of the antagonist's affinity at ``target``.
+    """
+    from .receptors import schild_dose_ratio
+
+    b = np.array([as_float(x, "nM", "antagonist_concs", positive=True) for x in antagonist_concs])
+    if dose_ratios is None:
+        if kb is None and target is not None:
+            kb, _ = _antagonist_kb(antagonist, target, None)
+        if kb is None:
+            raise InputError("give `dose_ratios`, or `kb` (nM) to compute them; write e.g. plot_schild([1, 10, 100], kb=2).")
+        dr = np.asarray(schild_dose_ratio(b, as_float(kb, "nM", "kb", positive=True)), dtype=float)
+    else:
+        dr = np.asarray(dose_ratios, dtype=float)
+        if dr.shape != b.shape:
+            raise InputError(f"`dose_ratios` needs one value per concentration (got {dr.size} for {b.size}).")
+        if np.any(dr <= 1):
+            raise InputError("every dose ratio must exceed 1 for a Schild plot (log(DR - 1)); drop the points at or below 1.")
+    if b.size < 2:
+        raise InputError("a Schild plot needs at least two antagonist concentrations; give e.g. [1, 10, 100] nM.")
+    lx, ly = np.log10(b * 1e-9), np.log10(dr - 1)
+    slope, intercept = np.polyfit(lx, ly, 1)
+    pa2 = intercept / slope  # x-intercept, -log10 of K_B in M when the slope is 1
+    with style():
+        fig, ax = single_axes(ax, width=7.0, height=4.8)
+        ax.plot(lx, ly, "o", color=color(0), ms=8, label="dose ratios")
+        xs = np.linspace(min(lx.min(), -pa2) - 0.3, lx.max() + 0.3, 50)
+        ax.plot(xs, slope * xs + intercept, color=color(1), ls="--",
+                label=f"fit: slope {slope:.2f}, pA2 {pa2:.2f} (K_B {10 ** (9 - pa2):.3g} nM)")
+        ax.axhline(0, color="#555555", lw=0.8)
+        ax.set_xlabel(f"log10 [{drug_label(antagonist) if antagonist != 'antagonist' else 'antagonist'}] (log10 M)")
+        ax.set_ylabel("log10 (dose ratio − 1) (dimensionless)")
+        ax.set_title("Schild plot: slope 1 means simple competition")
+        ax.legend(loc="upper left")
+        if sources and target:
+            source_caption(fig, drug_params([antagonist], [f"targets.{target}.affinity"]))
+    return fig
+
+
+def plot_dose_response(drug: Any, doses: Sequence[Any], target: str, every: Any = "24 h", days: float = 7.0,
+                       site: str = "free", species: str = "human", body_weight: Any = None,
+                       sources: bool = False, ax: Any = None) -> Figure:
+    """Dose → steady-state occupancy at one target: trough, mean and peak over the last interval.
+
+    Each dose is repeated every ``every`` for ``days``; occupancy is computed from the concentration at
+    ``site`` with the drug's own affinity (one ligand, Hill–Langmuir).
+
+    Parameters
+    ----------
+    drug : str or Drug
+    doses : sequence of quantity or str
+        Doses, e.g. ``["12.5 mg", "125 mg", "1 g"]`` (each is one administration).
+    target : str
+        Target at which the drug has an affinity.
+    every : quantity or str
+        Dosing interval.
+    days : float
+        How long to dose before reading the last interval.
+    """
+    from .catalog import drug as get_drug
+    from .dosing import Regimen
+    from .pk import concentration
+    from .receptors import occupancy
+    from .targets._base import dissociation_constant
+
+    dr = get_drug(drug)
+    k = dissociation_constant(dr, target)
+    tau = as_float(every, "h", "every", positive=True)
+    count = max(1, int(round(days * 24 / tau)))
+    t = np.linspace(0.0, count * tau, count * 48 + 1)
+    last = t >= t[-1] - tau
+    mg = np.array([as_float(d, "mg", "dose", positive=True) for d in doses])
+    rows = []
+    for d in mg:
+        reg = Regimen.repeated(dose=f"{d} mg", every=f"{tau} h", count=count, route="oral")
+        c = concentration(dr, reg, t, site=site, species=species, body_weight=body_weight)
+        c = as_float(c, "nM", "concentration") if isinstance(c, pint.Quantity) else np.asarray(c, float)
+        occ = 100.0 * np.asarray(occupancy(c[last], k))
+        rows.append((occ.min(), occ.mean(), occ.max()))
+    lo, mean, hi = (np.array(x) for x in zip(*rows))
+    with style():
+        fig, ax = single_axes(ax, width=7.6, height=4.8)
+        ax.fill_between(mg, lo, hi, color=color(0), alpha=0.2, lw=0, label="trough to peak")
+        ax.plot(mg, mean, "o-", color=color(0), label="mean over a dosing interval")
+        ax.set_xscale("log")
+        ax.set_xlabel(axis_label(f"{dr.display_name} dose, every {tau:g} h", "mg"))
+        ax.set_ylabel(axis_label(f"{target} occupancy at steady state", "%"))
+        ax.set_ylim(0, 100)
+        ax.set_title(f"{dr.display_name}: dose to {target} occupancy ({site} concentration, K {k:.3g} nM)", fontsize=12)
+        ax.legend(loc="upper left")
+        if sources:
+            source_caption(fig, {k2: p for k2, p in dr.parameters().items()
+                           if k2.startswith(f"pk.{species}") or k2.startswith(f"targets.{target}.")})
+    return fig
+
+
+def plot_receptor_profile(panel: pd.DataFrame, kind: str = "auto", annotate: bool = True, title: str | None = None,
+                          sources: bool = False, params: Mapping[str, Parameter] | None = None) -> Figure:
+    """Drug × target heatmap: occupancy (%) or affinity (pK = −log10 K in M); blank where no affinity is known.
+
+    Parameters
+    ----------
+    panel : DataFrame
+        Drugs as rows and targets as columns (as `pdsim.panel.panel` returns), or a tidy table with
+        columns ``drug``, ``target`` and ``occupancy`` (or ``value``). NaN means no affinity in the model.
+    kind : {"auto", "occupancy", "affinity"}
+        'occupancy': fractions 0–1 shown as %; 'affinity': dissociation constants in nM shown as pK.
+        'auto' reads fractions when every value is at most 1.
+    annotate : bool
+        Print the value in each cell.
+    sources : bool
+        Caption with the sources of the drugs' affinities (or ``params`` when given).
+    """
+    df = _mask_unbound(_wide(panel))
+    vals = df.to_numpy(dtype=float)
+    if kind == "auto":
+        kind = "occupancy" if np.all(vals[np.isfinite(vals)] <= 1.0) else "affinity"
+    if kind == "occupancy":
+        shown, cbar, fmt, norm = vals * 100.0, axis_label("Occupancy", "%"), "{:.0f}", Normalize(0, 100)
+    elif kind == "affinity":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            shown = 9.0 - np.log10(vals)
+        cbar, fmt, norm = "Affinity pK (−log10 M)", "{:.1f}", Normalize(4, 10)
+    else:
+        raise InputError(f"`kind` must be 'auto', 'occupancy' or 'affinity' (got {kind!r}).")
+    rows = [drug_label(str(r)) for r in df.index]
+    cols = [_TARGET_SHORT.get(str(c), str(c)) for c in df.columns]
+    with style():
+        fig, axes = new_figure(width=max(6.5, 1.05 * len(cols) + 3.2), height=max(3.2, 0.8 * len(rows) + 1.9))
+        ax = axes[0, 0]
+        ax.set_facecolor("#eeeeee")
+        masked = np.ma.masked_invalid(shown)
+        im = ax.imshow(masked, cmap="viridis", norm=norm, aspect="auto")
+        ax.set_xticks(range(len(cols)), cols, rotation=0)
+        ax.set_yticks(range(len(rows)), rows)
+        ax.grid(False)
+        ax.tick_params(length=0)
+        for s in ax.spines.values():
+            s.set_visible(False)
+        if annotate:
+            for r in range(len(rows)):
+                for c in range(len(cols)):
+                    v = shown[r, c]
+                    if np.isfinite(v):
+                        rgba = im.cmap(norm(v))
+                        dark = 0.299 * rgba[0] + 0.587 * rgba[1] + 0.114 * rgba[2] < 0.55
+                        text = "<1" if kind == "occupancy" and 0 < v < 0.5 else fmt.format(v)
+                        ax.text(c, r, text, ha="center", va="center", fontsize=12,
+                                color="white" if dark else "black")
+                    else:
+                        ax.text(c, r, "–", ha="center", va="center", fontsize=12, color="#777777")
+        fig.colorbar(im, ax=ax, label=cbar, shrink=0.9)
+        ax.set_xlabel("Target")
+        ax.set_ylabel("Drug")
+        ax.set_title(title or ("Occupancy at each target" if kind == "occupancy" else "Affinity at each target")
+                     + " (– no affinity in the model)", fontsize=12)
+        if sources:
+            ps = dict(params) if params is not None else drug_params(
+                [str(r) for r in df.index], [f"targets.{c}." for c in df.columns])
+            source_caption(fig, ps)
+    return fig
+
+
+def plot_use_dependence(drug: Any, conc: Any, frequencies: Sequence[Any] = ("1 Hz", "5 Hz", "20 Hz"),
+                        holding: Any = "-90 mV", pulses: int = 60, pulse_duration: Any = "20 ms",
+                        sources: bool = False, ax: Any = None) -> Figure:
+    """Na+ current of each pulse in a train, relative to a drug-free channel, at several frequencies.
+
+    Uses `pdsim.targets.nav_block` (modulated-receptor block): the first pulse shows tonic block, and
+    faster trains leave less time between pulses to recover, so block builds up (use dependence).
+
+    Parameters
+    ----------
+    drug : str or Drug
+        A drug with a [targets.Nav] table (e.g. amitriptyline, lidocaine).
+    conc : quantity or float
+        Free concentration at the channel (floats in nM).
+    frequencies : sequence of quantity or str
+        Pulse frequencies, one line each.
+    holding, pulses, pulse_duration
+        The voltage protocol (see `nav_block`).
+    sources : bool
+        Caption with the sources of the drug's Nav constants and the Nav target file.
+    """
+    from .catalog import drug as get_drug, target
+    from .targets import nav_block
+
+    dr = get_drug(drug)
+    with style():
+        fig, ax = single_axes(ax, width=8.4, height=4.8)
+        for i, f in enumerate(frequencies):
+            nb = nav_block(dr, conc, frequency=f, holding=holding, pulses=pulses, pulse_duration=pulse_duration)
+            ax.plot(np.arange(1, pulses + 1), 100.0 * nb.current, color=color(i), ls=linestyle(i),
+                    label=f"{nb.frequency:g} Hz: use-dependent {100 * nb.use_dependent:.0f} %")
+        ax.set_xlabel(axis_label("Pulse number", "count"))
+        ax.set_ylabel(axis_label("Peak Na+ current vs drug-free", "%"))
+        ax.set_ylim(0, 105)
+        ax.set_xlim(1, pulses)
+        ax.set_title(f"{dr.display_name} {nb.conc:.3g} nM, holding {nb.holding:g} mV: "
+                     f"tonic block {100 * nb.tonic:.0f} %", fontsize=12)
+        _style.legend_outside(ax)
+        if sources:
+            ps = {k: p for k, p in dr.parameters().items() if k.startswith("targets.Nav.")}
+            ps.update({f"Nav.{k}": p for k, p in target("Nav").parameters.items()})
+            source_caption(fig, ps)
+    return fig
+
+
+def _wide(panel: pd.DataFrame) -> pd.DataFrame:
+    """Drug × target table from a wide or a tidy panel."""
+    if not isinstance(panel, pd.DataFrame):
+        raise InputError(f"`panel` must be a pandas DataFrame (got {type(panel).__name__}); see pdsim.panel.panel.")
+    if {"drug", "target"} <= set(panel.columns):
+        value = next((c for c in ("occupancy", "value", "affinity") if c in panel.columns), None)
+        if value is None:
+            raise InputError("a tidy `panel` needs a column 'occupancy', 'value' or 'affinity' besides drug and target.")
+        return panel.pivot_table(index="drug", columns="target", values=value, aggfunc="first", sort=False)
+    return panel.apply(pd.to_numeric, errors="coerce")
+
+
+def _mask_unbound(df: pd.DataFrame) -> pd.DataFrame:
+    """NaN where a catalogue drug has no affinity for the target (a 0 there would read as measured)."""
+    from .catalog import drug
+
+    out = df.astype(float).copy()
+    for name in out.index:
+        try:
+            bound = set(drug(str(name)).targets)
+        except Exception:  # not a catalogue drug: keep the values given
+            continue
+        for t in out.columns:
+            if str(t) not in bound:
+                out.loc[name, t] = np.nan
+    return out

@@ -45,8 +45,8 @@ def _stream_key(name: str) -> int:
     return zlib.crc32(name.encode("utf-8"))
 
 
-def standard_normals(name: str, n: int, seed: int) -> np.ndarray:
-    """Standard normal draws for subjects ``0 .. n-1`` of the stream ``name``.
+def standard_normals(name: str, n: int, seed: int, first: int = 0) -> np.ndarray:
+    """Standard normal draws for subjects ``first .. first+n-1`` of the stream ``name``.
 
     Subjects are grouped in blocks of `BLOCK`; block ``b`` of stream ``name`` comes from its own
     generator, ``PCG64(SeedSequence(seed, spawn_key=(crc32(name), b)))``, and is always drawn in
@@ -61,16 +61,21 @@ def standard_normals(name: str, n: int, seed: int) -> np.ndarray:
         Number of subjects (> 0).
     seed : int
         Non-negative integer seed.
+    first : int
+        Index of the first subject (for drawing a population chunk by chunk).
     """
     n = _check_n(n)
     seed = _check_seed(seed)
+    if isinstance(first, bool) or not isinstance(first, (int, np.integer)) or first < 0:
+        raise InputError(f"`first` must be a non-negative subject index (got {first!r}); give e.g. first=0.")
     key = _stream_key(name)
-    nblocks = -(-n // BLOCK)
-    out = np.empty(nblocks * BLOCK)
-    for b in range(nblocks):
+    b0, b1 = first // BLOCK, (first + n - 1) // BLOCK + 1
+    out = np.empty((b1 - b0) * BLOCK)
+    for b in range(b0, b1):
         ss = np.random.SeedSequence(seed, spawn_key=(key, b))
-        out[b * BLOCK:(b + 1) * BLOCK] = np.random.Generator(np.random.PCG64(ss)).standard_normal(BLOCK)
-    return out[:n]
+        out[(b - b0) * BLOCK:(b - b0 + 1) * BLOCK] = np.random.Generator(np.random.PCG64(ss)).standard_normal(BLOCK)
+    off = first - b0 * BLOCK
+    return out[off:off + n]
 
 
 def _check_n(n: Any) -> int:
@@ -128,6 +133,7 @@ def sample_parameters(
     weight: Any = None,
     reference_weight: float = 70.0,
     allometry: Mapping[str, float] | None = None,
+    first: int = 0,
 ) -> dict[str, np.ndarray]:
     """Draw a virtual population with log-normal inter-individual variability.
 
@@ -162,6 +168,9 @@ def sample_parameters(
     allometry : dict of str to float, optional
         Exponent per parameter; a key ``"CL"`` also applies to names ending in ``".CL"``.
         Default ``{"CL": 0.75, "V": 1.0}`` when `weight` is given.
+    first : int
+        Index of the first subject: ``sample_parameters(..., n=k, first=a)`` returns subjects
+        ``a .. a+k-1`` of the same population (chunked runs of very large populations).
 
     Returns
     -------
@@ -194,7 +203,7 @@ def sample_parameters(
         if not np.isfinite(c) or c < 0:
             raise InputError(f"CV of `{name}` must be zero or positive (got {c!r}); give a fraction such as 0.3.")
     omega = omega_from_cv(np.array([cv[k] for k in names], dtype=float))
-    z = np.array([standard_normals(k, n, seed) for k in names]).reshape(len(names), n)
+    z = np.array([standard_normals(k, n, seed, first) for k in names]).reshape(len(names), n)
     if correlations is not None and names:
         r = _correlation_matrix(correlations, names)
         try:
@@ -224,13 +233,13 @@ def sample_parameters(
     return out
 
 
-def sample_weights(n: int, seed: int, median: float = 70.0, cv: float = 0.2) -> np.ndarray:
+def sample_weights(n: int, seed: int, median: float = 70.0, cv: float = 0.2, first: int = 0) -> np.ndarray:
     """Log-normal body weights in kg, reproducible per subject like `sample_parameters`.
 
     Parameters
     ----------
-    n, seed : int
-        Number of subjects and seed (stream ``"WT"``).
+    n, seed, first : int
+        Number of subjects, seed (stream ``"WT"``) and index of the first subject.
     median : float
         Median weight in kg.
     cv : float
@@ -240,4 +249,4 @@ def sample_weights(n: int, seed: int, median: float = 70.0, cv: float = 0.2) -> 
         raise InputError(f"`median` must be a positive weight in kg (got {median!r}); give e.g. 70.0.")
     if not np.isfinite(cv) or cv < 0:
         raise InputError(f"`cv` must be zero or positive (got {cv!r}); give a fraction such as 0.2.")
-    return median * np.exp(omega_from_cv(cv) * standard_normals("WT", n, seed))
+    return median * np.exp(omega_from_cv(cv) * standard_normals("WT", n, seed, first))

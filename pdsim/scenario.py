@@ -125,7 +125,7 @@ class Scenario:
     population: Population = field(default_factory=Population)
     targets: tuple[str, ...] | None = None
     systems: tuple[str, ...] = ()
-    site: str = "brain"
+    site: str = "free"
     description: str = ""
     custom_drugs: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
@@ -187,7 +187,7 @@ class Scenario:
             return cls(
                 name=str(d["name"]), arms=tuple(arms), duration=duration, output_every=every, population=population,
                 targets=tuple(targets) if targets is not None else None, systems=systems,
-                site=d.get("site", "brain"), description=d.get("description", ""), custom_drugs=custom,
+                site=d.get("site", "free"), description=d.get("description", ""), custom_drugs=custom,
                 path=ctx.path,
             )
         except PdsimError as exc:

@@ -30,6 +30,7 @@ from .glutamate import (
     GLUTAMATE_TARGETS,
     epsc,
     glutamate_signals,
+    kinetic_states,
     mg_block,
     nmda_ampa_ratio,
     nmda_conductance,
@@ -44,7 +45,7 @@ __all__ = [
     "TRANSPORTER_TARGETS", "enhancer_vmax_gain", "monoamine_index", "transporter_signals", "uptake_rate",
     "GPCR_TARGETS", "INDEX_NAMES", "gpcr_signals", "side_effect_indices",
     "NavBlock", "h_inf", "k_app", "nav_block", "nav_fixed_point", "nav_signals",
-    "GLUTAMATE_TARGETS", "epsc", "glutamate_signals", "mg_block", "nmda_ampa_ratio", "nmda_conductance",
+    "GLUTAMATE_TARGETS", "epsc", "glutamate_signals", "kinetic_states", "mg_block", "nmda_ampa_ratio", "nmda_conductance",
     "open_fraction", "open_fraction_integral",
 ]
 

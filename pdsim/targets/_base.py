@@ -4,6 +4,7 @@ Every number a target model uses is read here from models/ as a sourced Paramete
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,14 +34,48 @@ _MASS_CONC = ureg("ng/mL").dimensionality
 _MOLAR = ureg("nM").dimensionality
 
 
+#: name -> drug-file path, per PDSIM_HOME; the Drug itself always comes from the catalogue's own
+#: cache (so `catalog.clear_cache()` is honoured), only the slow name resolution is skipped
+_PATHS: dict[tuple[str | None, str], str] = {}
+_TARGET_PATHS: dict[tuple[str | None, str], str] = {}
+#: (id(parameter), unit) -> (parameter, value): Parameter.to parses units with pint on every call
+_VALUES: dict[tuple[int, str], tuple[Parameter, float]] = {}
+
+
 def as_drug(drug: "str | Drug") -> Drug:
     """A catalogue `Drug` from a name, an alias, a path to a drug file, or a `Drug` itself."""
-    return catalog.drug(drug)
+    if isinstance(drug, Drug):
+        return drug
+    key = (os.environ.get("PDSIM_HOME"), str(drug))
+    path = _PATHS.get(key)
+    if path is not None:
+        return catalog._drug_cached(path)
+    d = catalog.drug(drug)
+    if d.path is not None and not str(drug).endswith(".toml"):
+        _PATHS[key] = str(d.path)
+    return d
+
+
+def value(p: Parameter, unit: str) -> float:
+    """``p.to(unit)``, memoised per parameter object (hot path of the engine's target layer)."""
+    hit = _VALUES.get((id(p), unit))
+    if hit is not None and hit[0] is p:
+        return hit[1]
+    v = p.to(unit)
+    _VALUES[(id(p), unit)] = (p, v)
+    return v
 
 
 def target_file(target: str) -> ModelFile:
     """The target's model file (models/targets/<target>.toml)."""
-    return catalog.target(target)
+    key = (os.environ.get("PDSIM_HOME"), str(target))
+    path = _TARGET_PATHS.get(key)
+    if path is not None:
+        return catalog._modelfile_cached(path, "target")
+    mf = catalog.target(target)
+    if mf.path is not None:
+        _TARGET_PATHS[key] = str(mf.path)
+    return mf
 
 
 def target_param(target: str, key: str, unit: str) -> float:
@@ -57,7 +92,7 @@ def target_param(target: str, key: str, unit: str) -> float:
             f"target '{target}' has no parameter '{key}' in {mf.path}; add {key} = {{ value = ..., unit = "
             f"\"{unit}\", sources = [...], kind = ..., note = ... }} under [parameters].{suggest(key, mf.parameters)}"
         )
-    return mf.parameters[key].to(unit)
+    return value(mf.parameters[key], unit)
 
 
 def target_parameter(target: str, key: str) -> Parameter:
@@ -75,13 +110,13 @@ def binding_param(drug: "str | Drug", target: str, key: str, unit: str) -> float
     d = as_drug(drug)
     b = d.binding(target)
     if key == "affinity":
-        return b.affinity.to(unit)
+        return value(b.affinity, unit)
     if key not in b.params:
         raise UnknownNameError(
             f"drug '{d.name}' has no parameter '{key}' under [targets.{target}] in {d.path}; add {key} = "
             f"{{ value = ..., unit = \"{unit}\", sources = [...], kind = ..., note = ... }}.{suggest(key, b.params)}"
         )
-    return b.params[key].to(unit)
+    return value(b.params[key], unit)
 
 
 def ligands_at(target: str, drugs: "list[str] | tuple[str, ...] | Mapping[str, Any]") -> list[str]:
@@ -111,7 +146,7 @@ def dissociation_constant(drug: "str | Drug", target: str) -> float:
     """
     d = as_drug(drug)
     b = d.binding(target)
-    k = b.affinity.to("nM")
+    k = value(b.affinity, "nM")
     if b.measure == "EC50":
         if b.action != "agonist":
             raise InputError(

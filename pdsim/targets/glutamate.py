@@ -19,6 +19,8 @@ __all__ = [
     "open_fraction",
     "open_fraction_integral",
     "two_state_rhs",
+    "SCHEMES",
+    "kinetic_states",
     "nmda_conductance",
     "epsc",
     "nmda_ampa_ratio",
@@ -108,6 +110,99 @@ def open_fraction_integral(receptor: str) -> float:
     return float(rinf * (p["t_dur"] + np.expm1(-k * p["t_dur"]) / k) + r_end / p["beta"])
 
 
+#: kinetic schemes as (states, transitions (from, to, rate parameter, binds transmitter), g_max key);
+#: "two_state" is C + T <-> O (destexhe1994); "detailed" adds desensitised states (destexhe1998):
+#: AMPA C0 <-> C1 <-> C2 <-> O with C1 <-> D1 and C2 <-> D2; NMDA C0 <-> C1 <-> C2 <-> O with C2 <-> D
+SCHEMES: dict[tuple[str, str], tuple[tuple[str, ...], tuple[tuple[str, str, str, bool], ...], str]] = {
+    ("AMPA", "two_state"): (("C", "O"), (("C", "O", "alpha", True), ("O", "C", "beta", False)), "g_max"),
+    ("NMDA", "two_state"): (("C", "O"), (("C", "O", "alpha", True), ("O", "C", "beta", False)), "g_max"),
+    ("AMPA", "detailed"): (
+        ("C0", "C1", "C2", "D1", "D2", "O"),
+        (("C0", "C1", "AMPA5_Rb", True), ("C1", "C0", "AMPA5_Ru1", False),
+         ("C1", "C2", "AMPA5_Rb", True), ("C2", "C1", "AMPA5_Ru2", False),
+         ("C1", "D1", "AMPA5_Rd", False), ("D1", "C1", "AMPA5_Rr", False),
+         ("C2", "D2", "AMPA5_Rd", False), ("D2", "C2", "AMPA5_Rr", False),
+         ("C2", "O", "AMPA5_Ro", False), ("O", "C2", "AMPA5_Rc", False)),
+        "AMPA5_gmax"),
+    ("NMDA", "detailed"): (
+        ("C0", "C1", "C2", "D", "O"),
+        (("C0", "C1", "NMDA5_Rb", True), ("C1", "C0", "NMDA5_Ru", False),
+         ("C1", "C2", "NMDA5_Rb", True), ("C2", "C1", "NMDA5_Ru", False),
+         ("C2", "D", "NMDA5_Rd", False), ("D", "C2", "NMDA5_Rr", False),
+         ("C2", "O", "NMDA5_Ro", False), ("O", "C2", "NMDA5_Rc", False)),
+        "NMDA5_gmax"),
+}
+
+
+def _generator(receptor: str, scheme: str, transmitter: float) -> tuple[tuple[str, ...], np.ndarray]:
+    """States and generator Q (1/ms) of dP/dt = Q P at a constant transmitter concentration (mM)."""
+    key = (receptor, scheme)
+    if key not in SCHEMES:
+        raise InputError(f"`scheme` must be 'two_state' or 'detailed' (got {scheme!r}).")
+    states, transitions, _ = SCHEMES[key]
+    idx = {s: i for i, s in enumerate(states)}
+    q = np.zeros((len(states), len(states)))
+    for a, b, rate, binds in transitions:
+        k = target_param(receptor, rate, "1/mM/ms" if binds else "1/ms") * (transmitter if binds else 1.0)
+        q[idx[b], idx[a]] += k
+        q[idx[a], idx[a]] -= k
+    return states, q
+
+
+def kinetic_states(receptor: str, t: Any, pulse_times: Any = (0.0,), scheme: str = "detailed") -> dict[str, Any]:
+    r"""Occupancy of every state of a kinetic receptor scheme after transmitter pulses (exact).
+
+    The transmitter is a square pulse of T_max for T_dur at each of ``pulse_times`` (destexhe1994),
+    so between break points the master equation :math:`dP/dt = Q(T) P` has constant coefficients
+    and is propagated exactly, :math:`P(t) = e^{Q (t - t_0)} P(t_0)`. ``scheme="detailed"`` is the
+    multi-state scheme with desensitised states (destexhe1998; AMPA5/NMDA5 rates of the target
+    files), which gives paired-pulse depression; ``"two_state"`` reproduces `open_fraction`.
+
+    Parameters
+    ----------
+    receptor : {"AMPA", "NMDA"}
+    t : float or array
+        Times (ms), any order; all states start closed and unbound (C0) before the first pulse.
+    pulse_times : sequence of float
+        Pulse onsets (ms); pulses must not overlap.
+    scheme : {"detailed", "two_state"}
+
+    Returns
+    -------
+    dict of str to ndarray
+        Fraction of receptors in each state at ``t`` (they sum to 1); ``"O"`` is the open fraction.
+    """
+    _check(receptor)
+    p = receptor_rates(receptor)
+    tt = np.atleast_1d(np.asarray(t, dtype=float))
+    starts = np.sort(np.atleast_1d(np.asarray(pulse_times, dtype=float)))
+    if starts.size and np.any(np.diff(starts) < p["t_dur"]):
+        raise InputError(f"`pulse_times` must be at least T_dur = {p['t_dur']:g} ms apart (got {pulse_times!r}).")
+    states, q_on = _generator(receptor, scheme, p["t_max"])
+    _, q_off = _generator(receptor, scheme, 0.0)
+    props = {}
+    for name, q in (("on", q_on), ("off", q_off)):
+        w, v = np.linalg.eig(q)  # trees of reversible steps: real spectrum, diagonalisable
+        props[name] = (w.real, v.real, np.linalg.inv(v.real))
+    state = np.zeros(len(states))
+    state[0] = 1.0  # at rest before the first pulse: unbound and closed
+    segments = [(-np.inf, "rest")] + [x for t0 in starts for x in ((t0, "on"), (t0 + p["t_dur"], "off"))]
+    out = np.zeros((len(states), tt.size))
+    for i, (a, kind) in enumerate(segments):
+        b = segments[i + 1][0] if i + 1 < len(segments) else np.inf
+        sel = (tt >= a) & (tt < b)
+        if kind == "rest":
+            out[:, sel] = state[:, None]
+            continue
+        w, v, vi = props[kind]
+        c = vi @ state
+        out[:, sel] = v @ (np.exp(np.outer(w, tt[sel] - a)) * c[:, None])
+        if np.isfinite(b):
+            state = v @ (np.exp(w * (b - a)) * c)
+    shape = np.shape(t)
+    return {s: out[j].reshape(shape) if shape else float(out[j, 0]) for j, s in enumerate(states)}
+
+
 def nmda_conductance(stress: Any = 0.0, mor_signal: Any = 0.0) -> Any:
     r"""NMDA peak conductance (nS) under chronic stress and MOR signalling (assumed route).
 
@@ -130,20 +225,27 @@ def nmda_conductance(stress: Any = 0.0, mor_signal: Any = 0.0) -> Any:
     return g0 * (1.0 + gs * s * np.maximum(0.0, 1.0 - c * e))
 
 
-def epsc(receptor: str, t: Any, v: Any, stress: Any = 0.0, mor_signal: Any = 0.0, mg: Any = None) -> Any:
-    r"""Synaptic current (pA) of one receptor type after one transmitter pulse at t = 0.
+def epsc(receptor: str, t: Any, v: Any, stress: Any = 0.0, mor_signal: Any = 0.0, mg: Any = None,
+         scheme: str = "two_state", pulse_times: Any = (0.0,)) -> Any:
+    r"""Synaptic current (pA) of one receptor type after transmitter pulses (one at t = 0 by default).
 
     .. math:: I_{AMPA} = g_{AMPA}\, r(t)\,(V - E), \qquad I_{NMDA} = g_{NMDA}\, r(t)\, B(V)\,(V - E)
 
-    (destexhe1994; inward current negative). ``t`` in ms, ``v`` in mV (a clamp potential).
+    (destexhe1994; inward current negative). ``t`` in ms, ``v`` in mV (a clamp potential). With
+    ``scheme="detailed"`` r is the open state of the desensitising scheme (`kinetic_states`) and
+    g the scheme's own maximal conductance; stress scales the NMDA conductance in both schemes.
     """
     _check(receptor)
     p = receptor_rates(receptor)
     vv = as_float(v, "mV", "v")
-    r = open_fraction(receptor, t)
+    if scheme == "two_state" and tuple(np.atleast_1d(pulse_times)) == (0.0,):
+        r, g = open_fraction(receptor, t), p["g_max"]
+    else:
+        r = kinetic_states(receptor, t, pulse_times, scheme)["O"]
+        g = target_param(receptor, SCHEMES[(receptor, scheme)][2], "nS")
     if receptor == "AMPA":
-        return p["g_max"] * r * (vv - p["e_rev"])
-    return nmda_conductance(stress, mor_signal) * r * mg_block(vv, mg) * (vv - p["e_rev"])
+        return g * r * (vv - p["e_rev"])
+    return g * (nmda_conductance(stress, mor_signal) / p["g_max"]) * r * mg_block(vv, mg) * (vv - p["e_rev"])
 
 
 def nmda_ampa_ratio(stress: Any = 0.0, mor_signal: Any = 0.0, measure: str = "charge", v_ampa: Any = "-70 mV",

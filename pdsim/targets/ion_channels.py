@@ -13,7 +13,7 @@ import numpy as np
 from ..errors import InputError
 from ..receptors import competitive_occupancy
 from ..units import as_float
-from ._base import as_drug, binding_param, conc_nM, concs_nM, ligands_at, target_param
+from ._base import as_drug, binding_param, conc_nM, concs_nM, ligands_at, target_param, value
 
 __all__ = [
     "NavBlock",
@@ -46,7 +46,7 @@ def _state_constants(drug: Any) -> tuple[float, float]:
     b = d.binding(_TARGET)
     if "k_rest" in b.params and "k_inact" in b.params:
         return binding_param(d, _TARGET, "k_rest", "nM"), binding_param(d, _TARGET, "k_inact", "nM")
-    k = b.affinity.to("nM")
+    k = value(b.affinity, "nM")
     return k, k
 
 

@@ -1,0 +1,180 @@
+"""The hypothalamic-pituitary-adrenal axis with slow gland masses (Alon-lab form), driven by stress and damped by a drug signal.
+
+Hormones relax in minutes, the pituitary and adrenal masses in weeks: a stiff system, solved in hours.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from scipy.optimize import brentq
+
+from ..catalog import system
+from ..errors import ModelFileError, UnknownNameError, suggest
+from ..provenance import Parameter
+from .turnover import _check_scale, drug_action, param_value
+
+__all__ = ["HPAModel", "glucocorticoid_name"]
+
+#: floor on the brain glucocorticoid in the MR term 1/x (scaled units), so a solver's trial step
+#: through zero cannot divide by zero; far below any physiological value
+_FLOOR = 1e-12
+
+
+def glucocorticoid_name(species: str) -> str:
+    """'cortisol' (human, tree shrew) or 'corticosterone' (rat, mouse), from models/systems/hpa.toml."""
+    mf = system("hpa")
+    table = mf.raw.get("glucocorticoid", {})
+    if species not in table:
+        raise UnknownNameError(f"The HPA model has no glucocorticoid for species '{species}'.{suggest(species, table)} Known: {', '.join(sorted(table))}.")
+    return str(table[species])
+
+
+class HPAModel:
+    r"""HPA axis: CRH, ACTH, blood and brain glucocorticoid, pituitary and adrenal functional masses.
+
+    In the scaled units of Milo et al. 2025 (fact sheet F11), with rates converted to 1/h,
+
+    .. math::
+
+        \dot x_1 &= b_1\,u(t)\,\mathrm{GR}(x_{3b})\,\mathrm{MR}(x_{3b}) - a_1 x_1 \\
+        \dot x_2 &= b_2\,x_1\,P\,\mathrm{GR}(x_3) - a_2 x_2 \\
+        \dot x_3 &= b_3\,x_2\,A - a_3 x_3 \\
+        \dot x_{3b} &= k\,(x_3 - x_{3b}) - a_3 x_{3b} \\
+        \dot P &= P\,(b_P x_1 - a_P), \qquad \dot A = A\,(b_A x_2 - a_A)
+
+    with :math:`\mathrm{GR}(x) = 1/(1 + (x/k_{GR})^{n})` and :math:`\mathrm{MR}(x) = 1/x`. Stress and
+    the drug enter the hypothalamic drive
+
+    .. math:: u(t) = 1 + g\,s(t)\,\bigl(1 - f\,D(\sigma)\bigr), \qquad D = \sigma/(\sigma + \sigma_{50})
+
+    where s is the stress intensity, g the stress gain, σ the drug signal (``signal.MOR``) and f
+    the fraction of the stress-induced drive the drug removes at full action (an assumed
+    coupling: the claims say tianeptine damps the stress-evoked ACTH/corticosterone rise and acts
+    at the hypothalamus, without a number).
+
+    The gland equations fix the slow steady state: :math:`x_1^* = a_P/b_P` and
+    :math:`x_2^* = a_A/b_A` for any constant u, so CRH and ACTH return to their set points while
+    the glands grow or shrink over weeks (dynamical compensation of Karin et al.); the
+    glucocorticoid then satisfies :math:`b_1 u\,\mathrm{GR}(x_{3b})/x_{3b} = a_1 x_1^*` and stays
+    raised under sustained drive. A change of adrenal sensitivity b3 is fully compensated:
+    A scales as 1/b3 and the glucocorticoid returns to its baseline.
+
+    States are reported relative to the unstressed steady state (1 = baseline) as ``crh``,
+    ``acth``, ``<gc>``, ``brain_<gc>``, ``pituitary_mass``, ``adrenal_mass`` with ``<gc>`` =
+    ``cortisol`` (human, tree shrew) or ``corticosterone`` (rat, mouse); the output
+    ``effect.crh_drive`` is u(t).
+
+    Parameters
+    ----------
+    species : str
+        Names the glucocorticoid (the rates are the same for every species).
+    drive : str
+        The input carrying the drug signal.
+    scale : dict of str to float, optional
+        Multipliers of named parameters (e.g. ``{"b3": 2.0}``).
+
+    References
+    ----------
+    .. [milo2025] Milo T, Nir Halber S, Raz M, Danan D, Mayo A, Alon U. Mol Syst Biol
+       2025;21(3):254–273. doi:10.1038/s44320-024-00083-0
+    """
+
+    stiff = True
+
+    def __init__(self, species: str = "rat", drive: str = "signal.MOR", scale: Mapping[str, float] | None = None):
+        mf = system("hpa")
+        self._mf = mf
+        self._scale = _check_scale(mf, scale)
+        self.species = species
+        self.glucocorticoid = glucocorticoid_name(species)
+        self.name = "hpa"
+        gc = self.glucocorticoid
+        self.states = ("crh", "acth", gc, f"brain_{gc}", "pituitary_mass", "adrenal_mass")
+        self.drive = drive
+        self.inputs = ("stress", drive)
+        self.outputs = ("effect.crh_drive",)
+        v = lambda k, unit: param_value(mf, k, unit, self._scale)  # noqa: E731
+        self.a1, self.b1 = v("a1", "1/h"), v("b1", "1/h")
+        self.a2, self.b2 = v("a2", "1/h"), v("b2", "1/h")
+        self.a3, self.b3 = v("a3", "1/h"), v("b3", "1/h")
+        self.k = v("k_brain", "1/h")
+        self.k_gr, self.n_gr = v("k_gr", "dimensionless"), v("n_gr", "dimensionless")
+        self.a_p, self.b_p = v("a_p", "1/h"), v("b_p", "1/h")
+        self.a_a, self.b_a = v("a_a", "1/h"), v("b_a", "1/h")
+        self.gain = v("stress_gain", "dimensionless")
+        self.attenuation = v("drug_attenuation", "dimensionless")
+        self.half_effect = v("signal_half_effect", "dimensionless")
+        if not 0.0 <= self.attenuation <= 1.0:
+            raise ModelFileError(f"{mf.path}: drug_attenuation must lie in [0, 1] (got {self.attenuation:g}).")
+        # the reference (baseline) state is the unscaled model's, so a scaled model starts from it
+        ref = HPAModel(species, drive) if self._scale else self
+        self._xs = ref._absolute_steady_state(1.0)
+
+    # ------------------------------------------------------------------ helpers
+    def _gr(self, x: Any) -> Any:
+        return 1.0 / (1.0 + (x / self.k_gr) ** self.n_gr)
+
+    def _absolute_steady_state(self, u: float) -> np.ndarray:
+        """Full steady state (hormones and glands) under constant drive u, in scaled units."""
+        x1 = self.a_p / self.b_p
+        x2 = self.a_a / self.b_a
+
+        def gap(x3b: float) -> float:
+            return self.b1 * u * self._gr(x3b) / x3b - self.a1 * x1
+
+        hi = self.b1 * u / (self.a1 * x1)  # GR <= 1, so gap(hi) <= 0
+        x3b = brentq(gap, 1e-9 * hi, hi, xtol=1e-15, rtol=1e-14)
+        x3 = x3b * (self.k + self.a3) / self.k
+        adrenal = self.a3 * x3 / (self.b3 * x2)
+        pituitary = self.a2 * x2 / (self.b2 * x1 * self._gr(x3))
+        return np.array([x1, x2, x3, x3b, pituitary, adrenal])
+
+    def crh_drive(self, stress: Any, signal: Any) -> Any:
+        """u = 1 + g s (1 − f D(σ))."""
+        d = drug_action(signal, self.half_effect)
+        return 1.0 + self.gain * np.asarray(stress, dtype=float) * (1.0 - self.attenuation * np.asarray(d))
+
+    def steady_state(self, u: float = 1.0) -> dict[str, float]:
+        """Slow (gland-equilibrated) steady state under constant drive u, relative to baseline."""
+        rel = self._absolute_steady_state(u) / self._xs
+        return dict(zip(self.states, rel.tolist()))
+
+    @property
+    def baseline(self) -> np.ndarray:
+        """The unstressed steady state in the model's scaled units (CRH, ACTH, gc, brain gc, P, A)."""
+        return self._xs.copy()
+
+    # ------------------------------------------------------------------ DynamicModel
+    def parameters(self) -> dict[str, Parameter]:
+        return {f"hpa.{k}": p for k, p in self._mf.parameters.items()}
+
+    def initial_state(self, n: int) -> np.ndarray:
+        """The unstressed steady state of the (unscaled) axis: every state at 1."""
+        return np.ones((len(self.states), n))
+
+    def rhs(self, t: float, y: np.ndarray, u: Mapping[str, Any]) -> np.ndarray:
+        """d(state/baseline)/dt in 1/h, shape (6, n)."""
+        xs = self._xs
+        x1, x2, x3, x3b, p, a = (y[i] * xs[i] for i in range(6))
+        drive = self.crh_drive(u["stress"], u[self.drive])
+        x3b_safe = np.maximum(x3b, _FLOOR)
+        dx1 = self.b1 * drive * self._gr(x3b_safe) / x3b_safe - self.a1 * x1
+        dx2 = self.b2 * x1 * p * self._gr(x3) - self.a2 * x2
+        dx3 = self.b3 * x2 * a - self.a3 * x3
+        dx3b = self.k * (x3 - x3b) - self.a3 * x3b
+        dp = p * (self.b_p * x1 - self.a_p)
+        da = a * (self.b_a * x2 - self.a_a)
+        return np.stack([dx1, dx2, dx3, dx3b, dp, da]) / xs[:, None]
+
+    def observe(self, y: np.ndarray, u: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        return {"effect.crh_drive": np.asarray(self.crh_drive(u["stress"], u[self.drive]), dtype=float)}
+
+    # ------------------------------------------------------------------ time scales
+    def half_lives_h(self) -> dict[str, float]:
+        """Removal half-lives (h) of the hormones and gland masses, ln2 / rate."""
+        ln2 = math.log(2.0)
+        return {"crh": ln2 / self.a1, "acth": ln2 / self.a2, self.glucocorticoid: ln2 / self.a3,
+                "pituitary_mass": ln2 / self.a_p, "adrenal_mass": ln2 / self.a_a}

@@ -1,0 +1,145 @@
+"""`pdsim report`: one self-contained HTML page for a scenario (figures, sources, claim verdicts).
+
+Figures are embedded as base64 PNG and the style sheet is inline, so the page opens offline and can be mailed.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import io
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["write_html_report", "relevant_claims", "figure_png_base64"]
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto; max-width: 1150px;
+       color: #222; line-height: 1.45; padding: 0 1em; }
+h1 { font-size: 1.7em; margin-bottom: 0.2em; } h2 { margin-top: 1.8em; border-bottom: 1px solid #ccc; }
+figure { margin: 1.2em 0; } figure img { max-width: 100%; border: 1px solid #e4e4e4; }
+figcaption { color: #555; font-size: 0.9em; }
+table { border-collapse: collapse; font-size: 0.85em; width: 100%; }
+th, td { border: 1px solid #ddd; padding: 4px 6px; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; } tr:nth-child(even) td { background: #fafafa; }
+.verdict-reproduced { color: #006b4f; font-weight: 600; }
+.verdict-not-reproduced { color: #b34700; font-weight: 600; }
+.verdict-not-modelled { color: #666; }
+.meta { color: #555; } code { background: #f3f3f3; padding: 0 3px; }
+"""
+
+_FIGURE_TEXT = {
+    "concentrations": "Total plasma concentration of each drug, one line per arm that doses it.",
+    "occupancy": "Fraction of each target occupied by all drugs present, one panel per target.",
+    "receptor_profile": "Mean occupancy over the last simulated day, arm by target; a dash marks no affinity in the model.",
+    "side_effects": "Side-effect indices: the fraction of H1, muscarinic and α1 receptors blocked (an index, not a probability).",
+    "effects": "Downstream states over the whole simulation.",
+    "onset": "Antidepressant-like index and its monoamine and MOR components.",
+}
+
+
+def figure_png_base64(fig: Any, dpi: int = 110) -> str:
+    """The figure as a base64-encoded PNG (for an ``<img src="data:image/png;base64,...">``)."""
+    from ._style import style
+
+    buf = io.BytesIO()
+    with style():
+        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def relevant_claims(rows: list[Any], drugs: list[str]) -> list[Any]:
+    """Validation rows whose claim id, check or paraphrase names one of ``drugs`` (all rows if none does)."""
+    keys = [d.lower() for d in drugs]
+    keep = [r for r in rows if any(k in f"{r.claim} {r.check} {r.paraphrase}".lower() for k in keys)]
+    return keep or list(rows)
+
+
+def _table(df: pd.DataFrame) -> str:
+    return df.to_html(index=False, escape=True, border=0, na_rep="")
+
+
+def _claims_table(rows: list[Any]) -> str:
+    out = ["<table><thead><tr><th>claim</th><th>paraphrase</th><th>check</th><th>expected</th>"
+           "<th>simulated</th><th>verdict</th><th>reason</th></tr></thead><tbody>"]
+    for r in rows:
+        cls = "verdict-" + r.verdict.replace(" ", "-")
+        cells = [r.claim, r.paraphrase, r.check, r.expected, r.simulated]
+        out.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
+                   + f'<td class="{cls}">{html.escape(r.verdict)}</td><td>{html.escape(r.reason)}</td></tr>')
+    out.append("</tbody></table>")
+    return "\n".join(out)
+
+
+def _arms_table(sc: Any) -> str:
+    rows = []
+    for a in sc.arms:
+        for d in a.doses:
+            unit = "mg/kg" if d.per_kg else "mg"
+            how = f"every {d.every:g} h × {d.count}" if d.every else "once"
+            rows.append({"arm": a.label, "species": a.species, "drug": d.drug, "dose": f"{d.amount:g} {unit}",
+                         "route": d.route, "schedule": how, "stress": a.stress or ""})
+    return _table(pd.DataFrame(rows)) if rows else "<p>No doses.</p>"
+
+
+def write_html_report(scenario: Any, out_dir: str | Path = "pdsim-report", run_claims: bool = True) -> Path:
+    """Simulate a scenario and write one self-contained HTML page; return its path.
+
+    The page holds the scenario's arms, every figure of `pdsim.runner.figures_for` (embedded PNG),
+    the parameter/source table, and the claim verdicts of `pdsim.validation.run_checks` for the
+    claims that name the scenario's drugs (all claims when none does).
+
+    Parameters
+    ----------
+    scenario : str, Path or Scenario
+        A scenario .toml file, a name from `pdsim list scenarios`, or a `Scenario`.
+    out_dir : str or Path
+        Folder for ``report.html`` (created if missing).
+    run_claims : bool
+        Run the claim checks (the slowest part); when False the section says it was skipped.
+
+    Returns
+    -------
+    Path
+        ``out_dir/report.html``.
+    """
+    from . import __version__
+    from .runner import figures_for, simulate_scenario
+
+    sc, result = simulate_scenario(scenario)
+    drugs = list(dict.fromkeys(d.drug for a in sc.arms for d in a.doses))
+    parts = [f"<h1>{html.escape(sc.name)}</h1>",
+             f'<p class="meta">pdsim {__version__} · {date.today().isoformat()} · '
+             f"{len(result.arms)} arm(s) · {result.n_subjects} subject(s) per arm · "
+             f"{sc.duration / 24:g} days, output every {sc.output_every:g} h</p>"]
+    if sc.description:
+        parts.append(f"<p>{html.escape(sc.description)}</p>")
+    parts += ["<h2>Arms</h2>", _arms_table(sc), "<h2>Figures</h2>"]
+    for name, fig in figures_for(result).items():
+        text = _FIGURE_TEXT.get(name, "Population median and 90 % band." if name.startswith("population_") else "")
+        parts.append(f'<figure><img alt="{html.escape(name)}" src="data:image/png;base64,{figure_png_base64(fig)}">'
+                     f"<figcaption>{html.escape(text)}</figcaption></figure>")
+    parts += ["<h2>Parameters and sources</h2>",
+              "<p>Every number the simulation used, with its kind (measured, derived, assumed) and sources.</p>",
+              _table(result.sources_table())]
+    parts.append("<h2>Claims checked</h2>")
+    if run_claims:
+        from .validation import run_checks
+
+        rows = relevant_claims(run_checks(), drugs)
+        counts = pd.Series([r.verdict for r in rows]).value_counts().to_dict() if rows else {}
+        parts.append("<p>" + (", ".join(f"{n} {v}" for v, n in counts.items()) or "No claims registered.") + "</p>")
+        parts.append(_claims_table(rows))
+    else:
+        parts.append("<p>Claim checks were not run for this page (run <code>pdsim validate</code>).</p>")
+    parts.append('<p class="meta">pdsim is for teaching and research scenarios; it is not clinical advice.</p>')
+    page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{html.escape(sc.name)} — pdsim report</title><style>{_CSS}</style></head><body>\n"
+            + "\n".join(parts) + "\n</body></html>\n")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "report.html"
+    path.write_text(page, encoding="utf-8")
+    return path

@@ -1,0 +1,196 @@
+"""Run a scenario end to end: simulate it, then write results.csv, sources.csv and its figures.
+
+`figures_for` picks the figures a result supports; `pdsim run`, `pdsim demo` and the HTML report share it.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from .errors import InputError
+
+__all__ = ["run_scenario", "simulate_scenario", "figures_for", "occupancy_profile", "arm_drugs",
+           "write_outputs", "default_out_dir"]
+
+#: the order of the target panel's columns
+PANEL_ORDER = ("MOR", "DOR", "KOR", "SERT", "NET", "DAT", "H1", "mAChR", "alpha1", "Nav", "hERG")
+#: side-effect index of each antagonised receptor, as the figure names it
+SIDE_EFFECTS = {"H1": "Sedation (H1)", "mAChR": "Anticholinergic (muscarinic)", "alpha1": "Orthostatic (α1)"}
+#: time courses longer than this (h) are drawn over their first week, where the doses build up
+FIRST_WEEK_AFTER_H = 14 * 24.0
+
+
+def default_out_dir(scenario: Any) -> Path:
+    """./pdsim-out/<scenario file stem, or the scenario name made safe for a folder>."""
+    stem = Path(scenario.path).stem if getattr(scenario, "path", None) else scenario.name
+    return Path("pdsim-out") / (re.sub(r"[^A-Za-z0-9_.-]+", "_", stem).strip("_") or "scenario")
+
+
+def simulate_scenario(scenario: Any):
+    """Load a scenario (a path, a name from models/scenarios/ or a `Scenario`) and simulate it.
+
+    Returns
+    -------
+    (Scenario, Result)
+    """
+    from .scenario import Scenario, load_scenario
+
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    try:
+        from .simulate import simulate
+    except ImportError:  # TEMPORARY until pdsim.simulate lands: PK + target layer only
+        return sc, _simulate_direct(sc)
+    return sc, simulate(sc)
+
+
+def _simulate_direct(sc: Any):
+    """One typical subject per arm: pk.concentration at the scenario's site, then target_signals."""
+    from .catalog import drug
+    from .dosing import Dose, Regimen
+    from .panel import target_signals
+    from .pk import concentration
+    from .result import Result
+
+    t = np.linspace(0.0, sc.duration, sc.n_times)
+    names = list(dict.fromkeys(d.drug for a in sc.arms for d in a.doses))
+    per_arm = []
+    for arm in sc.arms:
+        out: dict[str, np.ndarray] = {}
+        concs = {}
+        for name in names:
+            evs = tuple(Dose(tt, d.amount, d.route, d.duration, name) for d in arm.doses if d.drug == name for tt in d.times)
+            for site in ("plasma", "free", sc.site):
+                c = concentration(name, Regimen(evs), t, site=site).to("nM").magnitude if evs else np.zeros_like(t)
+                out[f"{site}.{name}"] = np.asarray(c, float)
+            concs[name] = out[f"{sc.site}.{name}"]
+        out.update({k: np.broadcast_to(np.asarray(v, float), t.shape) for k, v in target_signals(concs, sc.targets).items()})
+        if "onset" in sc.systems:
+            from .effects import OnsetModel, run_models
+
+            zero = np.zeros_like(t)
+            sert, mor = out.get("occupancy.SERT", zero), out.get("signal.MOR", zero)
+            eff = run_models([OnsetModel()], t, lambda x: {"occupancy.SERT": np.interp(x, t, sert),
+                                                           "signal.MOR": np.interp(x, t, mor)})
+            out.update({k: v[:, 0] for k, v in eff.items()})
+        per_arm.append(out)
+    keys = sorted(set().union(*per_arm))
+    data = {k: np.stack([a.get(k, np.zeros_like(t))[None, :] for a in per_arm]) for k in keys}
+    units = {k: ("nM" if k.split(".")[0] in ("plasma", "free", "brain") else "1") for k in keys}
+    if "onset" in sc.systems:
+        from .catalog import system
+
+        names_params = {f"onset.{k}": p for k, p in system("onset").parameters.items()}
+    else:
+        names_params = {}
+    params = {f"{n}.{k}": p for n in names for k, p in drug(n).parameters().items()} | names_params
+    return Result(time_h=t, arms=[a.label for a in sc.arms], data=data, units=units, parameters=params,
+                  scenario_name=sc.name)
+
+
+def arm_drugs(result: Any) -> list[list[str]]:
+    """The drugs dosed in each arm (those with a non-zero plasma concentration), in arm order."""
+    names = [v.split(".", 1)[1] for v in result.variables if v.startswith("plasma.") and v.count(".") == 1]
+    return [[d for d in names if np.any(result.data[f"plasma.{d}"][i] > 0)] for i in range(len(result.arms))]
+
+
+def _targets(result: Any) -> list[str]:
+    found = {v.split(".")[1] for v in result.variables if v.startswith("occupancy.") and v.count(".") == 1}
+    return [t for t in PANEL_ORDER if t in found] + sorted(found - set(PANEL_ORDER))
+
+
+def occupancy_profile(result: Any, window_h: float = 24.0) -> pd.DataFrame:
+    """Arm × target table: mean occupancy (all ligands, 0–1) over the last ``window_h`` hours.
+
+    A cell is NaN where no drug of the arm has an affinity for the target (no
+    ``occupancy.<target>.<drug>`` variable), so a blank is told apart from a measured zero.
+    """
+    if not window_h > 0:
+        raise InputError(f"`window_h` must be greater than zero (got {window_h}); write e.g. 24.")
+    mask = result.time_h >= result.time_h[-1] - window_h
+    targets = _targets(result)
+    drugs = arm_drugs(result)
+    rows = {}
+    for i, label in enumerate(result.arms):
+        row = []
+        for t in targets:
+            bound = any(f"occupancy.{t}.{d}" in result.data for d in drugs[i])
+            row.append(float(np.median(result.data[f"occupancy.{t}"][i], axis=0)[mask].mean()) if bound else np.nan)
+        rows[label] = row
+    df = pd.DataFrame.from_dict(rows, orient="index", columns=targets)
+    df.index.name, df.columns.name = "arm", "target"
+    return df
+
+
+def figures_for(result: Any, sources: bool = True) -> dict[str, Figure]:
+    """The figures a result supports, by file stem: concentrations, occupancy, receptor profile,
+    side effects, effects, and population bands (when there is more than one subject)."""
+    from . import plot
+
+    figs: dict[str, Figure] = {}
+    span = float(result.time_h[-1] - result.time_h[0])
+    first = (result.time_h[0], result.time_h[0] + 7 * 24.0) if span > FIRST_WEEK_AFTER_H else None
+    drugs = [v.split(".", 1)[1] for v in result.variables if v.startswith("plasma.") and v.count(".") == 1]
+    if drugs:
+        figs["concentrations"] = plot.plot_concentrations(result, site="plasma", time_range=first, sources=sources)
+    targets = _targets(result)
+    if targets:
+        figs["occupancy"] = plot.plot_occupancy(result, targets=targets, time_range=first, sources=sources)
+        profile = occupancy_profile(result)
+        figs["receptor_profile"] = plot.plot_receptor_profile(
+            profile, kind="occupancy", sources=sources, params=result.parameters,
+            title="Occupancy at steady state (mean of the last day; – no affinity)")
+    indices = [t for t in SIDE_EFFECTS if f"signal.{t}" in result.data]
+    if indices:
+        figs["side_effects"] = plot.plot_steady_state(
+            result, [f"signal.{t}" for t in indices], labels=[SIDE_EFFECTS[t] for t in indices],
+            ylabel="Index (fraction blocked)", title="Side-effect indices, mean of the last day", sources=sources)
+    effects = [v for v in result.variables if v.startswith("effect.")]
+    if effects:
+        figs["effects"] = plot.plot_effects(result, effects[:9], sources=sources)
+    if result.n_subjects > 1:
+        for d in drugs:
+            figs[f"population_{d}"] = plot.plot_population(result, f"plasma.{d}", time_range=first, sources=sources)
+    return figs
+
+
+def write_outputs(result: Any, out_dir: Path, plots: bool = True, figures: dict[str, Figure] | None = None) -> list[Path]:
+    """Write results.csv, sources.csv and (with ``plots``) one PNG per figure into ``out_dir``."""
+    from .plot import save_figure
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [result.to_csv(out_dir / "results.csv")]
+    src = out_dir / "sources.csv"
+    result.sources_table().to_csv(src, index=False)
+    paths.append(src)
+    if plots:
+        for name, fig in (figures if figures is not None else figures_for(result)).items():
+            paths.append(save_figure(fig, out_dir / f"{name}.png"))
+    return paths
+
+
+def run_scenario(scenario: Any, out_dir: str | Path | None = None, plots: bool = True) -> list[Path]:
+    """Simulate a scenario and write its tables and figures; return the paths written.
+
+    Parameters
+    ----------
+    scenario : str, Path or Scenario
+        A scenario .toml file, a name from `pdsim list scenarios`, or a `Scenario`.
+    out_dir : str or Path, optional
+        Output folder (default ./pdsim-out/<scenario>).
+    plots : bool
+        Write PNG figures as well as the CSV tables.
+
+    Returns
+    -------
+    list of Path
+        results.csv (tidy: arm, subject, time_h, variable, value, unit), sources.csv (every
+        parameter used, with its sources) and the figures.
+    """
+    sc, result = simulate_scenario(scenario)
+    return write_outputs(result, Path(out_dir) if out_dir is not None else default_out_dir(sc), plots=plots)

@@ -1,0 +1,379 @@
+"""The scenario engine: PK → targets → downstream systems for every arm and subject.
+
+Linear PK is exact superposition (vectorised over subjects and times); occupancy is algebraic;
+the downstream states of all subjects of an arm are integrated as one batched system.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import catalog
+from .dosing import Dose
+from .errors import InputError, PdsimError, SolverError, UnknownNameError, suggest
+from .model import DynamicModel
+from .provenance import Parameter
+from .result import Result
+from .scenario import Arm, Scenario
+
+__all__ = ["simulate", "SYSTEMS", "scenario_parameters", "arm_drugs"]
+
+#: finest spacing (h) of the grid on which the algebraic inputs of dynamic systems are tabulated
+INPUT_STEP_H = 0.05
+#: subjects integrated together by the stiff solver (its Jacobian grows with the square)
+STIFF_CHUNK = 32
+PK_KEYS = ("CL", "V", "ka", "Q", "V2", "F", "tlag", "ke0", "F_ip")
+
+
+@dataclass(frozen=True)
+class ArmContext:
+    """What a system factory may read about the arm it is built for."""
+
+    arm: Arm
+    drugs: tuple[str, ...]
+
+
+def _mor_tolerance(ctx: ArmContext) -> DynamicModel:
+    from .targets.opioid import MORTolerance
+
+    return MORTolerance(drugs=ctx.drugs, regime="chronic")
+
+
+def _hpa(ctx: ArmContext) -> DynamicModel:
+    from .effects import HPAModel
+
+    return HPAModel(species=ctx.arm.species)
+
+
+def _bdnf(ctx: ArmContext) -> DynamicModel:
+    from .effects import BDNFSignalling
+
+    return BDNFSignalling()
+
+
+def _plasticity(ctx: ArmContext) -> DynamicModel:
+    from .effects import PlasticityModel
+
+    return PlasticityModel()
+
+
+def _onset(ctx: ArmContext) -> DynamicModel:
+    from .effects import OnsetModel
+
+    return OnsetModel()
+
+
+def _tolerance(ctx: ArmContext) -> DynamicModel:
+    from .effects import ToleranceModel
+
+    return ToleranceModel()
+
+
+#: downstream systems a scenario can list in ``systems = [...]``, in the order they are chained
+SYSTEMS: dict[str, Callable[[ArmContext], DynamicModel]] = {
+    "mor_tolerance": _mor_tolerance,
+    "tolerance": _tolerance,
+    "hpa": _hpa,
+    "bdnf": _bdnf,
+    "plasticity": _plasticity,
+    "onset": _onset,
+}
+
+
+def arm_drugs(arm: Arm, custom: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """(drug, parent) for every compound present in the arm: the dosed drugs, then the metabolites
+    they form (parent named) that are in the catalogue."""
+    out: list[tuple[str, str | None]] = [(d, None) for d in arm.drugs]
+    for d in arm.drugs:
+        dr = custom.get(d) or catalog.drug(d)
+        if arm.species in dr.pk_specs:
+            for met in dr.pk(arm.species).metabolites:
+                if met in catalog.drugs() and all(m != met for m, _ in out):
+                    out.append((met, d))
+    return out
+
+
+def _drug(name: str, custom: dict[str, Any]):
+    return custom.get(name) or catalog.drug(name)
+
+
+def _body_weight(arm: Arm) -> float:
+    if arm.body_weight is not None:
+        return arm.body_weight
+    try:
+        return catalog.species(arm.species)["body_weight"].to("kg")
+    except UnknownNameError:
+        raise InputError(f"arm '{arm.label}': species '{arm.species}' has no body weight in models/species.toml; "
+                         f"give body_weight = '... kg' in the arm.") from None
+
+
+def _events(arm: Arm, drug: str) -> tuple[Dose, ...]:
+    bw = None
+    evs = []
+    for d in arm.doses:
+        if d.drug != drug:
+            continue
+        amount = d.amount
+        if d.per_kg:
+            bw = bw if bw is not None else _body_weight(arm)
+            amount = d.amount * bw
+        for t in d.times:
+            evs.append(Dose(time=t, amount=amount, route=d.route, duration=d.duration or 0.0, drug=drug))
+    return tuple(sorted(evs, key=lambda e: e.time))
+
+
+def _pk_models(sc: Scenario, arm: Arm, first: int, n: int) -> dict[str, tuple[Any, tuple[Dose, ...], Any]]:
+    """{compound: (linear model with per-subject parameters, parent's doses, drug)} for subjects first..first+n-1."""
+    from .pk import Metabolite, OneCompartment, TwoCompartment, pk_model
+    from .population import sample_parameters
+
+    custom = sc.custom_drugs
+    pop = sc.population
+    models: dict[str, Any] = {}
+    bw = arm.body_weight
+    for name, parent in arm_drugs(arm, custom):
+        dr = _drug(name, custom)
+        base = pk_model(dr, arm.species, bw if bw is not None else None)
+        kw = base._kwargs()
+        varied = {k.split(".", 1)[1]: cv for k, cv in pop.variability.items() if k.split(".", 1)[0] == name}
+        for k in varied:
+            if k not in PK_KEYS or kw.get(k) is None:
+                have = [p for p in PK_KEYS if kw.get(p) is not None]
+                raise InputError(f"population variability '{name}.{k}': {name} has no PK parameter '{k}' for {arm.species}."
+                                 f"{suggest(k, have)} Vary one of {', '.join(have)}.")
+        if varied and pop.size > 1:
+            typical = {f"{name}.{k}": float(kw[k]) for k in varied}
+            draws = sample_parameters(typical, {f"{name}.{k}": cv for k, cv in varied.items()}, n, pop.seed,
+                                      pop.correlations or None, first=first)
+            for k in varied:
+                kw[k] = draws[f"{name}.{k}"]
+        model = (TwoCompartment if isinstance(base, TwoCompartment) else OneCompartment)(**kw)
+        if parent is not None:
+            pmodel, _, _ = models[parent]
+            pdr = _drug(parent, custom)
+            fm = pdr.pk(arm.species).metabolites[name].to("dimensionless")
+            model = Metabolite(pmodel, model, fm, dr.molar_mass.to("g/mol") / pdr.molar_mass.to("g/mol"))
+            evs = _events(arm, parent)
+        else:
+            evs = _events(arm, name)
+        models[name] = (model, evs, dr)
+    return models
+
+
+def _site_factors(dr, species: str, site: str, notes: list[str]) -> tuple[float, float | None]:
+    """(fu, fu × kp_uu or None): factors from total plasma to free and to brain unbound."""
+    p = dr.pk(species).params
+    if "fu" not in p:
+        raise InputError(f"{dr.name} ({species}) has no fu (unbound fraction) in its drug file; occupancy is driven by the "
+                         f"unbound concentration, so add pk.{species}.fu with its source.")
+    fu = p["fu"].to("dimensionless")
+    brain = fu * p["kp_uu"].to("dimensionless") if "kp_uu" in p else None
+    if site == "brain" and brain is None:
+        notes.append(f"{dr.name}: no kp_uu for {species}; targets driven by unbound plasma concentration (Kp,uu = 1 assumed).")
+    return fu, brain
+
+
+def _compute_chunk(sc: Scenario, arm: Arm, first: int, n: int, t_out: np.ndarray, notes: list[str],
+                   systems: list[str]) -> dict[str, np.ndarray]:
+    """All variables of one arm for subjects first..first+n-1, each (n, n_times)."""
+    from .panel import target_signals
+
+    models = _pk_models(sc, arm, first, n)
+    need_dyn = bool(systems)
+    if need_dyn:
+        per = max(1, int(np.ceil(sc.output_every / INPUT_STEP_H - 1e-9)))
+        t_fine = np.linspace(0.0, t_out[-1], (len(t_out) - 1) * per + 1)
+        out_idx = np.arange(len(t_out)) * per
+    else:
+        t_fine, out_idx = t_out, np.arange(len(t_out))
+    fine: dict[str, np.ndarray] = {}
+    site_conc: dict[str, np.ndarray] = {}
+    for name, (model, evs, dr) in models.items():
+        to_nm = 1e6 / dr.molar_mass.to("g/mol")
+        if evs:
+            raw = np.asarray(model.conc(t_fine, evs), dtype=float) * to_nm
+            total = np.broadcast_to(raw if raw.ndim == 2 else raw[np.newaxis, :], (n, len(t_fine)))
+        else:
+            total = np.zeros((n, len(t_fine)))
+        fu, brain = _site_factors(dr, arm.species, sc.site, notes)
+        fine[f"plasma.{name}"] = total
+        fine[f"free.{name}"] = total * fu
+        if brain is not None:
+            fine[f"brain.{name}"] = total * brain
+        drive = fine[f"brain.{name}"] if (sc.site == "brain" and brain is not None) else fine[f"free.{name}"]
+        if dr.targets:
+            site_conc[name] = drive
+    if site_conc:
+        sig = target_signals(site_conc, list(sc.targets) if sc.targets is not None else None)
+        for k, v in sig.items():
+            fine[k] = np.broadcast_to(np.asarray(v, dtype=float), (n, len(t_fine)))
+    if arm.stress:
+        from .effects import protocol
+
+        proto = protocol(arm.stress)
+        fine["stress"] = np.broadcast_to(np.asarray(proto.intensity(t_fine, arm.stress_start), dtype=float), (n, len(t_fine)))
+    out = {k: np.ascontiguousarray(v[:, out_idx]) for k, v in fine.items()}
+    if need_dyn:
+        out.update(_integrate(sc, arm, systems, t_fine, t_out, fine, n, models))
+    return out
+
+
+def _integrate(sc, arm, systems, t_fine, t_out, fine, n, models) -> dict[str, np.ndarray]:
+    """Integrate the arm's dynamic systems for n subjects, inputs tabulated on t_fine."""
+    from .effects import protocol, run_models
+
+    ctx = ArmContext(arm=arm, drugs=tuple(models))
+    dyn = [SYSTEMS[s](ctx) for s in systems]
+    zeros = np.zeros(n)
+    defaults = {"stress": zeros, "signal.MOR": zeros, "occupancy.SERT": zeros, "occupancy.NET": zeros}
+    provided = {o for m in dyn for o in m.outputs} | {f"effect.{s}" for m in dyn for s in m.states}
+    table = {k: v for k, v in fine.items() if not (k in provided)}
+    dt = t_fine[1] - t_fine[0] if len(t_fine) > 1 else 1.0
+    last = len(t_fine) - 1
+
+    def inputs_fn(t: float) -> dict[str, np.ndarray]:
+        x = min(max(t / dt, 0.0), float(last))
+        i = min(int(x), max(last - 1, 0))
+        w = x - i
+        vals = {}
+        for m in dyn:
+            for key in m.inputs:
+                if key in vals or key in provided:
+                    continue
+                if key in table:
+                    a = table[key]
+                    vals[key] = a[:, i] * (1.0 - w) + a[:, i + 1] * w if last > 0 else a[:, 0]
+                elif key in defaults:
+                    vals[key] = defaults[key]
+                elif key.startswith(("occupancy.", "signal.")):
+                    vals[key] = zeros  # no drug of the arm acts there
+                else:
+                    raise InputError(f"system '{m.name}' reads '{key}', which arm '{arm.label}' does not provide.")
+        if arm.stress and "stress" in vals:
+            vals["stress"] = np.full(n, float(protocol(arm.stress).intensity(t, arm.stress_start)))
+        return vals
+
+    breaks = []
+    if arm.stress:
+        breaks = list(protocol(arm.stress).edges(arm.stress_start))
+    for _, evs, _ in models.values():
+        breaks += [e.time for e in evs if e.route in ("iv_bolus", "iv_infusion")]
+        breaks += [e.time + e.duration for e in evs if e.route == "iv_infusion"]
+    try:
+        res = run_models(dyn, t_out, inputs_fn, n=n, breakpoints=[b for b in breaks if 0 < b < t_out[-1]])
+    except SolverError as exc:
+        raise SolverError(f"arm '{arm.label}': {exc}") from None
+    return {k: np.ascontiguousarray(np.asarray(v).T) for k, v in res.items()}
+
+
+def _systems_of(sc: Scenario, arm: Arm) -> list[str]:
+    names = list(arm.systems if arm.systems is not None else sc.systems)
+    for s in names:
+        if s not in SYSTEMS:
+            raise UnknownNameError(f"Unknown system '{s}' in scenario '{sc.name}'.{suggest(s, SYSTEMS)} Known: {', '.join(SYSTEMS)}.")
+    order = list(SYSTEMS)
+    return sorted(dict.fromkeys(names), key=order.index)
+
+
+def simulate(scenario: Scenario | str, *, progress: bool = False) -> Result:
+    """Run a scenario: every arm, every subject; return a `Result`.
+
+    Parameters
+    ----------
+    scenario : Scenario or str
+        A scenario object, a path to a scenario TOML file, or a name from `pdsim list scenarios`.
+    progress : bool
+        Show a progress bar over arms and subject chunks (needs tqdm).
+
+    Raises
+    ------
+    SolverError
+        When a downstream system fails to integrate (the arm and time are named); nothing partial
+        is returned.
+    """
+    from .scenario import load_scenario
+
+    sc = load_scenario(scenario) if isinstance(scenario, str) else scenario
+    if not isinstance(sc, Scenario):
+        raise InputError(f"simulate() takes a Scenario or a scenario path (got {type(sc).__name__}).")
+    t_out = np.round(np.arange(sc.n_times) * sc.output_every, 12)
+    n = sc.population.size
+    notes: list[str] = []
+    per_arm: list[dict[str, np.ndarray]] = []
+    jobs = []
+    for arm in sc.arms:
+        systems = _systems_of(sc, arm)
+        stiff = any(s in ("hpa", "mor_tolerance") for s in systems)
+        chunk = min(sc.population.chunk_size, STIFF_CHUNK if (systems and stiff) else 256 if systems else sc.population.chunk_size)
+        jobs.append((arm, systems, chunk))
+    bar = None
+    if progress:
+        try:
+            from tqdm import tqdm
+
+            bar = tqdm(total=sum(int(np.ceil(n / c)) for _, _, c in jobs), desc=sc.name, unit="chunk")
+        except ImportError:  # optional
+            bar = None
+    for arm, systems, chunk in jobs:
+        parts: dict[str, list[np.ndarray]] = {}
+        for a in range(0, n, chunk):
+            k = min(chunk, n - a)
+            try:
+                got = _compute_chunk(sc, arm, a, k, t_out, notes, systems)
+            except PdsimError:
+                raise
+            for name, arr in got.items():
+                parts.setdefault(name, []).append(arr)
+            if bar is not None:
+                bar.update(1)
+        per_arm.append({k: np.concatenate(v, axis=0) for k, v in parts.items()})
+    if bar is not None:
+        bar.close()
+    names = sorted(set().union(*[set(d) for d in per_arm]))
+    data = {}
+    for name in names:
+        stack = []
+        for d in per_arm:
+            stack.append(d[name] if name in d else np.zeros((n, len(t_out))))
+        data[name] = np.stack(stack, axis=0)
+    units = {k: ("nM" if k.split(".")[0] in ("plasma", "free", "brain") else "dimensionless") for k in data}
+    return Result(time_h=t_out, arms=[a.label for a in sc.arms], data=data, units=units,
+                  parameters=scenario_parameters(sc), scenario_name=sc.name, notes=sorted(set(notes)))
+
+
+def scenario_parameters(sc: Scenario) -> dict[str, Parameter]:
+    """Every parameter a scenario uses (drugs present, their targets, its systems), by dotted name."""
+    out: dict[str, Parameter] = {}
+    targets: set[str] = set()
+    for arm in sc.arms:
+        for name, _ in arm_drugs(arm, sc.custom_drugs):
+            dr = _drug(name, sc.custom_drugs)
+            for k, p in dr.parameters().items():
+                if k.startswith("pk.") and not k.startswith(f"pk.{arm.species}."):
+                    continue
+                out[f"{name}.{k}"] = p
+            targets.update(dr.targets)
+        for s in _systems_of(sc, arm):
+            try:
+                model = SYSTEMS[s](ArmContext(arm=arm, drugs=tuple(n for n, _ in arm_drugs(arm, sc.custom_drugs))))
+                for k, p in model.parameters().items():
+                    out[f"{s}.{k}"] = p
+            except PdsimError:
+                pass
+        if arm.stress:
+            from .effects import protocol
+
+            proto = protocol(arm.stress)
+            for key in ("days", "hours_per_day", "session_hours"):
+                try:
+                    out[f"stress.{arm.stress}.{key}"] = proto.parameter(key)
+                except PdsimError:
+                    continue
+    for t in sorted(targets):
+        if t in catalog.targets():
+            for k, p in catalog.target(t).parameters.items():
+                out[f"target.{t}.{k}"] = p
+    return out

@@ -1,0 +1,319 @@
+"""Tests of pdsim.plot: figures carry units, the right series and legends, captions with sources.
+
+Results are built by hand here (closed-form one-compartment curves), so the tests do not depend on the engine.
+"""
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from pdsim import catalog, plot
+from pdsim.errors import InputError, UnknownNameError
+from pdsim.result import Result
+
+ARMS = ["Tianeptine 12.5 mg three times daily", "Amitriptyline 75 mg once daily", "Escitalopram 10 mg once daily"]
+
+
+def _oral(t, dose_nM, every, k, ka, n_subjects=1, seed=0):
+    """Superposed one-compartment oral curves (amount/V in nM), with log-normal subject scaling."""
+    c = np.zeros(t.size)
+    for td in np.arange(0.0, t[-1], every):
+        dt = np.clip(t - td, 0.0, None)
+        c += dose_nM * ka / (ka - k) * (np.exp(-k * dt) - np.exp(-ka * dt))
+    scale = np.exp(np.random.default_rng(seed).normal(0.0, 0.3, (n_subjects, 1))) if n_subjects > 1 else np.ones((1, 1))
+    return c[None, :] * scale
+
+
+def make_result(n_subjects=1, days=3, dt=0.5):
+    t = np.arange(0.0, days * 24 + 1e-9, dt)
+    shape = (3, n_subjects, t.size)
+    data = {f"plasma.{d}": np.zeros(shape) for d in ("tianeptine", "amitriptyline", "escitalopram")}
+    data["plasma.tianeptine"][0] = _oral(t, 530.0, 8, 0.277, 2.7, n_subjects)
+    data["plasma.amitriptyline"][1] = _oral(t, 117.0, 24, 0.031, 0.9, n_subjects, seed=1)
+    data["plasma.escitalopram"][2] = _oral(t, 22.0, 24, 0.028, 1.1, n_subjects, seed=2)
+    for tg in ("MOR", "SERT", "H1"):
+        data[f"occupancy.{tg}"] = np.zeros(shape)
+    c = data["plasma.tianeptine"][0]
+    data["occupancy.MOR"][0] = c / (c + 6000.0)
+    c = data["plasma.amitriptyline"][1]
+    data["occupancy.SERT"][1] = c / (c + 86.0)
+    data["occupancy.H1"][1] = c / (c + 14.0)
+    c = data["plasma.escitalopram"][2]
+    data["occupancy.SERT"][2] = c / (c + 1.4)
+    data["signal.H1"] = data["occupancy.H1"].copy()
+    data["signal.mAChR"] = data["occupancy.H1"] * 0.3
+    data["effect.cort"] = np.ones(shape) + 0.1 * np.sin(2 * np.pi * t / 24)
+    units = {k: ("nM" if k.startswith("plasma") else "1") for k in data}
+    units["effect.cort"] = "nmol/L"
+    params = {f"{d}.{k}": p for d in ("tianeptine", "amitriptyline", "escitalopram")
+              for k, p in catalog.drug(d).parameters().items()}
+    return Result(time_h=t, arms=list(ARMS), data=data, units=units, parameters=params, scenario_name="hand-built")
+
+
+@pytest.fixture(scope="module")
+def result():
+    return make_result()
+
+
+def visible_axes(fig):
+    return [ax for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>"]
+
+
+def data_lines(ax):
+    return [ln for ln in ax.get_lines() if not ln.get_label().startswith("_") or len(ln.get_xdata()) > 2]
+
+
+def legend_texts(fig):
+    out = []
+    for leg in list(fig.legends) + [ax.get_legend() for ax in fig.axes if ax.get_legend()]:
+        out += [t.get_text() for t in leg.get_texts()]
+    return out
+
+
+def has_unit(label):
+    return "(" in label and label.rstrip().endswith(")") and label[label.rindex("(") + 1:-1].strip() != ""
+
+
+# --- time courses ---------------------------------------------------------------------------
+
+def test_concentrations_one_panel_per_drug_one_line_per_dosed_arm(result):
+    fig = plot.plot_concentrations(result)
+    assert isinstance(fig, Figure)
+    axes = visible_axes(fig)
+    assert [ax.get_title() for ax in axes] == ["Tianeptine", "Amitriptyline", "Escitalopram"]
+    for ax in axes:
+        assert len(ax.get_lines()) == 1  # arms without the drug are left out
+        assert ax.get_ylabel() == "Total plasma concentration (nM)"
+        assert ax.get_xlabel() == "Time (h)"
+        assert ax.get_ylim()[0] == 0
+    assert sorted(legend_texts(fig)) == sorted(ARMS)
+
+
+def test_concentrations_switch_to_micromolar_and_days():
+    r = make_result(days=6)
+    r.data["plasma.tianeptine"] *= 100.0  # a misuse-sized exposure
+    fig = plot.plot_concentrations(r, drugs=["tianeptine"])
+    ax = visible_axes(fig)[0]
+    assert ax.get_ylabel() == "Total plasma concentration (µM)"
+    assert ax.get_xlabel() == "Time (days)"
+    y = ax.get_lines()[0].get_ydata()
+    assert y.max() == pytest.approx(r.data["plasma.tianeptine"][0, 0].max() / 1000.0)
+
+
+def test_time_range_restricts_the_curves(result):
+    fig = plot.plot_occupancy(result, targets=["SERT"], time_range=(24, 48))
+    x = visible_axes(fig)[0].get_lines()[0].get_xdata()
+    assert x.min() == pytest.approx(24.0) and x.max() == pytest.approx(48.0)
+    with pytest.raises(InputError, match="time_range"):
+        plot.plot_occupancy(result, time_range=(10, 10.1))
+
+
+def test_occupancy_in_percent_every_arm_drawn(result):
+    fig = plot.plot_occupancy(result)
+    axes = visible_axes(fig)
+    assert len(axes) == 3
+    for ax in axes:
+        assert ax.get_ylabel() == "Occupancy (%)"
+        assert len(ax.get_lines()) == 3
+        assert ax.get_ylim() == (0.0, 100.0)
+    sert = next(ax for ax in axes if ax.get_title().startswith("SERT"))
+    esc = sert.get_lines()[2].get_ydata()
+    assert 90 < esc.max() <= 100  # fractions shown as percent
+    assert sorted(legend_texts(fig)) == sorted(ARMS)
+
+
+def test_therapeutic_range_is_shaded_from_the_drug_file():
+    lido = catalog.drug("lidocaine")
+    lo, hi = (lido.extra["therapeutic_range"][k].to("nM") for k in ("low", "high"))
+    t = np.linspace(0, 24, 49)
+    data = {"plasma.lidocaine": np.full((1, 1, t.size), 3e4)}
+    r = Result(time_h=t, arms=["infusion"], data=data, units={"plasma.lidocaine": "nM"})
+    fig = plot.plot_concentrations(r)
+    ax = visible_axes(fig)[0]
+    bands = [p for p in ax.patches if "therapeutic range" in p.get_label()]
+    assert len(bands) == 1
+    y0, height = bands[0].get_y(), bands[0].get_height()  # axhspan: a rectangle in data y
+    assert y0 == pytest.approx(lo / 1000.0) and y0 + height == pytest.approx(hi / 1000.0)  # drawn in µM
+    assert "Lidocaine therapeutic range" in legend_texts(fig)
+
+
+def test_effects_use_result_units_and_names(result):
+    fig = plot.plot_effects(result, ["cort"])
+    ax = visible_axes(fig)[0]
+    assert ax.get_ylabel() == "Cort (nmol/L)"
+    assert len(ax.get_lines()) == 3
+    with pytest.raises(UnknownNameError, match="Did you mean"):
+        plot.plot_effects(result, ["cortt"])
+
+
+def test_population_band_and_median():
+    r = make_result(n_subjects=50)
+    fig = plot.plot_population(r, "plasma.amitriptyline", arms=[ARMS[1]], interval=0.8)
+    ax = visible_axes(fig)[0]
+    assert ax.get_ylabel() == "Total plasma concentration (nM)"
+    assert len(ax.collections) == 1  # one band
+    median = ax.get_lines()[0].get_ydata()
+    assert np.allclose(median, np.median(r.data["plasma.amitriptyline"][1], axis=0))
+    band = ax.collections[0].get_paths()[0].vertices[:, 1]
+    assert band.max() >= median.max()
+    assert legend_texts(fig) == [f"{ARMS[1]}: 80 % of subjects", f"{ARMS[1]}: median"]
+    assert "50 virtual subjects" in ax.get_title()
+    with pytest.raises(InputError, match="interval"):
+        plot.plot_population(r, "plasma.amitriptyline", interval=90)
+
+
+def test_arms_comparison_bars_hold_the_window_means(result):
+    fig = plot.plot_arms(result, "occupancy.SERT", window_h=24)
+    line_ax, bar_ax = visible_axes(fig)
+    assert len(line_ax.get_lines()) == 3
+    heights = [b.get_height() for b in bar_ax.patches]
+    last = result.time_h >= result.time_h[-1] - 24
+    expected = [100 * result.data["occupancy.SERT"][i, 0, last].mean() for i in range(3)]
+    assert heights == pytest.approx(expected)
+    assert bar_ax.get_ylabel() == "Mean, last 24 h (%)"
+
+
+def test_steady_state_bars_grouped_by_variable(result):
+    fig = plot.plot_steady_state(result, ["signal.H1", "signal.mAChR"], labels=["Sedation (H1)", "Anticholinergic"],
+                                 ylabel="Side-effect index")
+    ax = visible_axes(fig)[0]
+    assert len(ax.patches) == 2 * 3
+    assert ax.get_ylabel() == "Side-effect index (dimensionless)"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["Sedation (H1)", "Anticholinergic"]
+    assert legend_texts(fig) == ARMS
+    with pytest.raises(InputError, match="share a unit"):
+        plot.plot_steady_state(result, ["signal.H1", "plasma.tianeptine"])
+
+
+def test_sources_caption_names_references(result):
+    fig = plot.plot_concentrations(result, drugs=["tianeptine"], sources=True)
+    text = fig.get_supxlabel()
+    assert text.startswith("Sources: ")
+    assert "Royer" in text  # tianeptine PK (royer1988)
+    assert plot.plot_concentrations(result, drugs=["tianeptine"]).get_supxlabel() == ""
+
+
+def test_unknown_arm_and_variable_suggest(result):
+    with pytest.raises(UnknownNameError, match="Did you mean"):
+        plot.plot_occupancy(result, arms=["Tianeptine 12.5 mg three times dailly"])
+    with pytest.raises(UnknownNameError, match="occupancy.MOR"):
+        plot.plot_arms(result, "occupancy.MORR")
+    with pytest.raises(InputError, match="site"):
+        plot.plot_concentrations(result, site="liver")
+
+
+# --- receptor theory --------------------------------------------------------------------------
+
+def test_concentration_response_shift_equals_schild_dose_ratio():
+    fig = plot.plot_concentration_response(ka=100.0, tau=10.0, kb=1.0, antagonist_concs=[0, 10, 100])
+    ax = visible_axes(fig)[0]
+    assert ax.get_xscale() == "log"
+    assert ax.get_xlabel() == "agonist concentration (nM)"
+    assert "fraction of maximum" in ax.get_ylabel()
+    responses = [ln for ln in ax.get_lines() if ln.get_label().startswith("response")]
+    occupancies = [ln for ln in ax.get_lines() if ln.get_label().startswith("occupancy")]
+    assert len(responses) == 3 and len(occupancies) == 3
+    # the EC50 dots sit at EC50 × (1 + B/KB)
+    dots = [ln.get_xdata()[0] for ln in ax.get_lines() if ln.get_label() == "_ec50"]
+    ec50 = 100.0 / 11.0
+    assert dots == pytest.approx([ec50, ec50 * 11, ec50 * 101])
+    assert "dose ratio 11" in legend_texts(fig)[2]
+    # spare receptors: half-maximal response needs under half occupancy when τ is large
+    x, y = responses[0].get_data()
+    xo, yo = occupancies[0].get_data()
+    i = np.argmin(abs(y - y.max() / 2))
+    assert yo[i] < 0.2
+
+
+def test_concentration_response_reads_the_catalogue():
+    fig = plot.plot_concentration_response("tianeptine", "MOR", antagonist="naloxone", antagonist_concs=[0, 10],
+                                           sources=True)
+    ax = visible_axes(fig)[0]
+    assert ax.get_xlabel() == "Tianeptine concentration (nM)"
+    assert any("Naloxone 10 nM" in t for t in legend_texts(fig))
+    assert "Gassaway" in fig.get_supxlabel()
+    with pytest.raises(InputError, match="antagonist"):
+        plot.plot_concentration_response(ka=10, tau=1, antagonist_concs=[0, 5])
+
+
+def test_schild_slope_one_and_pa2():
+    fig = plot.plot_schild([1, 10, 100, 1000], kb=2.0)
+    ax = visible_axes(fig)[0]
+    pts = ax.get_lines()[0]
+    assert len(pts.get_xdata()) == 4
+    assert pts.get_xdata() == pytest.approx(np.log10(np.array([1, 10, 100, 1000]) * 1e-9))
+    fit = ax.get_lines()[1].get_label()
+    assert "slope 1.00" in fit and f"pA2 {9 - np.log10(2):.2f}" in fit
+    assert "log10 M" in ax.get_xlabel() and "dimensionless" in ax.get_ylabel()
+    with pytest.raises(InputError, match="exceed 1"):
+        plot.plot_schild([1, 10], dose_ratios=[1.0, 3.0])
+    with pytest.raises(InputError, match="two"):
+        plot.plot_schild([1], kb=1)
+
+
+def test_receptor_profile_heatmap_marks_missing_affinities():
+    df = pd.DataFrame({"MOR": [0.12, 0.0, 0.0], "SERT": [0.0, 0.63, 0.96], "H1": [0.0, 0.91, 0.0]},
+                      index=["tianeptine", "amitriptyline", "escitalopram"])
+    fig = plot.plot_receptor_profile(df, sources=True)
+    ax = visible_axes(fig)[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Tianeptine", "Amitriptyline", "Escitalopram"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["MOR", "SERT", "H1"]
+    cells = [t.get_text() for t in ax.texts]
+    assert cells == ["12", "–", "–", "–", "63", "91", "–", "96", "–"]  # no affinity: a dash, not 0
+    cbar = [a for a in fig.axes if a is not ax][0]
+    assert cbar.get_ylabel() == "Occupancy (%)"
+    assert "Tatsumi" in fig.get_supxlabel()
+
+
+def test_receptor_profile_affinity_and_tidy_input():
+    tidy = pd.DataFrame({"drug": ["amitriptyline", "amitriptyline"], "target": ["SERT", "H1"], "value": [4.3, 0.7]})
+    fig = plot.plot_receptor_profile(tidy)
+    ax = visible_axes(fig)[0]
+    assert [t.get_text() for t in ax.texts] == ["8.4", "9.2"]  # pK = 9 − log10(K / nM)
+    with pytest.raises(InputError, match="DataFrame"):
+        plot.plot_receptor_profile({"a": 1})
+
+
+def test_use_dependence_block_grows_with_frequency():
+    fig = plot.plot_use_dependence("amitriptyline", "1 uM", frequencies=["1 Hz", "20 Hz"], pulses=30)
+    ax = visible_axes(fig)[0]
+    lines = ax.get_lines()
+    assert len(lines) == 2
+    assert lines[1].get_ydata()[-1] < lines[0].get_ydata()[-1]  # faster train, more block
+    assert lines[0].get_ydata()[0] == pytest.approx(lines[1].get_ydata()[0])  # same tonic block at pulse 1
+    assert ax.get_ylabel() == "Peak Na+ current vs drug-free (%)"
+
+
+# --- house style -----------------------------------------------------------------------------
+
+def test_no_global_rcparams_change(result):
+    before = dict(mpl.rcParams)
+    plot.plot_concentrations(result)
+    plot.plot_receptor_profile(pd.DataFrame({"SERT": [0.5]}, index=["escitalopram"]))
+    after = dict(mpl.rcParams)
+    assert {k for k in before if before[k] != after[k]} == set()
+
+
+def test_okabe_ito_colours_and_projector_fonts(result):
+    fig = plot.plot_occupancy(result, targets=["SERT"])
+    ax = visible_axes(fig)[0]
+    colours = [mpl.colors.to_hex(ln.get_color()).upper() for ln in ax.get_lines()]
+    assert colours == plot.PALETTE[:3]
+    assert ax.xaxis.label.get_fontsize() >= 12
+
+
+def test_every_axis_label_has_a_unit(result):
+    figs = [plot.plot_concentrations(result), plot.plot_occupancy(result), plot.plot_effects(result, ["cort"]),
+            plot.plot_arms(result, "plasma.tianeptine"), plot.plot_population(result, "occupancy.MOR"),
+            plot.plot_concentration_response(ka=10, tau=3), plot.plot_schild([1, 10], kb=1)]
+    for fig in figs:
+        for ax in visible_axes(fig):
+            categorical = len(ax.patches) > 0 and ax.get_xlabel() == ""  # bars labelled by arm on the ticks
+            for label in ((ax.get_ylabel(),) if categorical else (ax.get_xlabel(), ax.get_ylabel())):
+                assert has_unit(label), label
+
+
+def test_save_figure_writes_png(tmp_path, result):
+    path = plot.save_figure(plot.plot_occupancy(result), tmp_path / "sub" / "occ.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -10,11 +10,12 @@ from typing import Any
 
 import matplotlib as mpl
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 
 from .errors import InputError, UnknownNameError, suggest
 from .provenance import Parameter
-from .units import Q_, mass_to_molar
+from .units import Q_, as_float, mass_to_molar
 
 __all__ = [
     "OKABE_ITO",
@@ -31,9 +32,10 @@ __all__ = [
     "linestyle",
     "legend_outside",
     # helpers shared by pdsim.plot
-    "SITE_LABEL", "pretty", "drug_label", "target_label", "conc_unit", "display", "central", "arms_of",
+    "SITE_LABEL", "pretty", "drug_label", "is_metabolite", "target_label", "conc_unit", "display", "central", "arms_of",
     "variable", "params_for", "source_caption", "drug_params", "therapeutic_band", "single_axes", "grid",
-    "figure_legend", "wrap", "window", "window_stat",
+    "figure_legend", "wrap", "window", "window_stat", "running_mean", "drugs_at", "agonist_constants",
+    "antagonist_kb", "wide_panel", "mask_unbound",
 ]
 
 #: Okabe & Ito (2008) colour-blind-safe palette, by name
@@ -183,8 +185,18 @@ def drug_label(name: str) -> str:
         from .catalog import drug
 
         return drug(name).display_name
-    except Exception:  # a drug defined inline in a scenario is shown by its name
-        return pretty(name)
+    except Exception:  # an inline drug or an arm label is shown as written
+        return name
+
+
+def is_metabolite(name: str) -> bool:
+    """True for a catalogue drug that names a parent (e.g. nortriptyline, MC5)."""
+    try:
+        from .catalog import drug
+
+        return bool(drug(name).parent)
+    except Exception:  # not in the catalogue: treated as dosed
+        return False
 
 
 def target_label(name: str) -> str:
@@ -348,6 +360,19 @@ def window(time_h: np.ndarray, time_range: Sequence[float] | None) -> np.ndarray
     return m
 
 
+def running_mean(t: np.ndarray, y: np.ndarray, window_h: float) -> np.ndarray:
+    """Trailing mean of ``y`` over the preceding ``window_h`` hours (shorter at the start), by the
+    trapezoid integral, so uneven time grids are handled."""
+    t = np.asarray(t, dtype=float)
+    y = np.asarray(y, dtype=float)
+    integral = np.concatenate([[0.0], np.cumsum(0.5 * (y[1:] + y[:-1]) * np.diff(t))])
+    start = np.maximum(t - window_h, t[0])
+    span = t - start
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = (integral - np.interp(start, t, integral)) / span
+    return np.where(span > 0, out, y)
+
+
 def window_stat(result, var: str, i: int, window_h: float, stat: str) -> float:
     """Mean, max or min of arm ``i``'s central curve over the last ``window_h`` hours."""
     t = result.time_h
@@ -360,3 +385,74 @@ def window_stat(result, var: str, i: int, window_h: float, stat: str) -> float:
     if stat == "min":
         return float(np.min(y))
     raise InputError(f"`stat` must be 'mean', 'max' or 'min' (got {stat!r}).{suggest(stat, ('mean', 'max', 'min'))}")
+
+
+def drugs_at(result: Any, site: str) -> list[str]:
+    """Drugs with a ``<site>.<drug>`` variable, in the order of the first arm that has each (parents
+    before their metabolites)."""
+    names = [v.split(".", 1)[1] for v in result.variables if v.startswith(site + ".") and v.count(".") == 1]
+
+    def order(name: str) -> tuple[int, bool]:
+        nonzero = np.flatnonzero(np.any(result.data[f"{site}.{name}"] > 0, axis=(1, 2)))
+        return (int(nonzero[0]) if nonzero.size else len(result.arms), is_metabolite(name))
+
+    return sorted(names, key=order)
+
+
+def agonist_constants(agonist: Any, target: str, ka: Any, tau: Any) -> tuple[float, float, str]:
+    """K_A (nM), τ and a label, from the arguments or from the drug's [targets.<target>] table."""
+    if agonist is not None and (ka is None or tau is None):
+        from .catalog import drug
+        from .targets._base import agonist_tau, dissociation_constant
+
+        dr = drug(agonist)
+        ka = dissociation_constant(dr, target) if ka is None else ka
+        tau = agonist_tau(dr, target) if tau is None else tau
+        name = dr.display_name
+    else:
+        name = drug_label(agonist) if isinstance(agonist, str) else "agonist"
+    if ka is None or tau is None:
+        raise InputError("give an agonist with an affinity for the target, or both `ka` (nM) and `tau`; "
+                         "write e.g. plot_concentration_response(ka=383, tau=1.0).")
+    return as_float(ka, "nM", "ka", positive=True), as_float(tau, "dimensionless", "tau", nonnegative=True), name
+
+
+def antagonist_kb(antagonist: Any, target: str, kb: Any) -> tuple[float | None, str]:
+    """K_B (nM) and a label, from ``kb`` or from the antagonist's constant at ``target``; (None, "") if neither."""
+    if antagonist is None and kb is None:
+        return None, ""
+    if kb is None:
+        from .catalog import drug
+        from .targets._base import dissociation_constant
+
+        return dissociation_constant(drug(antagonist), target), drug_label(antagonist)
+    return as_float(kb, "nM", "kb", positive=True), (drug_label(antagonist) if isinstance(antagonist, str) else "antagonist")
+
+
+def wide_panel(panel: pd.DataFrame) -> pd.DataFrame:
+    """Drug × target table from a wide or a tidy panel."""
+    if not isinstance(panel, pd.DataFrame):
+        raise InputError(f"`panel` must be a pandas DataFrame (got {type(panel).__name__}); see pdsim.panel.panel.")
+    if {"drug", "target"} <= set(panel.columns):
+        value = next((c for c in ("occupancy", "value", "affinity") if c in panel.columns), None)
+        if value is None:
+            raise InputError("a tidy `panel` needs a column 'occupancy', 'value' or 'affinity' besides drug and target.")
+        return panel.pivot_table(index="drug", columns="target", values=value, aggfunc="first", sort=False)
+    return panel.apply(pd.to_numeric, errors="coerce")
+
+
+def mask_unbound(df: pd.DataFrame) -> pd.DataFrame:
+    """NaN where a catalogue drug has no affinity for the target and the value is 0 (a 0 there would
+    read as a measured zero)."""
+    from .catalog import drug
+
+    out = df.astype(float).copy()
+    for name in out.index:
+        try:
+            bound = set(drug(str(name)).targets)
+        except Exception:  # not a catalogue drug: keep the values given
+            continue
+        for t in out.columns:
+            if str(t) not in bound and out.loc[name, t] == 0:  # a non-zero value (a metabolite's) stays
+                out.loc[name, t] = np.nan
+    return out

@@ -11,29 +11,29 @@ __all__ = ["DEMO_SCENARIO", "run_demo", "demo_figures"]
 #: the scenario the demo runs (a name in models/scenarios/)
 DEMO_SCENARIO = "demo"
 
-_ONSET = ("effect.antidepressant_index", "effect.antidepressant_monoamine", "effect.antidepressant_mor",
-          "effect.serotonin_transmission")
+_ONSET = ("effect.antidepressant_index", "effect.antidepressant_monoamine", "effect.antidepressant_mor")
 
 
 def demo_figures(result) -> dict:
     """The demo's figures by file stem: plasma levels, target occupancy over the first week, the
     steady-state receptor profile (drug × target), side-effect indices and onset."""
     from . import plot
-    from .runner import arm_drugs, figures_for, occupancy_profile
+    from .runner import dosed_drugs, figures_for, occupancy_profile
 
     figs = figures_for(result)
-    drugs = arm_drugs(result)
-    if all(len(d) == 1 for d in drugs):
-        # one drug per arm: rows named by drug, so the profile reads as a drug × target table
+    dosed = dosed_drugs(result)
+    if all(len(d) == 1 for d in dosed):
+        # one dosed drug per arm: rows named by it, so the profile reads as a drug × target table
+        # (occupancy includes the drug's metabolites, e.g. nortriptyline's share at NET)
         prof = occupancy_profile(result)
-        prof.index = [d[0] for d in drugs]
+        prof.index = [d[0] for d in dosed]
         figs["receptor_profile"] = plot.plot_receptor_profile(
             prof, kind="occupancy", sources=True,
             title="Occupancy at steady state, usual doses (mean of day 28; – no affinity)")
     onset = [v for v in _ONSET if v in result.data]
     if onset:
         figs.pop("effects", None)
-        figs["onset"] = plot.plot_effects(result, onset, sources=True)
+        figs["onset"] = plot.plot_effects(result, onset, running_mean_h=24.0, sources=True)
     return figs
 
 

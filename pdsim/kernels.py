@@ -15,11 +15,6 @@ from ._propagate import HAVE_NUMBA, fill_slot, fill_slot_np, gauss_legendre, nji
 from .errors import InputError
 from .units import check_finite, check_nonnegative, check_positive
 
-if HAVE_NUMBA:
-    from numba import prange
-else:  # pragma: no cover - exercised only where numba is absent
-    prange = range
-
 __all__ = [
     "HAVE_NUMBA",
     "OUTPUTS",
@@ -113,7 +108,7 @@ def schedule(dose_times: Any, dose_amounts: Any, route: Any = "oral", duration: 
 
 
 # --------------------------------------------------------------------------------------------
-# compiled kernel (numba): one subject per iteration, subjects in parallel
+# compiled kernel (numba): blocks of subjects that share a lag, blocks spread over threads
 
 
 @njit(cache=True, inline="always")
@@ -278,11 +273,37 @@ def _ott_block(sub, t_out, oral_t, oral_amt, oth_t, oth_kind, oth_val, par, cf, 
             j += 1
 
 
-@njit(cache=True, parallel=True)
-def _ott_numba(order, ptr, t_out, oral_t, oral_amt, oth_t, oth_kind, oth_val, par, cf, gl_c, gl_A, gl_b, max_step, grading, codes, out):
-    for ib in prange(ptr.shape[0] - 1):
+@njit(cache=True, nogil=True)
+def _ott_blocks(order, ptr, b0, b1, t_out, oral_t, oral_amt, oth_t, oth_kind, oth_val, par, cf, gl_c, gl_A, gl_b, max_step, grading, codes, out):
+    for ib in range(b0, b1):
         _ott_block(order[ptr[ib]:ptr[ib + 1]], t_out, oral_t, oral_amt, oth_t, oth_kind, oth_val, par, cf,
                    gl_c, gl_A, gl_b, max_step, grading, codes, out)
+
+
+def _default_threads() -> int:
+    if HAVE_NUMBA:
+        import numba
+
+        return int(numba.get_num_threads())  # honours NUMBA_NUM_THREADS and numba.set_num_threads
+    return 1
+
+
+def _run_numba(order, ptr, args, threads: int) -> None:
+    """Run the blocks on ``threads`` Python threads; the compiled loop releases the GIL.
+
+    Plain threads instead of ``prange`` keep one compiled function per signature (a parallel
+    wrapper tripled the cold compile time) and stay safe in forked processes.
+    """
+    nb = ptr.size - 1
+    if threads <= 1 or nb < 16:  # below ~250 subjects starting threads costs more than it gains
+        _ott_blocks(order, ptr, 0, nb, *args)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    cuts = np.linspace(0, nb, min(nb, 4 * threads) + 1).astype(np.int64)  # a few tasks per thread balance the load
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for f in [pool.submit(_ott_blocks, order, ptr, int(a), int(b), *args) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]:
+            f.result()
 
 
 def _blocks(lag: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -399,11 +420,20 @@ def _ott_numpy_group(idx, lag, t_out, sch, p, cf, gl_c, gl_A, gl_b, max_step, gr
 # public entry point
 
 
+def _check_sign(arr: np.ndarray, name: str, positive: bool) -> None:
+    bad = np.flatnonzero(arr <= 0 if positive else arr < 0)
+    if bad.size:
+        where = f" for subject {bad[0]}" if arr.ndim else ""
+        rule, fix = ("greater than zero", "a positive value") if positive else ("zero or more", "a value >= 0")
+        raise InputError(f"`{name}` must be {rule} (got {float(arr.flat[bad[0]])!r}{where}); give {fix}.")
+
+
 def _per_subject(name: str, value: Any, n: int | None) -> np.ndarray:
     arr = np.asarray(value, dtype=float)
     if arr.ndim > 1 or (arr.ndim == 1 and n is not None and arr.size != n):
         raise InputError(f"`{name}` must be one number or one per subject ({n}) (got shape {arr.shape}); fix its length.")
-    check_finite(arr, name)
+    if not np.all(np.isfinite(arr)):
+        raise InputError(f"`{name}` must be finite (got a NaN or infinite value); give real numbers.")
     return arr
 
 
@@ -438,6 +468,7 @@ def occ_tolerance_turnover(
     max_step: float = 1.0,
     grading: int = 2,
     backend: str = "auto",
+    threads: int | None = None,
     dtype: Any = np.float64,
     out: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
@@ -482,7 +513,8 @@ def occ_tolerance_turnover(
         Output times in h, non-decreasing. The system starts at baseline at ``t[0]`` (or at the
         first dose, if earlier); a dose at an output time is included in that output.
     dose_times, dose_amounts, route, duration
-        The schedule, shared by all subjects (see `schedule`); amounts in mg.
+        The schedule, shared by all subjects (see `schedule`); amounts in mg. A `Schedule`
+        may be given as `dose_times` (the other three are then ignored).
     ka, CL, V : float or array (n,)
         Absorption rate (1/h), clearance (L/h), volume (L), per subject.
     molar_mass : float
@@ -509,6 +541,9 @@ def occ_tolerance_turnover(
         changes fastest there, and the rest of the schedule keeps the long step.
     backend : {"auto", "numba", "numpy"}
         ``auto`` uses numba when installed.
+    threads : int, optional
+        Threads for the numba backend (default ``numba.get_num_threads()``, i.e. all cores or
+        ``NUMBA_NUM_THREADS``); subjects are split across them in blocks.
     dtype : numpy dtype
         float64 or float32 for the outputs (computation is always float64).
     out : ndarray (len(outputs), n, n_times), optional
@@ -552,9 +587,11 @@ def occ_tolerance_turnover(
     n = sizes.pop() if sizes else 1
     vals = {name: _per_subject(name, v, n) for name, v in raw.items()}
     for name in ("ka", "CL", "V", "ke0", "KA", "hill"):
-        check_positive(vals[name], name)
+        _check_sign(vals[name], name, positive=True)
     for name in ("tau", "kt", "kout", "Smax", "Em", "F", "lag", "dose_scale"):
-        check_nonnegative(vals[name], name)
+        _check_sign(vals[name], name, positive=False)
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1):
+        raise InputError(f"`threads` must be a positive whole number (got {threads!r}); give e.g. threads=2.")
     kout_v = vals["kout"]
     if "kin" not in vals:
         vals["B0"] = vals.get("B0", np.asarray(1.0))
@@ -577,8 +614,22 @@ def occ_tolerance_turnover(
     use_numba = HAVE_NUMBA and backend != "numpy"
     if use_numba:
         order_, ptr = _blocks(par[5], _BLOCK)
-        _ott_numba(order_, ptr, t_out, sch.oral_t, sch.oral_amt, sch.other_t, sch.other_kind, sch.other_val,
-                   par, cf, gl_c, gl_A, gl_b, float(max_step), int(grading), codes, out)
+        nthreads = _default_threads() if threads is None else int(threads)
+        if out.dtype == np.float64 and out.flags.c_contiguous:
+            args = (t_out, sch.oral_t, sch.oral_amt, sch.other_t, sch.other_kind, sch.other_val, par, cf,
+                    gl_c, gl_A, gl_b, float(max_step), int(grading), codes, out)
+            _run_numba(order_, ptr, args, nthreads)
+        else:
+            # one compiled signature only (float64, C order): other outputs go through a bounded buffer
+            step = max(1, (1 << 24) // (8 * codes.size * t_out.size))
+            for a in range(0, n, step):
+                b = min(n, a + step)
+                buf = np.empty((codes.size, b - a, t_out.size))
+                sub = np.ascontiguousarray(par[:, a:b])
+                o2, p2 = _blocks(sub[5], _BLOCK)
+                _run_numba(o2, p2, (t_out, sch.oral_t, sch.oral_amt, sch.other_t, sch.other_kind, sch.other_val,
+                                    sub, cf, gl_c, gl_A, gl_b, float(max_step), int(grading), codes, buf), nthreads)
+                out[:, a:b] = buf
     else:
         _ott_numpy(t_out, sch, par, cf, gl_c, gl_A, gl_b, float(max_step), int(grading), codes, out)
     return {name: out[m] for m, name in enumerate(outputs)}

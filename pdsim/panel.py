@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from . import catalog
+from . import catalog, pk
 from .errors import InputError, UnknownNameError, suggest
 from .targets import FAMILIES, GLUTAMATE_TARGETS, signals
 from .dosing import Regimen
@@ -99,8 +99,6 @@ def _regular(drug: str, regimen: Regimen) -> tuple[float, float, str]:
 
 def _steady_state_nM(drug: str, regimen: Regimen, site: str, species: str) -> dict[str, float]:
     """C_avg at steady state (nM) at ``site`` of the drug and of each metabolite it forms (pk.steady_state)."""
-    from . import pk
-
     dose, every, route = _regular(drug, regimen)
     out = {drug: float(pk.steady_state(drug, dose, every, route, site=site, species=species).cavg.to("nM").magnitude)}
     for met in as_drug(drug).pk(species).metabolites:

@@ -100,7 +100,7 @@ def simulate_ode(model: _LinearModel, events: Any, times: Any, rtol: float = 1e-
     points = sorted(edges | {float(t.min())})
     end = max(float(t.max()), points[-1])
     if atol is None:
-        atol = 1e-12 * max([e.amount for e in evs] + [1.0])
+        atol = max(1e-12 * (max((e.amount for e in evs), default=0.0) or 1.0), 1e-300)
     jac = A if method in ("Radau", "BDF", "LSODA") else None
     y = np.zeros(A.shape[0])
     out = np.zeros(t.shape)

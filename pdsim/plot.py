@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pint
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
@@ -19,6 +18,11 @@ from . import _style
 from ._style import (
     PALETTE,
     SITE_LABEL,
+    agonist_constants,
+    antagonist_kb,
+    drugs_at,
+    mask_unbound,
+    wide_panel,
     arms_of,
     axis_label,
     source_caption,
@@ -41,6 +45,7 @@ from ._style import (
     time_axis,
     variable,
     window,
+    running_mean,
     window_stat,
     wrap,
 )
@@ -119,7 +124,7 @@ def plot_pk(drug: Any, regimen: Any, times: Any, species: str = "human", body_we
     curves = {}
     for site in sites:
         c = concentration(dr, regimen, t, site=site, species=species, body_weight=body_weight)
-        curves[site] = as_float(c, "nM", "concentration") if isinstance(c, pint.Quantity) else np.asarray(c, float)
+        curves[site] = as_float(c, "nM", "concentration")
     top = max(float(np.max(c)) for c in curves.values()) if curves else 0.0
     scale, u = conc_unit(top, unit)
     tx, tlabel = time_axis(t)
@@ -164,12 +169,14 @@ def plot_concentrations(result: Any, drugs: Sequence[str] | None = None, site: s
         Display unit (default nM, or µM if a drug exceeds 10 µM).
     log : bool
         Logarithmic concentration axis.
+    time_range : (float, float), optional
+        Start and end (h) of the part to draw (default: all).
     sources : bool
         Add a 'Sources: …' caption from the result's parameters of the drugs drawn.
     """
     if site not in _CONC_SITES:
         raise InputError(f"`site` must be one of {', '.join(_CONC_SITES)} (got {site!r}).{suggest(site, _CONC_SITES)}")
-    names = list(drugs) if drugs is not None else _drugs_at(result, site)
+    names = list(drugs) if drugs is not None else drugs_at(result, site)
     if not names:
         raise UnknownNameError(f"Result has no '{site}.<drug>' variables; known: {', '.join(result.variables)}.")
     variables = [variable(result, f"{site}.{n}") for n in names]
@@ -204,17 +211,6 @@ def plot_concentrations(result: Any, drugs: Sequence[str] | None = None, site: s
     return fig
 
 
-def _drugs_at(result: Any, site: str) -> list[str]:
-    """Drugs with a ``<site>.<drug>`` variable, in the order of the first arm that doses each."""
-    names = [v.split(".", 1)[1] for v in result.variables if v.startswith(site + ".") and v.count(".") == 1]
-
-    def first_arm(name: str) -> int:
-        nonzero = np.flatnonzero(np.any(result.data[f"{site}.{name}"] > 0, axis=(1, 2)))
-        return int(nonzero[0]) if nonzero.size else len(result.arms)
-
-    return sorted(names, key=first_arm)
-
-
 def plot_occupancy(result: Any, targets: Sequence[str] | None = None, arms: Sequence[str] | None = None,
                    time_range: Sequence[float] | None = None, sources: bool = False) -> Figure:
     """Receptor or transporter occupancy (all ligands together) over time: a panel per target.
@@ -225,6 +221,8 @@ def plot_occupancy(result: Any, targets: Sequence[str] | None = None, arms: Sequ
     targets : sequence of str, optional
         Target names (default: every ``occupancy.<target>`` variable).
     arms : sequence of str, optional
+    time_range : (float, float), optional
+        Start and end (h) of the part to draw (default: all).
     sources : bool
         Caption with the sources of the affinities and PK used.
     """
@@ -254,7 +252,8 @@ def plot_occupancy(result: Any, targets: Sequence[str] | None = None, arms: Sequ
 
 
 def plot_effects(result: Any, names: Sequence[str], arms: Sequence[str] | None = None,
-                 time_range: Sequence[float] | None = None, sources: bool = False) -> Figure:
+                 time_range: Sequence[float] | None = None, running_mean_h: float | None = None,
+                 sources: bool = False) -> Figure:
     """Downstream states (``effect.<name>``, or any variable) over time: a panel per state.
 
     Parameters
@@ -263,6 +262,11 @@ def plot_effects(result: Any, names: Sequence[str], arms: Sequence[str] | None =
     names : sequence of str
         Variable names, with or without the ``effect.`` prefix.
     arms : sequence of str, optional
+    time_range : (float, float), optional
+        Start and end (h) of the part to draw.
+    running_mean_h : float, optional
+        Draw the trailing mean over this many hours (the raw curve stays, faint, beneath), e.g. 24
+        to show a trend through dose-to-dose swings.
     sources : bool
         Caption with the sources of the result's parameters that mention these states.
     """
@@ -277,8 +281,13 @@ def plot_effects(result: Any, names: Sequence[str], arms: Sequence[str] | None =
         for ax, var in zip(axes, variables):
             scale, qty, u = display(var, result.units.get(var, ""))
             for i, arm in arm_list:
-                ax.plot(tx, central(result.data[var][i][:, m]) * scale, color=color(i), ls=linestyle(i), label=arm)
-            ax.set_title(qty, fontsize=12)
+                y = central(result.data[var][i]) * scale
+                if running_mean_h:
+                    # the dose-to-dose swing stays visible, faint, under the trend
+                    ax.plot(tx, y[m], color=color(i), lw=0.7, alpha=0.3, label="_raw")
+                    y = running_mean(result.time_h, y, running_mean_h)
+                ax.plot(tx, y[m], color=color(i), ls=linestyle(i), label=arm)
+            ax.set_title(qty + (f" ({running_mean_h:g}-h mean)" if running_mean_h else ""), fontsize=12)
             ax.set_xlabel(tlabel)
             ax.set_ylabel(axis_label(qty, u))
             ax.set_xlim(tx[0], tx[-1])
@@ -299,8 +308,17 @@ def plot_population(result: Any, var: str, arms: Sequence[str] | None = None, in
         A result with a population (one subject gives a band of zero width).
     var : str
         Variable name, e.g. ``"plasma.tianeptine"`` or ``"occupancy.MOR"``.
+    arms : sequence of str, optional
     interval : float
         Central fraction of subjects inside the band, in (0, 1).
+    log : bool
+        Logarithmic y axis.
+    time_range : (float, float), optional
+        Start and end (h) of the part to draw (default: all).
+    sources : bool
+        Caption with the sources of the result's parameters that mention the variable.
+    ax : matplotlib Axes, optional
+        Draw into this axes (its figure is returned).
     """
     if not 0 < interval < 1:
         raise InputError(f"`interval` must lie between 0 and 1 (got {interval}); write e.g. 0.9 for a 90 % band.")
@@ -309,8 +327,9 @@ def plot_population(result: Any, var: str, arms: Sequence[str] | None = None, in
     lo_col, hi_col = [c for c in summ.columns if c.startswith("p")][:2]
     scale, qty, u = display(var, result.units.get(var, ""))
     arm_list = arms_of(result, arms)
+    own_figure = ax is None
     with style():
-        fig, ax = single_axes(ax, width=10.0, height=4.8)
+        fig, ax = single_axes(ax, width=8.6, height=5.4)
         for i, arm in arm_list:
             s = summ[summ["arm"] == arm]
             s = s[window(s["time_h"].to_numpy(), time_range)]
@@ -323,8 +342,13 @@ def plot_population(result: Any, var: str, arms: Sequence[str] | None = None, in
         ax.set_xlim(tx[0], tx[-1])
         if log:
             ax.set_yscale("log")
+        elif float(summ[lo_col].min()) >= 0:
+            ax.set_ylim(bottom=0)
         ax.set_title(f"{qty}, {result.n_subjects} virtual subjects")
-        _style.legend_outside(ax)
+        if own_figure:  # above the axes: the labels are long, and beside the axes they squeeze the data
+            fig.legend(*ax.get_legend_handles_labels(), loc="outside upper center", ncols=2, fontsize=10)
+        else:
+            ax.legend(loc="best", fontsize=10)
         if sources:
             source_caption(fig, params_for(result.parameters, var.split(".")[1:]))
     return fig
@@ -333,7 +357,23 @@ def plot_population(result: Any, var: str, arms: Sequence[str] | None = None, in
 def plot_arms(result: Any, var: str, arms: Sequence[str] | None = None, stat: str = "mean",
               window_h: float = 24.0, time_range: Sequence[float] | None = None, sources: bool = False) -> Figure:
     """Arm against arm for one variable: the time course (left) and a bar per arm (right) of its
-    ``stat`` over the last ``window_h`` hours (e.g. the steady-state mean)."""
+    ``stat`` over the last ``window_h`` hours (e.g. the steady-state mean).
+
+    Parameters
+    ----------
+    result : Result
+    var : str
+        Variable name, e.g. ``"occupancy.SERT"``.
+    arms : sequence of str, optional
+    stat : {"mean", "max", "min"}
+        Statistic of each arm's central curve over the window.
+    window_h : float
+        Length (h) of the final window the bars summarise.
+    time_range : (float, float), optional
+        Start and end (h) of the time course drawn (the bars always use the final window).
+    sources : bool
+        Caption with the sources of the result's parameters that mention the variable.
+    """
     var = variable(result, var)
     scale, qty, u = display(var, result.units.get(var, ""))
     arm_list = arms_of(result, arms)
@@ -371,10 +411,20 @@ def plot_steady_state(result: Any, variables: Sequence[str], arms: Sequence[str]
 
     Parameters
     ----------
+    result : Result
+    variables : sequence of str
+        Variable names sharing one unit.
+    arms : sequence of str, optional
     labels : sequence of str, optional
         Group labels (default: the variable names made readable).
+    stat : {"mean", "max", "min"}
+    window_h : float
+        Length (h) of the final window.
     ylabel : str
         What the bars measure; the shared unit is appended.
+    title : str, optional
+    sources : bool
+        Caption with the sources of the result's parameters that mention these variables.
     """
     variables = [variable(result, v) for v in variables]
     disp = [display(v, result.units.get(v, "")) for v in variables]
@@ -412,35 +462,6 @@ def plot_steady_state(result: Any, variables: Sequence[str], arms: Sequence[str]
 
 # --- receptor theory -----------------------------------------------------------------------
 
-def _agonist_constants(agonist: Any, target: str, ka: Any, tau: Any) -> tuple[float, float, str]:
-    """K_A (nM), τ and a label, from the arguments or from the drug's [targets.<target>] table."""
-    if agonist is not None and (ka is None or tau is None):
-        from .catalog import drug
-        from .targets._base import agonist_tau, dissociation_constant
-
-        dr = drug(agonist)
-        ka = dissociation_constant(dr, target) if ka is None else ka
-        tau = agonist_tau(dr, target) if tau is None else tau
-        name = dr.display_name
-    else:
-        name = drug_label(agonist) if isinstance(agonist, str) else "agonist"
-    if ka is None or tau is None:
-        raise InputError("give an agonist with an affinity for the target, or both `ka` (nM) and `tau`; "
-                         "write e.g. plot_concentration_response(ka=383, tau=1.0).")
-    return as_float(ka, "nM", "ka", positive=True), as_float(tau, "dimensionless", "tau", nonnegative=True), name
-
-
-def _antagonist_kb(antagonist: Any, target: str, kb: Any) -> tuple[float | None, str]:
-    if antagonist is None and kb is None:
-        return None, ""
-    if kb is None:
-        from .catalog import drug
-        from .targets._base import dissociation_constant
-
-        return dissociation_constant(drug(antagonist), target), drug_label(antagonist)
-    return as_float(kb, "nM", "kb", positive=True), (drug_label(antagonist) if isinstance(antagonist, str) else "antagonist")
-
-
 def plot_concentration_response(agonist: Any = None, target: str = "MOR", *, ka: Any = None, tau: Any = None,
                                 antagonist: Any = None, kb: Any = None, antagonist_concs: Sequence[Any] = (0.0,),
                                 em: float = 1.0, n: float = 1.0, conc: Any = None, show_occupancy: bool = True,
@@ -476,8 +497,8 @@ def plot_concentration_response(agonist: Any = None, target: str = "MOR", *, ka:
     """
     from .receptors import competitive_occupancy, operational_ec50, operational_response_competitive, schild_dose_ratio
 
-    k_a, t, a_name = _agonist_constants(agonist, target, ka, tau)
-    k_b, b_name = _antagonist_kb(antagonist, target, kb)
+    k_a, t, a_name = agonist_constants(agonist, target, ka, tau)
+    k_b, b_name = antagonist_kb(antagonist, target, kb)
     bs = [as_float(b, "nM", "antagonist_concs", nonnegative=True) for b in antagonist_concs]
     if any(b > 0 for b in bs) and k_b is None:
         raise InputError("`antagonist_concs` above zero need an `antagonist` or `kb`; name the antagonist, e.g. 'naloxone'.")
@@ -535,7 +556,7 @@ def plot_schild(antagonist_concs: Sequence[Any], kb: Any = None, dose_ratios: Se
     b = np.array([as_float(x, "nM", "antagonist_concs", positive=True) for x in antagonist_concs])
     if dose_ratios is None:
         if kb is None and target is not None:
-            kb, _ = _antagonist_kb(antagonist, target, None)
+            kb, _ = antagonist_kb(antagonist, target, None)
         if kb is None:
             raise InputError("give `dose_ratios`, or `kb` (nM) to compute them; write e.g. plot_schild([1, 10, 100], kb=2).")
         dr = np.asarray(schild_dose_ratio(b, as_float(kb, "nM", "kb", positive=True)), dtype=float)
@@ -603,7 +624,7 @@ def plot_dose_response(drug: Any, doses: Sequence[Any], target: str, every: Any 
     for d in mg:
         reg = Regimen.repeated(dose=f"{d} mg", every=f"{tau} h", count=count, route="oral")
         c = concentration(dr, reg, t, site=site, species=species, body_weight=body_weight)
-        c = as_float(c, "nM", "concentration") if isinstance(c, pint.Quantity) else np.asarray(c, float)
+        c = as_float(c, "nM", "concentration")
         occ = 100.0 * np.asarray(occupancy(c[last], k))
         rows.append((occ.min(), occ.mean(), occ.max()))
     lo, mean, hi = (np.array(x) for x in zip(*rows))
@@ -624,7 +645,8 @@ def plot_dose_response(drug: Any, doses: Sequence[Any], target: str, every: Any 
 
 
 def plot_receptor_profile(panel: pd.DataFrame, kind: str = "auto", annotate: bool = True, title: str | None = None,
-                          sources: bool = False, params: Mapping[str, Parameter] | None = None) -> Figure:
+                          sources: bool = False, params: Mapping[str, Parameter] | None = None,
+                          ax: Any = None) -> Figure:
     """Drug × target heatmap: occupancy (%) or affinity (pK = −log10 K in M); blank where no affinity is known.
 
     Parameters
@@ -639,8 +661,12 @@ def plot_receptor_profile(panel: pd.DataFrame, kind: str = "auto", annotate: boo
         Print the value in each cell.
     sources : bool
         Caption with the sources of the drugs' affinities (or ``params`` when given).
+    params : dict of str to Parameter, optional
+        The parameters to cite instead of the catalogue drugs' affinities.
+    ax : matplotlib Axes, optional
+        Draw into this axes (its figure is returned) instead of a new figure.
     """
-    df = _mask_unbound(_wide(panel))
+    df = mask_unbound(wide_panel(panel))
     vals = df.to_numpy(dtype=float)
     if kind == "auto":
         kind = "occupancy" if np.all(vals[np.isfinite(vals)] <= 1.0) else "affinity"
@@ -655,8 +681,7 @@ def plot_receptor_profile(panel: pd.DataFrame, kind: str = "auto", annotate: boo
     rows = [drug_label(str(r)) for r in df.index]
     cols = [_TARGET_SHORT.get(str(c), str(c)) for c in df.columns]
     with style():
-        fig, axes = new_figure(width=max(6.5, 1.05 * len(cols) + 3.2), height=max(3.2, 0.8 * len(rows) + 1.9))
-        ax = axes[0, 0]
+        fig, ax = single_axes(ax, width=max(6.5, 1.05 * len(cols) + 3.2), height=max(3.2, 0.8 * len(rows) + 1.9))
         ax.set_facecolor("#eeeeee")
         masked = np.ma.masked_invalid(shown)
         im = ax.imshow(masked, cmap="viridis", norm=norm, aspect="auto")
@@ -733,31 +758,3 @@ def plot_use_dependence(drug: Any, conc: Any, frequencies: Sequence[Any] = ("1 H
             ps.update({f"Nav.{k}": p for k, p in target("Nav").parameters.items()})
             source_caption(fig, ps)
     return fig
-
-
-def _wide(panel: pd.DataFrame) -> pd.DataFrame:
-    """Drug × target table from a wide or a tidy panel."""
-    if not isinstance(panel, pd.DataFrame):
-        raise InputError(f"`panel` must be a pandas DataFrame (got {type(panel).__name__}); see pdsim.panel.panel.")
-    if {"drug", "target"} <= set(panel.columns):
-        value = next((c for c in ("occupancy", "value", "affinity") if c in panel.columns), None)
-        if value is None:
-            raise InputError("a tidy `panel` needs a column 'occupancy', 'value' or 'affinity' besides drug and target.")
-        return panel.pivot_table(index="drug", columns="target", values=value, aggfunc="first", sort=False)
-    return panel.apply(pd.to_numeric, errors="coerce")
-
-
-def _mask_unbound(df: pd.DataFrame) -> pd.DataFrame:
-    """NaN where a catalogue drug has no affinity for the target (a 0 there would read as measured)."""
-    from .catalog import drug
-
-    out = df.astype(float).copy()
-    for name in out.index:
-        try:
-            bound = set(drug(str(name)).targets)
-        except Exception:  # not a catalogue drug: keep the values given
-            continue
-        for t in out.columns:
-            if str(t) not in bound:
-                out.loc[name, t] = np.nan
-    return out

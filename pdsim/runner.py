@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 
 from .errors import InputError
 
-__all__ = ["run_scenario", "simulate_scenario", "figures_for", "occupancy_profile", "arm_drugs",
+__all__ = ["run_scenario", "simulate_scenario", "figures_for", "occupancy_profile", "arm_drugs", "dosed_drugs",
            "write_outputs", "default_out_dir"]
 
 #: the order of the target panel's columns
@@ -39,63 +39,23 @@ def simulate_scenario(scenario: Any):
     (Scenario, Result)
     """
     from .scenario import Scenario, load_scenario
+    from .simulate import simulate
 
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    try:
-        from .simulate import simulate
-    except ImportError:  # TEMPORARY until pdsim.simulate lands: PK + target layer only
-        return sc, _simulate_direct(sc)
     return sc, simulate(sc)
 
 
-def _simulate_direct(sc: Any):
-    """One typical subject per arm: pk.concentration at the scenario's site, then target_signals."""
-    from .catalog import drug
-    from .dosing import Dose, Regimen
-    from .panel import target_signals
-    from .pk import concentration
-    from .result import Result
-
-    t = np.linspace(0.0, sc.duration, sc.n_times)
-    names = list(dict.fromkeys(d.drug for a in sc.arms for d in a.doses))
-    per_arm = []
-    for arm in sc.arms:
-        out: dict[str, np.ndarray] = {}
-        concs = {}
-        for name in names:
-            evs = tuple(Dose(tt, d.amount, d.route, d.duration, name) for d in arm.doses if d.drug == name for tt in d.times)
-            for site in ("plasma", "free", sc.site):
-                c = concentration(name, Regimen(evs), t, site=site).to("nM").magnitude if evs else np.zeros_like(t)
-                out[f"{site}.{name}"] = np.asarray(c, float)
-            concs[name] = out[f"{sc.site}.{name}"]
-        out.update({k: np.broadcast_to(np.asarray(v, float), t.shape) for k, v in target_signals(concs, sc.targets).items()})
-        if "onset" in sc.systems:
-            from .effects import OnsetModel, run_models
-
-            zero = np.zeros_like(t)
-            sert, mor = out.get("occupancy.SERT", zero), out.get("signal.MOR", zero)
-            eff = run_models([OnsetModel()], t, lambda x: {"occupancy.SERT": np.interp(x, t, sert),
-                                                           "signal.MOR": np.interp(x, t, mor)})
-            out.update({k: v[:, 0] for k, v in eff.items()})
-        per_arm.append(out)
-    keys = sorted(set().union(*per_arm))
-    data = {k: np.stack([a.get(k, np.zeros_like(t))[None, :] for a in per_arm]) for k in keys}
-    units = {k: ("nM" if k.split(".")[0] in ("plasma", "free", "brain") else "1") for k in keys}
-    if "onset" in sc.systems:
-        from .catalog import system
-
-        names_params = {f"onset.{k}": p for k, p in system("onset").parameters.items()}
-    else:
-        names_params = {}
-    params = {f"{n}.{k}": p for n in names for k, p in drug(n).parameters().items()} | names_params
-    return Result(time_h=t, arms=[a.label for a in sc.arms], data=data, units=units, parameters=params,
-                  scenario_name=sc.name)
-
-
 def arm_drugs(result: Any) -> list[list[str]]:
-    """The drugs dosed in each arm (those with a non-zero plasma concentration), in arm order."""
+    """The drugs present in each arm (non-zero plasma concentration, metabolites included), in arm order."""
     names = [v.split(".", 1)[1] for v in result.variables if v.startswith("plasma.") and v.count(".") == 1]
     return [[d for d in names if np.any(result.data[f"plasma.{d}"][i] > 0)] for i in range(len(result.arms))]
+
+
+def dosed_drugs(result: Any) -> list[list[str]]:
+    """The drugs dosed in each arm: `arm_drugs` without the metabolites the engine derived from them."""
+    from ._style import is_metabolite
+
+    return [[d for d in drugs if not is_metabolite(d)] for drugs in arm_drugs(result)]
 
 
 def _targets(result: Any) -> list[str]:
@@ -148,7 +108,7 @@ def figures_for(result: Any, sources: bool = True) -> dict[str, Figure]:
     if indices:
         figs["side_effects"] = plot.plot_steady_state(
             result, [f"signal.{t}" for t in indices], labels=[SIDE_EFFECTS[t] for t in indices],
-            ylabel="Index (fraction blocked)", title="Side-effect indices, mean of the last day", sources=sources)
+            ylabel="Index: fraction of receptors blocked", title="Side-effect indices, mean of the last day", sources=sources)
     effects = [v for v in result.variables if v.startswith("effect.")]
     if effects:
         figs["effects"] = plot.plot_effects(result, effects[:9], sources=sources)

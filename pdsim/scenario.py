@@ -293,7 +293,7 @@ def _dose(dd: dict[str, Any], name: str, label: str, ctx: _Ctx) -> DoseSpec:
     q = ctx.wrap("dose", quantity, dd["dose"], "dose")
     if q.check("[mass]"):
         per_kg, unit = False, "mg"
-    elif q.check("[mass] / [mass]") and not q.unitless:
+    elif q.dimensionless and str(q.units) not in ("dimensionless", ""):
         per_kg, unit = True, "mg/kg"
     else:
         raise UnitError(

@@ -4,7 +4,6 @@ Called through pdsim.cli.main([...]) with stdout and stderr captured (no subproc
 """
 from pathlib import Path
 
-import pytest
 
 from pdsim.cli import main
 

@@ -65,7 +65,12 @@ def test_sources_csv_traces_every_parameter(written):
 def test_concentration_figure_one_panel_per_drug(figures):
     fig = figures["concentrations"]
     axes = [a for a in fig.axes if a.get_visible()]
-    assert [a.get_title() for a in axes] == ["Tianeptine", "Amitriptyline", "Escitalopram"]
+    titles = [a.get_title() for a in axes]
+    # parents in arm order, each followed by the metabolites the engine tracks (MC5, nortriptyline)
+    parents = [t for t in titles if t in ("Tianeptine", "Amitriptyline", "Escitalopram")]
+    assert parents == ["Tianeptine", "Amitriptyline", "Escitalopram"]
+    if "Nortriptyline" in titles:
+        assert titles.index("Amitriptyline") < titles.index("Nortriptyline") < titles.index("Escitalopram")
     for a in axes:
         assert len(a.get_lines()) == 1
         assert a.get_ylabel() == "Total plasma concentration (nM)" and a.get_xlabel() == "Time (days)"
@@ -102,7 +107,7 @@ def test_side_effect_bars_match_the_result(figures, result):
     ax = fig.axes[0]
     assert [t.get_text().replace("\n", " ") for t in ax.get_xticklabels()] == [
         "Sedation (H1)", "Anticholinergic (muscarinic)", "Orthostatic (α1)"]
-    assert ax.get_ylabel() == "Index (fraction blocked) (dimensionless)"
+    assert ax.get_ylabel() == "Index: fraction of receptors blocked (dimensionless)"
     heights = np.array([b.get_height() for b in ax.patches]).reshape(3, 3)  # arm × index
     last = result.time_h >= result.time_h[-1] - 24
     for j, t in enumerate(("H1", "mAChR", "alpha1")):
@@ -117,5 +122,11 @@ def test_onset_figure_when_the_engine_models_onset(figures, result):
         pytest.skip("the engine does not yet return the onset states")
     fig = figures["onset"]
     axes = [a for a in fig.axes if a.get_visible()]
-    assert axes[0].get_title() == "Antidepressant index"
-    assert all(len(a.get_lines()) == 3 for a in axes)
+    assert axes[0].get_title() == "Antidepressant index (24-h mean)"
+    assert axes[0].get_ylabel() == "Antidepressant index (dimensionless)"
+    for a in axes:
+        trends = [ln for ln in a.get_lines() if not ln.get_label().startswith("_")]
+        assert len(trends) == 3 and len(a.get_lines()) == 6  # each arm: a faint raw curve and its daily mean
+    # the SSRI's monoamine effect builds over weeks: day 1 well below day 28
+    esc = [ln for ln in axes[0].get_lines() if ln.get_label() == ARMS[2]][0].get_ydata()
+    assert esc[24] < 0.5 * esc[-1]

@@ -90,3 +90,19 @@ def test_invalid_session_is_refused():
 def test_intensity_stays_in_unit_interval(t, name):
     v = protocol(name).intensity(t)
     assert 0.0 <= v <= 1.0
+
+
+def test_edited_file_is_picked_up(tree_copy):
+    """A changed models/systems/stress.toml (in a throw-away copy) changes the protocol; the cache follows the file."""
+    import os
+
+    f = tree_copy / "models" / "systems" / "stress.toml"
+    assert protocol("chronic_restraint").session_hours == 6.0
+    text = f.read_text().replace("chronic_restraint_session_hours = { value = 6,", "chronic_restraint_session_hours = { value = 4,")
+    f.write_text(text)
+    st = f.stat()
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    from pdsim import catalog
+
+    catalog.clear_cache()
+    assert protocol("chronic_restraint").session_hours == 4.0

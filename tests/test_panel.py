@@ -73,3 +73,17 @@ def test_target_signals_options_and_errors():
         target_signals({"tianeptine": 1.0}, ["MOR"], SERT={"uptake_enhancer": True})
     with pytest.raises(InputError):
         panel({})
+
+
+def test_panel_from_regimen_uses_steady_state_and_adds_metabolites():
+    """A regular regimen gives C_avg,ss = F·D/(CL·τ) at the free site (pk.steady_state); formed metabolites join."""
+    from pdsim import pk
+    from pdsim.dosing import Regimen
+
+    df = panel({"amitriptyline": Regimen.repeated(dose="25 mg", every="8 h", count=10)})
+    ss = pk.steady_state("amitriptyline", 25.0, 8.0, site="free")
+    assert df.attrs["concentration_nM"]["amitriptyline"] == pytest.approx(ss.cavg.to("nM").magnitude, rel=1e-12)
+    assert "nortriptyline" in df.index and df.loc["nortriptyline", "NET"] > 0
+    irregular = Regimen.repeated(dose="25 mg", every="8 h", count=3) + Regimen.single(dose="50 mg", at="30 h")
+    with pytest.raises(InputError):
+        panel({"amitriptyline": irregular})

@@ -1,6 +1,6 @@
 """Downstream physiology: stress protocols, HPA axis, BDNF and signalling, plasticity, onset, tolerance.
 
-Every model implements `pdsim.model.DynamicModel`; `run_models` integrates a list of them together (for tests and checks).
+Every model is a `pdsim.model.DynamicModel`; `run_models` integrates a list of them together (tests, checks).
 """
 from __future__ import annotations
 
@@ -74,7 +74,9 @@ def _check_wiring(models: Sequence[DynamicModel], base: Iterable[str]) -> list[b
                 )
         for s in m.states:
             if s in states_seen:
-                raise InputError(f"state '{s}' is defined by both '{states_seen[s]}' and '{m.name}'; state names must be unique.")
+                raise InputError(
+                    f"state '{s}' is defined by both '{states_seen[s]}' and '{m.name}'; state names must be unique."
+                )
             states_seen[s] = m.name
             available.add(f"effect.{s}")
         for o in m.outputs:
@@ -194,7 +196,8 @@ def run_models(
             sol = solve_ivp(fun, (a, b), y_start, method=method, t_eval=t_eval, rtol=rtol, atol=atol)
         except _NonFinite as exc:
             raise SolverError(
-                f"model '{exc.model}' returned non-finite derivatives at t = {exc.t:.6g} h; check its inputs and parameters there."
+                f"model '{exc.model}' returned non-finite derivatives at t = {exc.t:.6g} h; "
+                "check its inputs and parameters there."
             ) from None
         if not sol.success:
             raise SolverError(

@@ -1,4 +1,4 @@
-"""The hypothalamic-pituitary-adrenal axis with slow gland masses (Alon-lab form), driven by stress and damped by a drug signal.
+"""The HPA axis with slow gland masses (Alon-lab form), driven by stress and damped by a drug signal.
 
 Hormones relax in minutes, the pituitary and adrenal masses in weeks: a stiff system, solved in hours.
 """
@@ -28,7 +28,10 @@ def glucocorticoid_name(species: str) -> str:
     mf = system("hpa")
     table = mf.raw.get("glucocorticoid", {})
     if species not in table:
-        raise UnknownNameError(f"The HPA model has no glucocorticoid for species '{species}'.{suggest(species, table)} Known: {', '.join(sorted(table))}.")
+        raise UnknownNameError(
+            f"The HPA model has no glucocorticoid for species '{species}'.{suggest(species, table)}"
+            f" Known: {', '.join(sorted(table))}."
+        )
     return str(table[species])
 
 

@@ -1,4 +1,4 @@
-"""Antidepressant onset: SERT block raises serotonin at once, 5-HT1A autoreceptors desensitise over weeks, MOR acts fast.
+"""Antidepressant onset: SERT block raises 5-HT at once, 5-HT1A autoreceptors desensitise over weeks, MOR acts fast.
 
 The autoreceptor sensitivity is the one slow state; the effect index combines a monoamine and a MOR pathway.
 """
@@ -83,7 +83,10 @@ class OnsetModel:
         self.t50 = v("transmission_half_effect", "dimensionless")
         self.half_effect = v("signal_half_effect", "dimensionless")
         if not 0.0 <= self.rho < 1.0:
-            raise ModelFileError(f"{mf.path}: sert_clearance_share must lie in [0, 1) (got {self.rho:g}); at 1 full occupancy would stop all clearance.")
+            raise ModelFileError(
+                f"{mf.path}: sert_clearance_share must lie in [0, 1) (got {self.rho:g}); at 1 full occupancy would stop "
+                "all clearance."
+            )
 
     # ------------------------------------------------------------------ algebra
     def raphe_5ht(self, occupancy: Any) -> Any:

@@ -1,6 +1,6 @@
 """Structural and synaptic plasticity: dendrites (CA3, basolateral amygdala), dentate proliferation, volume, LTP.
 
-Slow turnover states (days) driven by stress, the drug signal and hippocampal BDNF; numbers in models/systems/plasticity.toml.
+Slow turnover states driven by stress, the drug signal and hippocampal BDNF (models/systems/plasticity.toml).
 """
 from __future__ import annotations
 

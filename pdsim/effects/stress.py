@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..catalog import system
+from ..catalog import models_dir, system
 from ..errors import InputError, ModelFileError, UnknownNameError, suggest
 from ..provenance import Parameter
 from ..units import as_float
@@ -162,8 +162,15 @@ def _aliases(protos: dict[str, dict]) -> dict[str, str]:
     return out
 
 
+#: built protocols by (name, file), with the file's modification time: an engine may look a
+#: protocol up inside its input function, so a repeat look-up must not re-read the catalogue
+_BUILT: dict[tuple[str, str], tuple[int, StressProtocol]] = {}
+
+
 def protocol(name: "str | StressProtocol") -> StressProtocol:
     """Look a stress protocol up by name or alias (case-insensitive).
+
+    Repeat look-ups are cheap (cached until models/systems/stress.toml changes).
 
     Raises
     ------
@@ -172,11 +179,28 @@ def protocol(name: "str | StressProtocol") -> StressProtocol:
     """
     if isinstance(name, StressProtocol):
         return name
+    path = models_dir() / "systems" / "stress.toml"
+    key = (str(name).strip().lower(), str(path))
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        stamp = -1
+    hit = _BUILT.get(key)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    built = _build(str(name))
+    _BUILT[key] = (stamp, built)
+    return built
+
+
+def _build(name: str) -> StressProtocol:
     protos, params, path = _table()
     al = _aliases(protos)
     key = al.get(str(name).strip().lower())
     if key is None:
-        raise UnknownNameError(f"Unknown stress protocol '{name}'.{suggest(str(name), list(protos))} Known: {', '.join(sorted(protos))}.")
+        raise UnknownNameError(
+            f"Unknown stress protocol '{name}'.{suggest(str(name), list(protos))} Known: {', '.join(sorted(protos))}."
+        )
     meta = protos[key]
     got: dict[str, Parameter] = {}
     for f in _FIELDS + _OPTIONAL:

@@ -1,6 +1,6 @@
 """Indirect-response (turnover) models driven by stress and a drug signal: BDNF, signalling and synaptic proteins.
 
-One generic engine (`TurnoverModel`) reads a list of states from a models/systems file; `BDNFSignalling` is its BDNF instance.
+One engine (`TurnoverModel`) reads its states from a models/systems file; `BDNFSignalling` is the BDNF instance.
 """
 from __future__ import annotations
 
@@ -53,7 +53,9 @@ def _check_scale(mf: ModelFile, scale: Mapping[str, float] | None) -> dict[str, 
     scale = dict(scale or {})
     for k, v in scale.items():
         if k not in mf.parameters:
-            raise UnknownNameError(f"`scale` names parameter '{k}', which system '{mf.name}' does not have.{suggest(k, mf.parameters)}")
+            raise UnknownNameError(
+                f"`scale` names parameter '{k}', which system '{mf.name}' does not have.{suggest(k, mf.parameters)}"
+            )
         if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
             raise InputError(f"`scale['{k}']` must be a finite multiplier >= 0 (got {v!r}).")
     return scale
@@ -198,7 +200,9 @@ class TurnoverModel:
         elif "calibrate_to" in meta:
             fs = self._calibrate(n, str(meta["calibrate_to"]))
         else:
-            raise ModelFileError(f"{mf.path}: state '{n}' needs '{n}_stress_fold' (or calibrate_to and '{n}_stress_steady_state').")
+            raise ModelFileError(
+                f"{mf.path}: state '{n}' needs '{n}_stress_fold' (or calibrate_to and '{n}_stress_steady_state')."
+            )
         if fs <= 0:
             raise ModelFileError(f"{mf.path}: '{n}_stress_fold' must be positive (a production fold-change).")
         fd = param_value(mf, f"{n}_drug_fold", "dimensionless", sc)
@@ -207,7 +211,8 @@ class TurnoverModel:
             raise ModelFileError(f"{mf.path}: state '{n}' needs drug_fold >= 0 and drug_protection in [0, 1].")
         driver = str(meta.get("driver", ""))
         gain = param_value(mf, f"{n}_driver_gain", "dimensionless", sc) if driver else 0.0
-        return StateSpec(n, math.log(2.0) / half, math.log(fs), fd, prot, driver, gain, str(meta.get("description", "")))
+        return StateSpec(n, math.log(2.0) / half, math.log(fs), fd, prot, driver, gain,
+                         str(meta.get("description", "")))
 
     def _calibrate(self, n: str, protocol_name: str) -> float:
         from .stress import protocol
@@ -277,7 +282,8 @@ class TurnoverModel:
         return rss + (r0 - rss) * np.exp(-self.specs[i].kout * np.asarray(t, dtype=float))
 
     def periodic_mean(self, state: str, levels: list[tuple[float, float]], signal: float) -> float:
-        """Daily-mean steady state under a daily protocol (``StressProtocol.daily_levels()``) and constant signal."""
+        """Daily-mean periodic steady state under a daily protocol (``StressProtocol.daily_levels()``) and a
+        constant signal: exact for a state without a driver (linear ODE averaged over one period)."""
         return sum(w * self.steady_state(state, i, signal) for w, i in levels)
 
 

@@ -1,0 +1,121 @@
+"""Tests of pdsim.simulate and pdsim.result: the engine agrees with the closed-form PK and the
+receptor layer, is seeded and reproducible, and fails loudly."""
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+import pdsim
+from pdsim import catalog
+from pdsim.dosing import Regimen
+from pdsim.errors import SolverError, UnknownNameError
+from pdsim.pk import concentration
+from pdsim.receptors import competitive_occupancy
+from pdsim.scenario import Scenario
+from pdsim.simulate import simulate
+
+
+def _sc(arms, duration="2 day", every="1 h", population=None, systems=None):
+    d = {"name": "t", "duration": duration, "output_every": every, "arms": arms}
+    if population:
+        d["population"] = population
+    if systems:
+        d["systems"] = systems
+    return Scenario.from_dict(d)
+
+
+TIA = {"label": "tia", "doses": [{"drug": "tianeptine", "dose": "12.5 mg", "every": "8 h", "count": 6}]}
+
+
+def test_plasma_equals_closed_form_pk():
+    """The engine's plasma concentration is the exact superposition of pdsim.pk (same model)."""
+    r = simulate(_sc([TIA]))
+    reg = Regimen.repeated(dose="12.5 mg", every="8 h", count=6, drug="tianeptine")
+    ref = concentration("tianeptine", reg, r.time_h, site="plasma").to("nM").magnitude
+    assert_allclose(r["plasma.tianeptine"].to("nM").magnitude, ref, rtol=1e-12)
+    fu = catalog.drug("tianeptine").pk().params["fu"].to("dimensionless")
+    assert_allclose(r.get("free.tianeptine", "tia")[0], ref * fu, rtol=1e-12)
+
+
+def test_metabolite_is_formed():
+    r = simulate(_sc([TIA]))
+    assert "plasma.mc5" in r and r.get("plasma.mc5", "tia").max() > 0
+
+
+def test_occupancy_is_competitive_binding_of_free_drug():
+    """occupancy.MOR = (C/K)/(1 + C/K) of the free concentration (Hill-Langmuir; Gassaway 2014 Ki)."""
+    r = simulate(_sc([TIA]))
+    c = r.get("free.tianeptine", "tia")[0]
+    k = catalog.drug("tianeptine").affinity("MOR").to("nM")
+    assert_allclose(r.get("occupancy.MOR", "tia")[0], competitive_occupancy({"t": c}, {"t": k})["t"], rtol=1e-10)
+
+
+def test_two_drugs_compete_at_a_shared_target():
+    both = {"label": "both", "doses": TIA["doses"] + [{"drug": "morphine", "dose": "10 mg", "route": "iv_bolus"}]}
+    r = simulate(_sc([TIA, both]))
+    occ_t_alone = r.get("occupancy.MOR.tianeptine", "tia")[0]
+    occ_t_both = r.get("occupancy.MOR.tianeptine", "both")[0]
+    assert np.all(occ_t_both <= occ_t_alone + 1e-15) and np.any(occ_t_both < occ_t_alone)
+    total = r.get("occupancy.MOR", "both")[0]
+    assert_allclose(total, occ_t_both + r.get("occupancy.MOR.morphine", "both")[0], rtol=1e-12)
+    assert np.all(total < 1)
+
+
+def test_population_seeded_and_subject_stable():
+    pop = {"size": 20, "seed": 5, "variability": {"tianeptine.CL": 0.3, "tianeptine.V": 0.2}}
+    a = simulate(_sc([TIA], population=pop))
+    b = simulate(_sc([TIA], population=pop))
+    assert_allclose(a.get("plasma.tianeptine", "tia"), b.get("plasma.tianeptine", "tia"), rtol=0, atol=0)
+    small = simulate(_sc([TIA], population=dict(pop, size=3)))
+    assert_allclose(small.get("plasma.tianeptine", "tia"), a.get("plasma.tianeptine", "tia")[:3], rtol=1e-13)
+    other = simulate(_sc([TIA], population=dict(pop, seed=6)))
+    assert not np.allclose(other.get("plasma.tianeptine", "tia"), a.get("plasma.tianeptine", "tia"))
+    cmax = a.get("plasma.tianeptine", "tia").max(axis=1)
+    assert cmax.std() > 0
+
+
+def test_unknown_variability_parameter():
+    with pytest.raises(pdsim.InputError, match="has no PK parameter 'Cl'.*Did you mean 'CL'"):
+        simulate(_sc([TIA], population={"size": 3, "variability": {"tianeptine.Cl": 0.3}}))
+
+
+def test_unknown_system_suggests():
+    with pytest.raises(UnknownNameError, match="Did you mean 'onset'"):
+        simulate(_sc([TIA], systems=["onsett"]))
+
+
+def test_dynamic_system_matches_its_closed_form():
+    """MOR receptor pool under the engine equals the model's closed form when occupancy is held
+    (here: a long infusion reaching a plateau, compared near its end with R* = k_rec/(k_rec + k_des θ))."""
+    arm = {"label": "inf", "doses": [{"drug": "morphine", "dose": "200 mg", "route": "iv_infusion", "duration": "200 h"}]}
+    r = simulate(_sc([arm], duration="200 h", systems=["mor_tolerance"]))
+    from pdsim.targets.opioid import MORTolerance
+
+    m = MORTolerance(drugs=["morphine"], regime="chronic")
+    theta = r.get("occupancy.MOR.morphine", "inf")[0, -1]
+    assert_allclose(r.get("effect.receptor_available", "inf")[0, -1], m.steady_state(theta), rtol=2e-3)
+
+
+def test_solver_failure_raises_with_arm(monkeypatch):
+    import pdsim.simulate as sim
+
+    def boom(*a, **k):
+        raise SolverError("LSODA failed at t = 3 h")
+
+    monkeypatch.setattr("pdsim.effects.run_models", boom)
+    with pytest.raises(SolverError, match="arm 'tia': LSODA failed at t = 3 h"):
+        sim.simulate(_sc([TIA], systems=["onset"]))
+
+
+def test_result_tables(tmp_path):
+    r = simulate(_sc([TIA], population={"size": 4, "seed": 1, "variability": {"tianeptine.CL": 0.3}}))
+    df = r.to_dataframe(["plasma.tianeptine"])
+    assert len(df) == 4 * len(r.time_h)
+    assert set(df.columns) == {"arm", "subject", "time_h", "variable", "value", "unit"}
+    assert (df["unit"] == "nM").all()
+    s = r.summary(["plasma.tianeptine"])
+    assert_allclose(s["median"].to_numpy(), np.median(r.get("plasma.tianeptine", "tia"), axis=0))
+    p = r.to_csv(tmp_path / "out.csv", ["plasma.tianeptine"])
+    assert p.read_text().startswith("arm,subject,time_h,variable,value,unit")
+    with pytest.raises(UnknownNameError, match="Did you mean 'plasma.tianeptine'"):
+        r["plasma.tianeptin"]
+    assert r.parameters and all(p.sources for p in r.parameters.values())

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError, ModelFileError, PdsimError, UnitError, UnknownNameError, suggest
+from .dosing import ROUTES
 from .provenance import line_of, load_toml
 from .units import as_float, quantity
 
 __all__ = ["DoseSpec", "Arm", "Population", "Scenario", "load_scenario", "ROUTES"]
 
-ROUTES = ("oral", "iv_bolus", "iv_infusion", "ip", "sc")
 _TOP = {"name", "description", "duration", "output_every", "arms", "population", "targets", "systems",
         "drugs", "drug_files", "site"}
 _ARM = {"label", "species", "body_weight", "doses", "stress", "systems"}

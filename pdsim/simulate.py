@@ -231,6 +231,7 @@ def _integrate(sc, arm, systems, t_fine, t_out, fine, n, models) -> dict[str, np
     defaults = {"stress": zeros, "signal.MOR": zeros, "occupancy.SERT": zeros, "occupancy.NET": zeros}
     provided = {o for m in dyn for o in m.outputs} | {f"effect.{s}" for m in dyn for s in m.states}
     table = {k: v for k, v in fine.items() if not (k in provided)}
+    proto = protocol(arm.stress) if arm.stress else None
     dt = t_fine[1] - t_fine[0] if len(t_fine) > 1 else 1.0
     last = len(t_fine) - 1
 
@@ -252,13 +253,11 @@ def _integrate(sc, arm, systems, t_fine, t_out, fine, n, models) -> dict[str, np
                     vals[key] = zeros  # no drug of the arm acts there
                 else:
                     raise InputError(f"system '{m.name}' reads '{key}', which arm '{arm.label}' does not provide.")
-        if arm.stress and "stress" in vals:
-            vals["stress"] = np.full(n, float(protocol(arm.stress).intensity(t, arm.stress_start)))
+        if proto is not None and "stress" in vals:
+            vals["stress"] = np.full(n, float(proto.intensity(t, arm.stress_start)))
         return vals
 
-    breaks = []
-    if arm.stress:
-        breaks = list(protocol(arm.stress).edges(arm.stress_start))
+    breaks = list(proto.edges(arm.stress_start)) if proto is not None else []
     for _, evs, _ in models.values():
         breaks += [e.time for e in evs if e.route in ("iv_bolus", "iv_infusion")]
         breaks += [e.time + e.duration for e in evs if e.route == "iv_infusion"]

@@ -435,19 +435,17 @@ def test_mg_per_kg_dose_in_rat_style_work(drugs):
 
 # --- published values -----------------------------------------------------------------------------
 TIANEPTINE = catalog.models_dir() / "drugs" / "tianeptine.toml"
-_CMAX_REASON = ("catalogue one-compartment V = 0.77 L/kg (royer1988) gives Cmax about 180 ng/mL, below 334 - 79; "
-                "its note says a two-compartment model with a smaller central volume is needed")
-
-
-@pytest.mark.parametrize("what", [pytest.param("Cmax", marks=pytest.mark.xfail(strict=True, reason=_CMAX_REASON)),
-                                  "Tmax", "t_half"])
+@pytest.mark.parametrize("what", ["Cmax", "Tmax", "t_half"])
 def test_tianeptine_single_dose_matches_published(what):
     """12.5 mg oral tianeptine in healthy volunteers: Cmax 334 +/- 79 ng/mL, Tmax 0.94 +/- 0.47 h,
-    t1/2 2.5 +/- 1.1 h (Royer et al. 1988, Clin Neuropharmacol 11 Suppl 2:S90-S96; Salvadori et al.
-    1990, Fundam Clin Pharmacol 4:115-125). The simulated value must lie within mean +/- SD.
+    t1/2 2.5 +/- 1.1 h (Royer et al. 1988, Clin Neuropharmacol 11 Suppl 2:S90-S96, PMID 3180120;
+    Salvadori et al. 1990, Fundam Clin Pharmacol 4:115-125). The simulated value must lie within
+    mean +/- SD.
 
-    Cmax is a known, reported miss (strict xfail: it fails the suite once the catalogue reproduces it,
-    so the marker is then removed); no parameter is tuned here."""
+    Honest scope: the catalogue's two-compartment model is derived from the distribution and
+    elimination half-lives, CL and Vss, and ka is solved to give Tmax 0.94 h (see the notes in
+    models/drugs/tianeptine.toml), so Tmax and t1/2 hold by construction. Cmax is the independent
+    prediction: 266 ng/mL, inside the range but near its lower edge (255 ng/mL)."""
     if not TIANEPTINE.is_file():
         pytest.skip("models/drugs/tianeptine.toml does not exist yet")
     s = pk_summary("tianeptine", Regimen.single("12.5 mg", drug="tianeptine"), np.linspace(0, 24, 1441))
@@ -457,3 +455,25 @@ def test_tianeptine_single_dose_matches_published(what):
         "t_half": (s.half_life.magnitude, (2.5, 1.1)),
     }[what]
     assert mean - sd <= value <= mean + sd, f"{what} = {value:.3g}, published {mean} +/- {sd}"
+
+
+_CMIN_REASON = ("not reproduced: the young-adult model (t1/2 2.5 h) gives a steady-state trough of about 20 ng/mL, "
+                "below the elderly 68 - 41 = 27 ng/mL; the elderly eliminate more slowly (t1/2 2.8 +/- 0.9 h) and "
+                "trough timing in the study is not known")
+
+
+@pytest.mark.parametrize("what", ["Cmax", pytest.param("Cmin", marks=pytest.mark.xfail(strict=True, reason=_CMIN_REASON))])
+def test_tianeptine_steady_state_elderly_published(what):
+    """12.5 mg three times daily at steady state in 12 elderly patients: Cmax 405 +/- 202 ng/mL and
+    day-5 Cmin 68 +/- 41 ng/mL ("Pharmacokinetics of the antidepressant tianeptine at steady state
+    in the elderly", J Clin Pharmacol; reference elderly_pk_tianeptine). The catalogue is a young
+    healthy adult model (elderly t1/2 is about 0.3 h longer), so this is a cross-population check:
+    the exact closed-form steady state must lie within mean +/- SD."""
+    from pdsim.pk import steady_state
+
+    ss = steady_state("tianeptine", "12.5 mg", "8 h")
+    mw = catalog.drug("tianeptine").molar_mass.to("g/mol")
+    cmax = ss.cmax.to("nM").magnitude * mw / 1e3
+    cmin = ss.cmin.to("nM").magnitude * mw / 1e3
+    value, (mean, sd) = {"Cmax": (cmax, (405, 202)), "Cmin": (cmin, (68, 41))}[what]
+    assert mean - sd <= value <= mean + sd, f"{what} = {value:.3g} ng/mL, published {mean} +/- {sd}"

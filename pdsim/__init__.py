@@ -7,7 +7,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 # --- units and errors ---------------------------------------------------------------
-from .units import Q_, ureg
+from .units import Q_, mass_to_molar, molar_to_mass, ureg
 from .errors import (
     InputError,
     ModelFileError,
@@ -18,5 +18,50 @@ from .errors import (
     UnknownNameError,
 )
 
-# --- provenance ---------------------------------------------------------------------
+# --- provenance and the catalogue ---------------------------------------------------
 from .provenance import Claim, Parameter, Reference
+from .catalog import Drug, drug, drugs, system, systems, target, targets
+from .report import sources
+
+# --- dosing and pharmacokinetics ----------------------------------------------------
+from .dosing import Dose, Regimen
+from .pk import OneCompartment, TwoCompartment, Metabolite, concentration, pk_summary, steady_state
+
+# --- receptor theory ----------------------------------------------------------------
+from .receptors import (
+    cheng_prusoff,
+    competitive_occupancy,
+    occupancy,
+    operational_ec50,
+    operational_emax,
+    operational_response,
+    operational_response_competitive,
+    pa2,
+    schild_dose_ratio,
+    schild_kb,
+)
+
+# --- targets ------------------------------------------------------------------------
+from .targets.ion_channels import nav_block
+from .panel import panel, target_signals
+
+# --- scenarios and the engine -------------------------------------------------------
+from .scenario import Arm, DoseSpec, Population, Scenario, load_scenario
+from .simulate import simulate
+from .result import Result
+
+# --- validation ---------------------------------------------------------------------
+from .validation import run_checks
+
+__all__ = [
+    "__version__",
+    "ureg", "Q_", "mass_to_molar", "molar_to_mass",
+    "PdsimError", "UnitError", "InputError", "UnknownNameError", "ModelFileError", "ProvenanceError", "SolverError",
+    "Parameter", "Claim", "Reference", "Drug", "drug", "drugs", "target", "targets", "system", "systems", "sources",
+    "Dose", "Regimen", "OneCompartment", "TwoCompartment", "Metabolite", "concentration", "steady_state", "pk_summary",
+    "occupancy", "competitive_occupancy", "operational_response", "operational_response_competitive",
+    "operational_ec50", "operational_emax", "cheng_prusoff", "schild_dose_ratio", "schild_kb", "pa2",
+    "nav_block", "panel", "target_signals",
+    "Scenario", "Arm", "DoseSpec", "Population", "load_scenario", "simulate", "Result",
+    "run_checks",
+]

@@ -5,6 +5,7 @@ unknown name fail with a suggestion.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ __all__ = [
     "scenarios",
     "scenario_path",
     "clear_cache",
+    "extra_drugs",
 ]
 
 ACTIONS = ("agonist", "antagonist", "inhibitor", "blocker")
@@ -318,6 +320,23 @@ def _aliases() -> dict[str, str]:
     return out
 
 
+_OVERLAY: dict[str, "Drug"] = {}
+
+
+@contextlib.contextmanager
+def extra_drugs(custom: "dict[str, Drug]"):
+    """Make user-defined drugs (a scenario's own) visible to `drug()` inside a ``with`` block."""
+    clash = set(custom) & set(_OVERLAY)
+    saved = {k: _OVERLAY[k] for k in clash}
+    _OVERLAY.update({k.lower(): v for k, v in custom.items()})
+    try:
+        yield
+    finally:
+        for k in custom:
+            _OVERLAY.pop(k.lower(), None)
+        _OVERLAY.update(saved)
+
+
 def drugs() -> list[str]:
     """Names of the catalogue drugs."""
     return _names("drugs")
@@ -330,6 +349,8 @@ def drug(name: "str | Drug") -> Drug:
     if str(name).endswith(".toml"):
         return load_drug_file(Path(name), registry())
     key = str(name).strip().lower()
+    if key in _OVERLAY:
+        return _OVERLAY[key]
     path = models_dir() / "drugs" / f"{key}.toml"
     if path.is_file():
         return _drug_cached(str(path))
@@ -375,8 +396,10 @@ def scenarios() -> list[str]:
 
 def scenario_path(name: str) -> Path:
     p = Path(name)
-    if p.suffix == ".toml" and p.is_file():
-        return p
+    if p.suffix == ".toml":
+        if p.is_file():
+            return p
+        raise UnknownNameError(f"Scenario file '{name}' does not exist; check the path (or give a name from `pdsim list scenarios`).")
     names = scenarios()
     if name in names:
         return models_dir() / "scenarios" / f"{name}.toml"

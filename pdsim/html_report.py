@@ -35,7 +35,7 @@ _FIGURE_TEXT = {
     "occupancy": "Fraction of each target occupied by all drugs present, one panel per target.",
     "receptor_profile": "Mean occupancy over the last simulated day, arm by target; a dash marks no affinity in the model.",
     "side_effects": "Side-effect indices: the fraction of H1, muscarinic and α1 receptors blocked (an index, not a probability).",
-    "effects": "Downstream states over the whole simulation.",
+    "effects": "Downstream states over the whole simulation (relative to baseline where dimensionless).",
     "onset": "Antidepressant-like index and its monoamine and MOR components.",
 }
 
@@ -118,7 +118,8 @@ def write_html_report(scenario: Any, out_dir: str | Path = "pdsim-report", run_c
         parts.append(f"<p>{html.escape(sc.description)}</p>")
     parts += ["<h2>Arms</h2>", _arms_table(sc), "<h2>Figures</h2>"]
     for name, fig in figures_for(result).items():
-        text = _FIGURE_TEXT.get(name, "Population median and 90 % band." if name.startswith("population_") else "")
+        text = _FIGURE_TEXT.get(name.split("_")[0] if name.startswith("effects") else name,
+                                "Population median and 90 % band." if name.startswith("population_") else "")
         parts.append(f'<figure><img alt="{html.escape(name)}" src="data:image/png;base64,{figure_png_base64(fig)}">'
                      f"<figcaption>{html.escape(text)}</figcaption></figure>")
     parts += ["<h2>Parameters and sources</h2>",

@@ -507,12 +507,13 @@ def plot_concentration_response(agonist: Any = None, target: str = "MOR", *, ka:
          else as_float(conc, "nM", "conc", nonnegative=True))
     ec50 = operational_ec50(k_a, t, n)
     with style():
-        fig, ax = single_axes(ax, width=8.6, height=4.8)
+        fig, ax = single_axes(ax, width=10.0, height=4.8)
         for i, b in enumerate(bs):
             dr = schild_dose_ratio(b, k_b) if k_b else 1.0
             lab = "no antagonist" if b == 0 else f"{b_name} {b:g} nM (dose ratio {dr:.3g})"
             y = operational_response_competitive(x, k_a, t, b, k_b or 1.0, em=em, n=n)
-            ax.plot(x, y, color=color(i), ls="-", label=f"response, {lab}")
+            # with occupancy drawn, solid = response and dashed = occupancy; without it, styles tell curves apart
+            ax.plot(x, y, color=color(i), ls="-" if show_occupancy else linestyle(i), label=f"response, {lab}")
             if show_occupancy:
                 occ = competitive_occupancy({"a": x, "b": b}, {"a": k_a, "b": k_b or 1.0})["a"]
                 ax.plot(x, occ * em, color=color(i), ls="--", lw=1.6, label=f"occupancy, {lab}")
@@ -520,7 +521,8 @@ def plot_concentration_response(agonist: Any = None, target: str = "MOR", *, ka:
                     "o", color=color(i), ms=7, label="_ec50")
         ax.set_xscale("log")
         ax.set_xlabel(axis_label(f"{a_name} concentration", "nM"))
-        ax.set_ylabel("Response or occupancy (fraction of maximum)")
+        ax.set_ylabel("Response or occupancy (fraction of maximum)" if show_occupancy
+                      else "Response (fraction of system maximum)")
         ax.set_ylim(0, em * 1.05)
         ax.set_title(f"{a_name} at {target}: K_A {k_a:.3g} nM, τ {t:.3g}, EC50 {ec50:.3g} nM (dots)", fontsize=12)
         _style.legend_outside(ax, fontsize=10)

@@ -6,6 +6,7 @@ the records of ``seeds/claims.toml`` and ``seeds/references.toml``; `Registry` r
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,8 @@ __all__ = ["Parameter", "Claim", "Reference", "Registry", "KINDS", "CLAIM_KINDS"
 KINDS = ("measured", "derived", "assumed")
 CLAIM_KINDS = ("mechanism", "quantitative", "clinical", "historical", "method")
 _PARAM_KEYS = {"value", "unit", "sources", "kind", "note"}
+#: "Surname AB" (a personal author as written in references.toml)
+_PERSON = re.compile(r"^([A-Z][A-Za-z\u00C0-\u017F'\-]+(?: [A-Za-z][A-Za-z\u00C0-\u017F'\-]+)?) [A-Z]{1,4}\b")
 
 
 def load_toml(path: Path) -> dict[str, Any]:
@@ -166,11 +169,15 @@ class Reference:
     note: str = ""
 
     def short(self) -> str:
-        """'Gassaway et al. 2014' style citation."""
-        first = self.authors.split(",")[0].strip() if self.authors else self.id
-        first = first.split(" ")[0] if first else self.id
+        """'Gassaway et al. 2014' style citation; the id when no personal author is known."""
+        year = str(self.year) if self.year else "n.d."
+        if self.id == "assumption":
+            return "pdsim assumption"
+        m = _PERSON.match(self.authors or "")
+        if not m:
+            return f"{self.id} ({year})"
         many = "," in self.authors or " and " in self.authors
-        return f"{first}{' et al.' if many else ''} {self.year if self.year else 'n.d.'}"
+        return f"{m.group(1)}{' et al.' if many else ''} {year}"
 
     def citation(self) -> str:
         parts = [f"{self.authors} ({self.year if self.year else 'n.d.'}). {self.title}."]

@@ -109,4 +109,4 @@ def caption(params: dict[str, Parameter] | list[Parameter], max_items: int = 8) 
                 seen.append(c)
     more = len(seen) - max_items
     text = "; ".join(seen[:max_items]) + (f"; and {more} more (pdsim sources)" if more > 0 else "")
-    return f"Sources: {text}." if text else ""
+    return f"Sources: {text.rstrip('.')}." if text else ""

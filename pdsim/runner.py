@@ -23,6 +23,8 @@ PANEL_ORDER = ("MOR", "DOR", "KOR", "SERT", "NET", "DAT", "H1", "mAChR", "alpha1
 SIDE_EFFECTS = {"H1": "Sedation (H1)", "mAChR": "Anticholinergic (muscarinic)", "alpha1": "Orthostatic (α1)"}
 #: time courses longer than this (h) are drawn over their first week, where the doses build up
 FIRST_WEEK_AFTER_H = 14 * 24.0
+#: panels in one figure of downstream states (3 × 3)
+EFFECTS_PER_FIGURE = 9
 
 
 def default_out_dir(scenario: Any) -> Path:
@@ -71,7 +73,8 @@ def occupancy_profile(result: Any, window_h: float = 24.0) -> pd.DataFrame:
     """
     if not window_h > 0:
         raise InputError(f"`window_h` must be greater than zero (got {window_h}); write e.g. 24.")
-    mask = result.time_h >= result.time_h[-1] - window_h
+    from ._style import window_stat
+
     targets = _targets(result)
     drugs = arm_drugs(result)
     rows = {}
@@ -79,7 +82,7 @@ def occupancy_profile(result: Any, window_h: float = 24.0) -> pd.DataFrame:
         row = []
         for t in targets:
             bound = any(f"occupancy.{t}.{d}" in result.data for d in drugs[i])
-            row.append(float(np.median(result.data[f"occupancy.{t}"][i], axis=0)[mask].mean()) if bound else np.nan)
+            row.append(window_stat(result, f"occupancy.{t}", i, window_h, "mean") if bound else np.nan)
         rows[label] = row
     df = pd.DataFrame.from_dict(rows, orient="index", columns=targets)
     df.index.name, df.columns.name = "arm", "target"
@@ -88,7 +91,8 @@ def occupancy_profile(result: Any, window_h: float = 24.0) -> pd.DataFrame:
 
 def figures_for(result: Any, sources: bool = True) -> dict[str, Figure]:
     """The figures a result supports, by file stem: concentrations, occupancy, receptor profile,
-    side effects, effects, and population bands (when there is more than one subject)."""
+    side effects, effects (nine states a figure; 24-h means beyond four days), and population
+    bands (when there is more than one subject)."""
     from . import plot
 
     figs: dict[str, Figure] = {}
@@ -110,8 +114,11 @@ def figures_for(result: Any, sources: bool = True) -> dict[str, Figure]:
             result, [f"signal.{t}" for t in indices], labels=[SIDE_EFFECTS[t] for t in indices],
             ylabel="Index: fraction of receptors blocked", title="Side-effect indices, mean of the last day", sources=sources)
     effects = [v for v in result.variables if v.startswith("effect.")]
-    if effects:
-        figs["effects"] = plot.plot_effects(result, effects[:9], sources=sources)
+    # daily doses and stress sessions make states swing within each day; over weeks the trend is the message
+    smooth = 24.0 if span > 4 * 24.0 else None
+    for k in range(0, len(effects), EFFECTS_PER_FIGURE):
+        name = "effects" if k == 0 else f"effects_{k // EFFECTS_PER_FIGURE + 1}"
+        figs[name] = plot.plot_effects(result, effects[k:k + EFFECTS_PER_FIGURE], running_mean_h=smooth, sources=sources)
     if result.n_subjects > 1:
         for d in drugs:
             figs[f"population_{d}"] = plot.plot_population(result, f"plasma.{d}", time_range=first, sources=sources)

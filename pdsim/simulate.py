@@ -301,7 +301,6 @@ def simulate(scenario: Scenario | str, *, progress: bool = False) -> Result:
     t_out = np.round(np.arange(sc.n_times) * sc.output_every, 12)
     n = sc.population.size
     notes: list[str] = []
-    per_arm: list[dict[str, np.ndarray]] = []
     jobs = []
     for arm in sc.arms:
         systems = _systems_of(sc, arm)
@@ -316,19 +315,8 @@ def simulate(scenario: Scenario | str, *, progress: bool = False) -> Result:
             bar = tqdm(total=sum(int(np.ceil(n / c)) for _, _, c in jobs), desc=sc.name, unit="chunk")
         except ImportError:  # optional
             bar = None
-    for arm, systems, chunk in jobs:
-        parts: dict[str, list[np.ndarray]] = {}
-        for a in range(0, n, chunk):
-            k = min(chunk, n - a)
-            try:
-                got = _compute_chunk(sc, arm, a, k, t_out, notes, systems)
-            except PdsimError:
-                raise
-            for name, arr in got.items():
-                parts.setdefault(name, []).append(arr)
-            if bar is not None:
-                bar.update(1)
-        per_arm.append({k: np.concatenate(v, axis=0) for k, v in parts.items()})
+    with catalog.extra_drugs(sc.custom_drugs):
+        per_arm = _run_jobs(sc, jobs, n, t_out, notes, bar)
     if bar is not None:
         bar.close()
     names = sorted(set().union(*[set(d) for d in per_arm]))
@@ -339,8 +327,25 @@ def simulate(scenario: Scenario | str, *, progress: bool = False) -> Result:
             stack.append(d[name] if name in d else np.zeros((n, len(t_out))))
         data[name] = np.stack(stack, axis=0)
     units = {k: ("nM" if k.split(".")[0] in ("plasma", "free", "brain") else "dimensionless") for k in data}
+    with catalog.extra_drugs(sc.custom_drugs):
+        params = scenario_parameters(sc)
     return Result(time_h=t_out, arms=[a.label for a in sc.arms], data=data, units=units,
-                  parameters=scenario_parameters(sc), scenario_name=sc.name, notes=sorted(set(notes)))
+                  parameters=params, scenario_name=sc.name, notes=sorted(set(notes)))
+
+
+def _run_jobs(sc, jobs, n, t_out, notes, bar) -> list[dict[str, np.ndarray]]:
+    per_arm: list[dict[str, np.ndarray]] = []
+    for arm, systems, chunk in jobs:
+        parts: dict[str, list[np.ndarray]] = {}
+        for a in range(0, n, chunk):
+            k = min(chunk, n - a)
+            got = _compute_chunk(sc, arm, a, k, t_out, notes, systems)
+            for name, arr in got.items():
+                parts.setdefault(name, []).append(arr)
+            if bar is not None:
+                bar.update(1)
+        per_arm.append({k: np.concatenate(v, axis=0) for k, v in parts.items()})
+    return per_arm
 
 
 def scenario_parameters(sc: Scenario) -> dict[str, Parameter]:

@@ -146,3 +146,16 @@ def test_demo_command_writes_the_promised_files(capsys, tmp_path):
     names = {Path(line.removeprefix("wrote ")).name for line in out.splitlines()}
     assert {"results.csv", "sources.csv", "concentrations.png", "occupancy.png", "receptor_profile.png",
             "side_effects.png"} <= names
+
+
+def test_run_draws_downstream_states_as_daily_means(capsys, tmp_path):
+    from pdsim.runner import figures_for, simulate_scenario
+
+    text = GOOD.replace('duration = "2 day"', 'duration = "6 day"').replace('site = "free"', 'site = "free"\nsystems = ["onset"]')
+    path = write(tmp_path, text)
+    code, out, err = run(capsys, "run", path, "--out", tmp_path / "o")
+    assert code == 0, err
+    assert (tmp_path / "o" / "effects.png").is_file()
+    figs = figures_for(simulate_scenario(path)[1])
+    titles = [a.get_title() for a in figs["effects"].axes if a.get_visible()]
+    assert titles and all(t.endswith("(24-h mean)") for t in titles)

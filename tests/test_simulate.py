@@ -96,14 +96,12 @@ def test_dynamic_system_matches_its_closed_form():
 
 
 def test_solver_failure_raises_with_arm(monkeypatch):
-    import pdsim.simulate as sim
-
     def boom(*a, **k):
         raise SolverError("LSODA failed at t = 3 h")
 
     monkeypatch.setattr("pdsim.effects.run_models", boom)
     with pytest.raises(SolverError, match="arm 'tia': LSODA failed at t = 3 h"):
-        sim.simulate(_sc([TIA], systems=["onset"]))
+        simulate(_sc([TIA], systems=["onset"]))
 
 
 def test_result_tables(tmp_path):

@@ -117,3 +117,36 @@ def test_result_tables(tmp_path):
     with pytest.raises(UnknownNameError, match="Did you mean 'plasma.tianeptine'"):
         r["plasma.tianeptin"]
     assert r.parameters and all(p.sources for p in r.parameters.values())
+
+
+def test_custom_drug_runs_through_targets(tmp_path):
+    """A scenario's own drug (inline [drugs.X]) reaches the target layer (regression: the panel
+    looked names up in the catalogue only)."""
+    import tomllib
+
+    text = '''
+name = "custom"
+duration = "1 day"
+[[arms]]
+label = "x"
+  [[arms.doses]]
+  drug = "teachol"
+  dose = "10 mg"
+[drugs.teachol]
+molar_mass = { value = 300.0, unit = "g/mol", sources = ["assumption"], kind = "assumed", note = "teaching example" }
+  [drugs.teachol.pk.human]
+  ka = { value = 1.0, unit = "1/h", sources = ["assumption"], kind = "assumed", note = "teaching example" }
+  CL = { value = 10.0, unit = "L/h", sources = ["assumption"], kind = "assumed", note = "teaching example" }
+  V = { value = 50.0, unit = "L", sources = ["assumption"], kind = "assumed", note = "teaching example" }
+  fu = { value = 0.5, unit = "1", sources = ["assumption"], kind = "assumed", note = "teaching example" }
+  [drugs.teachol.targets.MOR]
+  action = "antagonist"
+  measure = "Ki"
+  affinity = { value = 10.0, unit = "nM", sources = ["assumption"], kind = "assumed", note = "teaching example" }
+'''
+    r = simulate(Scenario.from_dict(tomllib.loads(text)))
+    c = r.get("free.teachol", "x")[0]
+    assert_allclose(r.get("occupancy.MOR", "x")[0], c / (c + 10.0), rtol=1e-12)
+    assert "teachol.targets.MOR.affinity" in r.parameters
+    with pytest.raises(UnknownNameError):
+        catalog.drug("teachol")  # visible only while its scenario runs

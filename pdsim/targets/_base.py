@@ -46,6 +46,8 @@ def as_drug(drug: "str | Drug") -> Drug:
     """A catalogue `Drug` from a name, an alias, a path to a drug file, or a `Drug` itself."""
     if isinstance(drug, Drug):
         return drug
+    if str(drug).lower() in catalog._OVERLAY:  # a scenario's own drug, not cached by path
+        return catalog._OVERLAY[str(drug).lower()]
     key = (os.environ.get("PDSIM_HOME"), str(drug))
     path = _PATHS.get(key)
     if path is not None:

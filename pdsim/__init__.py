@@ -20,7 +20,7 @@ from .errors import (
 
 # --- provenance and the catalogue ---------------------------------------------------
 from .provenance import Claim, Parameter, Reference
-from .catalog import Drug, drug, drugs, system, systems, target, targets
+from .catalog import Drug, drug, drugs
 from .report import sources
 
 # --- dosing and pharmacokinetics ----------------------------------------------------
@@ -57,7 +57,7 @@ __all__ = [
     "__version__",
     "ureg", "Q_", "mass_to_molar", "molar_to_mass",
     "PdsimError", "UnitError", "InputError", "UnknownNameError", "ModelFileError", "ProvenanceError", "SolverError",
-    "Parameter", "Claim", "Reference", "Drug", "drug", "drugs", "target", "targets", "system", "systems", "sources",
+    "Parameter", "Claim", "Reference", "Drug", "drug", "drugs", "sources",
     "Dose", "Regimen", "OneCompartment", "TwoCompartment", "Metabolite", "concentration", "steady_state", "pk_summary",
     "occupancy", "competitive_occupancy", "operational_response", "operational_response_competitive",
     "operational_ec50", "operational_emax", "cheng_prusoff", "schild_dose_ratio", "schild_kb", "pa2",

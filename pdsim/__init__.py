@@ -50,6 +50,9 @@ from .scenario import Arm, DoseSpec, Population, Scenario, load_scenario
 from .simulate import simulate
 from .result import Result
 
+# --- sweeps and sensitivity (SALib, Dask: optional extras, imported when used) --------
+from . import sweep
+
 # --- validation ---------------------------------------------------------------------
 from .validation import run_checks
 
@@ -63,5 +66,5 @@ __all__ = [
     "operational_ec50", "operational_emax", "cheng_prusoff", "schild_dose_ratio", "schild_kb", "pa2",
     "nav_block", "panel", "target_signals",
     "Scenario", "Arm", "DoseSpec", "Population", "load_scenario", "simulate", "Result",
-    "run_checks",
+    "sweep", "run_checks",
 ]

@@ -6,6 +6,7 @@ unknown name fail with a suggestion.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import os
 from dataclasses import dataclass, field
@@ -320,21 +321,35 @@ def _aliases() -> dict[str, str]:
     return out
 
 
-_OVERLAY: dict[str, "Drug"] = {}
+_OVERLAY_VAR: contextvars.ContextVar[dict] = contextvars.ContextVar("pdsim_extra_drugs", default={})
+
+
+class _Overlay:
+    """Read-only view of the drugs made visible by `extra_drugs` in the current context (thread/task)."""
+
+    def __contains__(self, key: str) -> bool:
+        return key in _OVERLAY_VAR.get()
+
+    def __getitem__(self, key: str) -> "Drug":
+        return _OVERLAY_VAR.get()[key]
+
+
+_OVERLAY = _Overlay()
 
 
 @contextlib.contextmanager
 def extra_drugs(custom: "dict[str, Drug]"):
-    """Make user-defined drugs (a scenario's own) visible to `drug()` inside a ``with`` block."""
-    clash = set(custom) & set(_OVERLAY)
-    saved = {k: _OVERLAY[k] for k in clash}
-    _OVERLAY.update({k.lower(): v for k, v in custom.items()})
+    """Make user-defined drugs (a scenario's own) visible to `drug()` inside a ``with`` block.
+
+    The overlay is per context (a `contextvars.ContextVar`), so simulations in parallel threads
+    each see only their own scenario's drugs."""
+    merged = dict(_OVERLAY_VAR.get())
+    merged.update({k.lower(): v for k, v in custom.items()})
+    token = _OVERLAY_VAR.set(merged)
     try:
         yield
     finally:
-        for k in custom:
-            _OVERLAY.pop(k.lower(), None)
-        _OVERLAY.update(saved)
+        _OVERLAY_VAR.reset(token)
 
 
 def drugs() -> list[str]:

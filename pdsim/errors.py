@@ -16,6 +16,7 @@ __all__ = [
     "ModelFileError",
     "ProvenanceError",
     "SolverError",
+    "MissingExtraError",
     "suggest",
 ]
 
@@ -49,6 +50,10 @@ class ProvenanceError(ModelFileError):
 
 class SolverError(PdsimError, RuntimeError):
     """A numerical solver failed; no partial result is returned."""
+
+
+class MissingExtraError(PdsimError, ImportError):
+    """An optional dependency (an install extra such as ``sensitivity`` or ``dask``) is missing."""
 
 
 def suggest(name: str, options: Iterable[str]) -> str:

@@ -150,3 +150,20 @@ molar_mass = { value = 300.0, unit = "g/mol", sources = ["assumption"], kind = "
     assert "teachol.targets.MOR.affinity" in r.parameters
     with pytest.raises(UnknownNameError):
         catalog.drug("teachol")  # visible only while its scenario runs
+
+
+def test_parallel_threads_see_their_own_custom_drugs():
+    """Regression: the overlay of scenario-defined drugs was process-global, so simulations in
+    parallel threads with different overrides of one drug read each other's values."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pdsim.sweep import override
+
+    base = _sc([TIA])
+    scs = [override(base, {"tianeptine.MOR.affinity": k}) for k in (50.0, 400.0, 3000.0, 20000.0)]
+    serial = [simulate(s).get("occupancy.MOR", "tia") for s in scs]
+    with ThreadPoolExecutor(4) as ex:
+        for _ in range(3):
+            parallel = list(ex.map(lambda s: simulate(s).get("occupancy.MOR", "tia"), scs))
+            for a, b in zip(serial, parallel):
+                assert_allclose(a, b, rtol=0, atol=0)

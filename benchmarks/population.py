@@ -1,30 +1,72 @@
-"""Reference population benchmark: pdsim's kernel against libRoadRunner and a SciPy loop, same run.
+"""Reference population benchmark: pdsim.simulate against libRoadRunner and a SciPy loop, same run.
 
+The scenario is models/scenarios/reference_population.toml (the reference population scenario of
+shared/benchmarks/README.md written as a pdsim scenario); pdsim is timed through `pdsim.simulate`.
 Usage: python benchmarks/population.py [--subjects N] [--json PATH] [--quick]  (see benchmarks/README.md)
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import multiprocessing as mp
 import os
 import platform
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
-from pdsim import kernels  # noqa: E402
+from pdsim import catalog, kernels  # noqa: E402
 from pdsim.population import sample_parameters  # noqa: E402
+from pdsim.scenario import Scenario, load_scenario  # noqa: E402
 
-R = kernels.REFERENCE
-T_OUT, DOSE_T = kernels.reference_times()
-SEED = 20240
-DAYS = R["duration_h"] / 24.0
+SCENARIO_FILE = ROOT / "models" / "scenarios" / "reference_population.toml"
+SC = load_scenario(SCENARIO_FILE)
+DOSE = SC.arms[0].doses[0]
+DRUG = DOSE.drug
+SEED = SC.population.seed
+T_OUT = np.round(np.arange(SC.n_times) * SC.output_every, 12)
+DOSE_T = np.asarray(DOSE.times, dtype=float)
+DAYS = SC.duration / 24.0
 VARS = ("C", "occ", "B")
+RESULT_VARS = (f"plasma.{DRUG}", "effect.reference_occupancy", "effect.reference_turnover")
+
+
+def _constants() -> dict[str, float]:
+    """The model's numbers, read from the drug and system files the scenario uses."""
+    pk = catalog.drug(DRUG).pk("human").params
+    sysp = catalog.system("reference_benchmark").parameters
+    c = {"dose_mg": DOSE.amount, "molar_mass": catalog.drug(DRUG).molar_mass.to("g/mol"),
+         "ke0": pk["ke0"].to("1/h"), "F": pk["F"].to("dimensionless"), "fu": pk["fu"].to("dimensionless")}
+    for k, unit in (("KA", "nM"), ("tau", "1"), ("Em", "1"), ("n", "1"), ("kt", "1/h"), ("alpha", "1"),
+                    ("kin", "1/h"), ("kout", "1/h"), ("Smax", "1")):
+        c[k] = sysp[k].to(unit if unit != "1" else "dimensionless")
+    c["typical"] = {f"{DRUG}.{k}": pk[k].to(u) for k, u in (("ka", "1/h"), ("CL", "L/h"), ("V", "L"))}
+    return c
+
+
+R = _constants()
+CV = dict(SC.population.variability)
+
+
+def _check_scenario() -> None:
+    """The scenario file must be the scenario of shared/benchmarks/README.md (kernels.REFERENCE)."""
+    ref = kernels.REFERENCE
+    same = [R["dose_mg"] == ref["dose_mg"], DOSE.every == ref["every_h"], DOSE.count == ref["count"],
+            DOSE.route == ref["route"], SC.duration == ref["duration_h"], SC.output_every == ref["output_every_h"],
+            R["F"] == 1.0, R["fu"] == 1.0, R["n"] == 1.0, sorted(CV) == sorted(R["typical"]),
+            all(cv == 0.3 for cv in CV.values())]
+    same += [R[k] == ref[k] for k in ("molar_mass", "ke0", "KA", "tau", "Em", "kt", "alpha", "kin", "kout", "Smax")]
+    same += [R["typical"][f"{DRUG}.{k}"] == v for k, v in ref["typical"].items()]
+    if not all(same):
+        raise SystemExit(f"{SCENARIO_FILE} no longer matches the reference scenario (pdsim.kernels.REFERENCE); fix one of them.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -73,19 +115,54 @@ def _solve_subject(ka: float, cl: float, v: float, method: str, rtol: float, ato
 
 
 # ---------------------------------------------------------------------------------------------
-# engines: each returns (outputs of the first n_keep subjects (n_keep, 3, n_times), extra info)
+# engines: each returns the outputs of the first n_keep subjects (n_keep, 3, n_times)
 
 
 def _params(n: int) -> dict[str, np.ndarray]:
-    return sample_parameters(R["typical"], R["cv"], n, SEED)
+    """ka, CL, V of subjects 0..n-1: the same draws (same keys, same seed) as pdsim.simulate.
+
+    A population of one is the typical subject (pdsim's rule for ``size = 1``), for every engine.
+    """
+    if n == 1:
+        return {k.split(".", 1)[1]: np.array([v]) for k, v in R["typical"].items()}
+    p = sample_parameters(R["typical"], CV, n, SEED)
+    return {k.split(".", 1)[1]: v for k, v in p.items()}
 
 
-def run_pdsim(n: int, n_keep: int, backend: str = "auto", threads: int | None = None):
+def scenario(n: int) -> Scenario:
+    """The reference scenario with ``n`` subjects (Scenario is frozen: dataclasses.replace)."""
+    return dataclasses.replace(SC, population=dataclasses.replace(SC.population, size=n))
+
+
+def _set_threads(threads: int | None) -> None:
     if threads is not None and kernels.HAVE_NUMBA:
         import numba
 
         numba.set_num_threads(threads)
-    res = kernels.run_reference_population(n, SEED, outputs=VARS, backend=backend)
+
+
+def run_simulate(n: int, n_keep: int, threads: int | None = None):
+    """`pdsim.simulate` on the scenario file (loaded once; Scenario.from_dict is not timed)."""
+    from pdsim import simulate
+
+    _set_threads(threads)
+    res = simulate(scenario(n))
+    return np.stack([res.data[v][0, :n_keep] for v in RESULT_VARS], axis=1)
+
+
+_SCHEDULE = None
+
+
+def run_kernel(n: int, n_keep: int, backend: str = "auto", threads: int | None = None):
+    """The compiled kernel called directly (what simulate dispatches to), three outputs only."""
+    global _SCHEDULE
+    _set_threads(threads)
+    if _SCHEDULE is None:
+        _SCHEDULE = kernels.schedule(DOSE_T, R["dose_mg"], "oral")
+    p = _params(n)
+    shared = {k: R[k] for k in ("molar_mass", "ke0", "KA", "tau", "Em", "kt", "alpha", "kout", "kin", "Smax")}
+    res = kernels.occ_tolerance_turnover(T_OUT, _SCHEDULE, None, ka=p["ka"], CL=p["CL"], V=p["V"], outputs=VARS,
+                                         backend=backend, **shared)
     return np.stack([res[v][:n_keep] for v in VARS], axis=1)
 
 
@@ -150,7 +227,7 @@ def run_scipy(n: int, n_keep: int):
 
 
 def reference(n_ref: int) -> np.ndarray:
-    """SciPy DOP853 at rtol 1e-13, dose interval by dose interval, for the first subjects."""
+    """SciPy DOP853 at rtol 1e-13, dose interval by dose interval, for the first subjects (typical one if n_ref = 1)."""
     p = _params(n_ref)
     return np.stack([_solve_subject(p["ka"][i], p["CL"][i], p["V"][i], "DOP853", 1e-13, 1e-14) for i in range(n_ref)])
 
@@ -161,6 +238,35 @@ def max_rel_error(y: np.ndarray, ref: np.ndarray) -> np.ndarray:
     y, ref = y[:m], ref[:m]
     floor = 1e-3 * np.abs(ref).max(axis=2, keepdims=True)
     return (np.abs(y - ref) / np.maximum(np.abs(ref), floor)).max(axis=(0, 2))
+
+
+# ---------------------------------------------------------------------------------------------
+# the multi-target arm: six targets (and a metabolite) against one target, through simulate
+
+MT_DOSES = {"amitriptyline": "75 mg", "escitalopram": "10 mg"}
+
+
+def _mt_scenario(drug: str, n: int, targets: list[str] | None) -> Scenario:
+    d = {"name": f"multi-target cost: {drug}", "duration": "28 day", "output_every": "1 h",
+         "arms": [{"label": drug, "doses": [{"drug": drug, "dose": MT_DOSES[drug], "every": "24 h", "count": 28}]}],
+         "population": {"size": n, "seed": SEED, "variability": {f"{drug}.CL": 0.3, f"{drug}.V": 0.3}}}
+    if targets is not None:
+        d["targets"] = targets
+    return Scenario.from_dict(d)
+
+
+def run_multi(n: int, n_keep: int, drug: str, targets: list[str] | None = None):
+    from pdsim import simulate
+
+    res = simulate(_mt_scenario(drug, n, targets))
+    return len(res.data)
+
+
+MT_ENGINES = {
+    "amitriptyline, 6 targets": {"drug": "amitriptyline"},
+    "amitriptyline, SERT only": {"drug": "amitriptyline", "targets": ["SERT"]},
+    "escitalopram, SERT": {"drug": "escitalopram"},
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -175,17 +281,18 @@ def _rss_mib() -> float:
     return float("nan")
 
 
-def _child(conn, engine: str, n: int, n_keep: int, repeats: int, kwargs: dict):
+def _child(conn, fn, n: int, n_keep: int, repeats: int, kwargs: dict):
     try:
         import resource
 
-        fn = ENGINES[engine][0]
         t0 = time.perf_counter()
-        fn(min(n, 2), n_keep, **kwargs)  # warm-up: imports, numba compile or cache load, model build
+        fn(min(n, 2), n_keep, **kwargs)  # warm-up: imports, numba cache load (or compile), model build
         warm = time.perf_counter() - t0
         base = _rss_mib()
         times = []
+        keep = None
         for _ in range(repeats):
+            keep = None  # drop the last result before the next run
             t0 = time.perf_counter()
             keep = fn(n, n_keep, **kwargs)
             times.append(time.perf_counter() - t0)
@@ -198,16 +305,49 @@ def _child(conn, engine: str, n: int, n_keep: int, repeats: int, kwargs: dict):
     conn.close()
 
 
-def measure(engine: str, n: int, n_keep: int, repeats: int) -> dict:
+def measure(fn, kwargs: dict, n: int, n_keep: int, repeats: int) -> dict:
     ctx = mp.get_context("fork")
     parent, child = ctx.Pipe(duplex=False)
-    kwargs = ENGINES[engine][1]
-    proc = ctx.Process(target=_child, args=(child, engine, n, n_keep, repeats, kwargs))
+    proc = ctx.Process(target=_child, args=(child, fn, n, n_keep, repeats, kwargs))
     proc.start()
     child.close()
     msg = parent.recv()
     proc.join()
     return msg
+
+
+_FIRST_CALL = """
+import json, sys, time
+t0 = time.perf_counter()
+sys.path.insert(0, {root!r})
+import dataclasses
+from pdsim import simulate
+from pdsim.scenario import load_scenario
+sc = load_scenario({path!r})
+sc = dataclasses.replace(sc, population=dataclasses.replace(sc.population, size=2))
+t1 = time.perf_counter()
+simulate(sc)
+t2 = time.perf_counter()
+simulate(sc)
+t3 = time.perf_counter()
+print(json.dumps({{"import": t1 - t0, "first": t2 - t1, "second": t3 - t2}}))
+"""
+
+
+def first_call_costs() -> dict[str, float] | None:
+    """numba compile (empty cache) and cache load (warm cache): first minus second simulate call in a fresh process."""
+    if not kernels.HAVE_NUMBA:
+        return None
+    code = _FIRST_CALL.format(root=str(ROOT), path=str(SCENARIO_FILE))
+    out = {}
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        for label in ("compile", "cache_load"):
+            run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+            t = json.loads(run.stdout.strip().splitlines()[-1])
+            out[label] = t["first"] - t["second"]
+            out["import"] = t["import"]
+    return out
 
 
 def _available(module: str) -> bool:
@@ -217,12 +357,26 @@ def _available(module: str) -> bool:
 
 
 ENGINES = {
-    "pdsim": (run_pdsim, {}),
-    "pdsim, 1 thread": (run_pdsim, {"threads": 1}),
-    "pdsim, NumPy (no numba)": (run_pdsim, {"backend": "numpy"}),
+    "pdsim": (run_simulate, {}),
+    "pdsim, 1 thread": (run_simulate, {"threads": 1}),
+    "pdsim kernel": (run_kernel, {}),
+    "pdsim kernel, NumPy (no numba)": (run_kernel, {"backend": "numpy"}),
     "libRoadRunner": (run_roadrunner, {}),
     "SciPy LSODA loop": (run_scipy, {}),
 }
+PEER_CALIBRATION = 1000  # a peer asked for more subjects than this, with no estimate yet, is first run here
+
+
+def _multi_target(n: int) -> list[dict]:
+    rows = []
+    for label, kw in MT_ENGINES.items():
+        msg = measure(run_multi, kw, n, 0, 3)
+        if "times" not in msg:
+            rows.append({"engine": label, "error": msg.get("error") or msg.get("missing")})
+            continue
+        rows.append({"engine": label, "wall": min(msg["times"]), "variables": msg["keep"], "peak": msg["peak_mib"]})
+        print(f"  measured {label:<30} n={n:<6} {rows[-1]['wall']:9.4f} s", flush=True)
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -232,14 +386,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="small sizes and a 5-subject reference (smoke test)")
     ap.add_argument("--budget", type=float, default=180.0, help="seconds a peer run may take before it is extrapolated")
     ap.add_argument("--ref-subjects", type=int, default=None, help="subjects in the accuracy reference (default 100, quick 5)")
+    ap.add_argument("--mt-subjects", type=int, default=None, help="subjects of the multi-target comparison (default 1000, quick 100; 0 skips it)")
     args = ap.parse_args(argv)
+    _check_scenario()
     sizes = [args.subjects] if args.subjects else ([1, 100] if args.quick else [1, 100, 1000, 10000])
     n_ref = args.ref_subjects or (5 if args.quick else 100)
     n_ref = min(n_ref, max(sizes))
     budget = 20.0 if args.quick and args.budget == 180.0 else args.budget
+    n_mt = args.mt_subjects if args.mt_subjects is not None else (100 if args.quick else 1000)
 
-    print(f"reference population: {R['count']} oral doses of {R['dose_mg']} mg every {R['every_h']:g} h, "
-          f"{DAYS:g} days, hourly output ({T_OUT.size} points), 30 % CV on ka, CL, V; seed {SEED}")
+    print(f"reference population ({SCENARIO_FILE.relative_to(ROOT)}): {DOSE.count} {DOSE.route} doses of "
+          f"{R['dose_mg']:g} mg every {DOSE.every:g} h, {DAYS:g} days, output every {SC.output_every:g} h "
+          f"({T_OUT.size} points), 30 % CV on ka, CL, V; seed {SEED}")
     import numpy
 
     info = [f"python {platform.python_version()}", f"numpy {numpy.__version__}", f"cpus {os.cpu_count()}"]
@@ -255,9 +413,17 @@ def main(argv: list[str] | None = None) -> int:
         info.append(f"libroadrunner {roadrunner.__version__}")
     print("; ".join(info))
 
+    first = first_call_costs()
+    if first:
+        print(f"first simulate call in a fresh process (2 subjects): numba compile {first['compile']:.1f} s with an empty "
+              f"cache, cache load {first['cache_load']:.2f} s with a warm one (import pdsim + load scenario "
+              f"{first['import']:.2f} s); neither is in the timings below")
+
     t0 = time.perf_counter()
     ref = reference(n_ref)
-    print(f"accuracy reference: SciPy DOP853 rtol 1e-13 on the first {n_ref} subjects ({time.perf_counter() - t0:.1f} s)")
+    ref_one = reference(1)  # a population of one is the typical subject
+    print(f"accuracy reference: SciPy DOP853 rtol 1e-13 on the first {n_ref} subjects and the typical one "
+          f"({time.perf_counter() - t0:.1f} s)")
 
     engines = [e for e in ENGINES if kernels.HAVE_NUMBA or e != "pdsim, 1 thread"]
     rows, missing, per_subject = [], {}, {}
@@ -265,17 +431,23 @@ def main(argv: list[str] | None = None) -> int:
         for engine in engines:
             if engine in missing:
                 continue
+            fn, kwargs = ENGINES[engine]
             peer = not engine.startswith("pdsim")
             if engine == "libRoadRunner" and not (_available("roadrunner") and _available("antimony")):
                 missing[engine] = "not installed (pip install libroadrunner antimony)"
                 continue
+            if peer and engine not in per_subject and n > PEER_CALIBRATION:
+                msg = measure(fn, kwargs, PEER_CALIBRATION, 0, 1)
+                if "times" in msg:
+                    per_subject[engine] = min(msg["times"]) / PEER_CALIBRATION
+                    per_subject[engine + " from"] = PEER_CALIBRATION
             est = per_subject.get(engine, 0.0) * n
             if peer and est > budget:
                 rows.append({"engine": engine, "n": n, "wall": est, "extrapolated": per_subject[engine + " from"],
                              "peak": None, "err": None})
                 continue
             repeats = 3 if (est < 10.0 or not peer) else 1
-            msg = measure(engine, n, n_ref, repeats)
+            msg = measure(fn, kwargs, n, n_ref, repeats)
             if "missing" in msg:
                 missing[engine] = f"not installed ({msg['missing']})"
                 continue
@@ -286,29 +458,46 @@ def main(argv: list[str] | None = None) -> int:
             per_subject[engine] = wall / n
             per_subject[engine + " from"] = n
             rows.append({"engine": engine, "n": n, "wall": wall, "extrapolated": None, "peak": msg["peak_mib"],
-                         "err": max_rel_error(msg["keep"], ref), "warm": msg["warm"]})
-            print(f"  measured {engine:<26} n={n:<6} {wall:9.4f} s  (warm-up {msg['warm']:.2f} s)", flush=True)
+                         "err": max_rel_error(msg["keep"], ref_one if n == 1 else ref), "warm": msg["warm"]})
+            print(f"  measured {engine:<30} n={n:<6} {wall:9.4f} s  (warm-up {msg['warm']:.2f} s)", flush=True)
 
     pd_wall = {r["n"]: r["wall"] for r in rows if r["engine"] == "pdsim"}
     print()
-    head = f"| {'engine':<26} | {'subjects':>8} | {'wall (s)':>10} | {'subject-days/s':>14} | {'pdsim speed-up':>14} | {'peak MiB':>8} | {'max rel error C / occ / B':<27} |"
+    head = (f"| {'engine':<30} | {'subjects':>8} | {'wall (s)':>10} | {'subject-days/s':>14} | {'pdsim speed-up':>14} "
+            f"| {'peak MiB':>8} | {'max rel error C / occ / B':<27} |")
     print(head)
     print("|" + "|".join("-" * (len(c)) for c in head.split("|")[1:-1]) + "|")
     for r in rows:
         wall = f"{r['wall']:.4f}" + ("*" if r["extrapolated"] else "")
         speed = f"{r['n'] * DAYS / r['wall']:.3g}"
-        ratio = "" if r["engine"] == "pdsim" or r["n"] not in pd_wall else f"{r['wall'] / pd_wall[r['n']]:.1f}x"
+        ratio = "" if r["engine"] == "pdsim" or r["n"] not in pd_wall else f"{r['wall'] / pd_wall[r['n']]:.{1 if r['wall'] > pd_wall[r['n']] else 2}f}x"
         peak = "" if r["peak"] is None else f"{r['peak']:.0f}"
         err = "" if r["err"] is None else " / ".join(f"{e:.1e}" for e in r["err"])
-        print(f"| {r['engine']:<26} | {r['n']:>8} | {wall:>10} | {speed:>14} | {ratio:>14} | {peak:>8} | {err:<27} |")
+        print(f"| {r['engine']:<30} | {r['n']:>8} | {wall:>10} | {speed:>14} | {ratio:>14} | {peak:>8} | {err:<27} |")
     for r in rows:
         if r["extrapolated"]:
             print(f"* {r['engine']} at {r['n']} subjects: extrapolated linearly from the {r['extrapolated']}-subject run "
                   f"(it would take more than {budget:g} s).")
     for engine, why in missing.items():
         print(f"{engine}: {why}")
-    print("pdsim speed-up = peer wall time / pdsim wall time at the same size; errors against the reference on the "
-          f"first {n_ref} subjects (denominator floored at 1e-3 x each subject's max).")
+    print("pdsim = pdsim.simulate(scenario) (Result with 6 variables); pdsim kernel = the compiled kernel called directly "
+          "(3 outputs). pdsim speed-up = wall time / pdsim wall time at the same size (below 1x: faster than simulate); "
+          f"errors against the reference on the first {n_ref} subjects (denominator floored at 1e-3 x each subject's max); "
+          "a population of one is the typical subject (pdsim's rule), for every engine.")
+
+    if n_mt > 0:
+        print(f"\nmulti-target arm through simulate, {n_mt} subjects, 28 daily doses, hourly output, 30 % CV on CL and V:")
+        mt = _multi_target(n_mt)
+        walls = {r["engine"]: r.get("wall") for r in mt}
+        base = walls.get("amitriptyline, 6 targets")
+        for r in mt:
+            if "wall" not in r:
+                print(f"  {r['engine']}: failed: {r['error']}")
+                continue
+            print(f"  {r['engine']:<28} {r['wall']:8.3f} s  {r['variables']:>3} variables  peak {r['peak']:.0f} MiB"
+                  + (f"  6-target arm costs {base / r['wall']:.2f}x this" if base and r["engine"] != "amitriptyline, 6 targets" else ""))
+        print("  (amitriptyline: SERT, NET, H1, mAChR, alpha1, Nav, with nortriptyline formed and competing at SERT and NET; "
+              "'SERT only' is the same arm with targets = ['SERT'], so the ratio to it is the cost of five more targets)")
 
     if args.json:
         n = max(sizes)

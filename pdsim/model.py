@@ -16,9 +16,10 @@ __all__ = ["DynamicModel", "INPUT_KINDS"]
 #:   "occupancy.<target>"          all ligands together, fraction
 #:   "occupancy.<target>.<drug>"   one ligand's share
 #:   "free.<drug>", "brain.<drug>" concentrations in nM
+#:   "biophase.<drug>"             free effect-site concentration in nM (drugs with ke0)
 #:   "stress"                      the arm's stress protocol intensity (0 = none, 1 = full)
 #:   outputs of models listed earlier in the arm (e.g. "signal.MOR" from the MOR model)
-INPUT_KINDS = ("occupancy", "free", "brain", "plasma", "stress", "signal", "effect")
+INPUT_KINDS = ("occupancy", "free", "brain", "biophase", "plasma", "stress", "signal", "effect")
 
 
 @runtime_checkable

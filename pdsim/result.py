@@ -1,6 +1,7 @@
 """Result: the arrays a simulation produced (arms × subjects × time), with units and sources.
 
 Variables are named by layer: ``plasma.<drug>``, ``free.<drug>``, ``brain.<drug>``,
+``biophase.<drug>`` (free effect-site concentration, drugs with ke0),
 ``occupancy.<target>[.<drug>]``, ``signal.<target>``, ``effect.<state>``.
 """
 from __future__ import annotations

@@ -1,10 +1,17 @@
 """The scenario engine: PK → targets → downstream systems for every arm and subject.
 
 Linear PK is exact superposition (vectorised over subjects and times); occupancy is algebraic;
-the downstream states of all subjects of an arm are integrated as one batched system.
+the downstream states of all subjects of an arm are integrated as one batched system. Arms the
+compiled kernel covers (see `pdsim._fastpath`) are solved by it for all subjects at once.
+
+Variables per compound: ``plasma.<drug>`` (total, nM), ``free.<drug>`` (fu × plasma),
+``brain.<drug>`` (Kp,uu × free, when kp_uu is given) and ``biophase.<drug>`` (fu × the effect-site
+concentration, :math:`dC_e/dt = k_{e0}(C - C_e)`, when the drug has ke0); then the target layer
+(``occupancy.*``, ``signal.*``) and the systems' ``effect.*``.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +33,8 @@ INPUT_STEP_H = 0.05
 #: subjects integrated together by the stiff solver (its Jacobian grows with the square)
 STIFF_CHUNK = 32
 PK_KEYS = ("CL", "V", "ka", "Q", "V2", "F", "tlag", "ke0", "F_ip")
+#: variable prefixes that are concentrations (nM); the others are fractions or relative states
+CONCENTRATIONS = ("plasma", "free", "brain", "biophase")
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,16 @@ def _tolerance(ctx: ArmContext) -> DynamicModel:
     return ToleranceModel()
 
 
+def _reference(ctx: ArmContext) -> DynamicModel:
+    from .effects.reference import ReferenceToleranceTurnover
+
+    dosed = ctx.arm.drugs
+    if len(dosed) != 1:
+        raise InputError(f"system 'reference_tolerance_turnover' reads the effect site of one drug, but arm "
+                         f"'{ctx.arm.label}' doses {len(dosed)}; give the arm exactly one drug.")
+    return ReferenceToleranceTurnover(drug=dosed[0])
+
+
 #: downstream systems a scenario can list in ``systems = [...]``, in the order they are chained
 SYSTEMS: dict[str, Callable[[ArmContext], DynamicModel]] = {
     "mor_tolerance": _mor_tolerance,
@@ -80,6 +99,7 @@ SYSTEMS: dict[str, Callable[[ArmContext], DynamicModel]] = {
     "bdnf": _bdnf,
     "plasticity": _plasticity,
     "onset": _onset,
+    "reference_tolerance_turnover": _reference,
 }
 
 
@@ -111,6 +131,18 @@ def _body_weight(arm: Arm) -> float:
 
 
 def _events(arm: Arm, drug: str) -> tuple[Dose, ...]:
+    """The arm's doses of ``drug`` as sorted events (amounts in mg; per-kg doses scaled)."""
+    if any(d.per_kg for d in arm.doses):  # uses the catalogue's body weight: not cached
+        return _make_events(arm, drug)
+    return _events_cached(arm, drug)
+
+
+@functools.lru_cache(maxsize=256)
+def _events_cached(arm: Arm, drug: str) -> tuple[Dose, ...]:
+    return _make_events(arm, drug)  # Arm is frozen, Dose immutable: safe to share between runs
+
+
+def _make_events(arm: Arm, drug: str) -> tuple[Dose, ...]:
     bw = None
     evs = []
     for d in arm.doses:
@@ -203,6 +235,12 @@ def _compute_chunk(sc: Scenario, arm: Arm, first: int, n: int, t_out: np.ndarray
         fine[f"free.{name}"] = total * fu
         if brain is not None:
             fine[f"brain.{name}"] = total * brain
+        if getattr(model, "ke0", None) is not None:
+            if evs:
+                raw = np.asarray(model.effect(t_fine, evs), dtype=float) * (to_nm * fu)
+                fine[f"biophase.{name}"] = np.broadcast_to(raw if raw.ndim == 2 else raw[np.newaxis, :], (n, len(t_fine)))
+            else:
+                fine[f"biophase.{name}"] = np.zeros((n, len(t_fine)))
         drive = fine[f"brain.{name}"] if (sc.site == "brain" and brain is not None) else fine[f"free.{name}"]
         if dr.targets:
             site_conc[name] = drive
@@ -234,6 +272,15 @@ def _integrate(sc, arm, systems, t_fine, t_out, fine, n, models) -> dict[str, np
     proto = protocol(arm.stress) if arm.stress else None
     dt = t_fine[1] - t_fine[0] if len(t_fine) > 1 else 1.0
     last = len(t_fine) - 1
+    # the effect site obeys dCe/dt = ke0 (C - Ce) exactly, so biophase inputs are interpolated by
+    # cubic Hermite with these exact slopes (times dt; error O(dt^4)), the other inputs linearly
+    slope = {}
+    read = {k for m in dyn for k in m.inputs}
+    for name, (model, _, _) in models.items():
+        key = f"biophase.{name}"
+        if key in read and key in table and f"free.{name}" in table and last > 0:
+            ke0 = model.ke0 if np.ndim(model.ke0) == 0 else np.asarray(model.ke0)[:, None]
+            slope[key] = (ke0 * dt) * (table[f"free.{name}"] - table[key])
 
     def inputs_fn(t: float) -> dict[str, np.ndarray]:
         x = min(max(t / dt, 0.0), float(last))
@@ -244,13 +291,22 @@ def _integrate(sc, arm, systems, t_fine, t_out, fine, n, models) -> dict[str, np
             for key in m.inputs:
                 if key in vals or key in provided:
                     continue
-                if key in table:
+                if key in slope:
+                    a, d = table[key], slope[key]
+                    h01 = w * w * (3.0 - 2.0 * w)
+                    vals[key] = (a[:, i] * (1.0 - h01) + a[:, i + 1] * h01
+                                 + d[:, i] * (w * (1.0 - w) ** 2) + d[:, i + 1] * (w * w * (w - 1.0)))
+                elif key in table:
                     a = table[key]
                     vals[key] = a[:, i] * (1.0 - w) + a[:, i + 1] * w if last > 0 else a[:, 0]
                 elif key in defaults:
                     vals[key] = defaults[key]
                 elif key.startswith(("occupancy.", "signal.")):
                     vals[key] = zeros  # no drug of the arm acts there
+                elif key.startswith("biophase."):
+                    drug = key.split(".", 1)[1]
+                    raise InputError(f"system '{m.name}' reads the effect site of {drug}, which has no ke0 for "
+                                     f"{arm.species}; add pk.{arm.species}.ke0 to its drug file.")
                 else:
                     raise InputError(f"system '{m.name}' reads '{key}', which arm '{arm.label}' does not provide.")
         if proto is not None and "stress" in vals:
@@ -258,9 +314,15 @@ def _integrate(sc, arm, systems, t_fine, t_out, fine, n, models) -> dict[str, np
         return vals
 
     breaks = list(proto.edges(arm.stress_start)) if proto is not None else []
-    for _, evs, _ in models.values():
+    # a Hermite-interpolated effect site is smooth between doses but not across one: restart there
+    # (a lag that varies over subjects has no common restart time; the solver's error control copes)
+    smooth = bool(slope)
+    for model, evs, _ in models.values():
         breaks += [e.time for e in evs if e.route in ("iv_bolus", "iv_infusion")]
         breaks += [e.time + e.duration for e in evs if e.route == "iv_infusion"]
+        lag = getattr(model, "tlag", None)
+        if smooth and lag is not None and np.ndim(lag) == 0:
+            breaks += [e.time + (float(lag) if e.route == "oral" else 0.0) for e in evs if e.route in ("oral", "ip", "sc")]
     try:
         res = run_models(dyn, t_out, inputs_fn, n=n, breakpoints=[b for b in breaks if 0 < b < t_out[-1]])
     except SolverError as exc:
@@ -287,12 +349,26 @@ def simulate(scenario: Scenario | str, *, progress: bool = False) -> Result:
     progress : bool
         Show a progress bar over arms and subject chunks (needs tqdm).
 
+    Returns
+    -------
+    Result
+        Every variable as an array (arms, subjects, times) in ``result.units``. With one arm the
+        arrays are views of what the engine computed (no copy is made).
+
     Raises
     ------
     SolverError
         When a downstream system fails to integrate (the arm and time are named); nothing partial
         is returned.
+
+    Notes
+    -----
+    An arm whose only system is ``reference_tolerance_turnover``, with one drug of
+    one-compartment PK with ke0, dosed oral, iv_bolus or iv_infusion, and no stress protocol is
+    solved by the compiled kernel `pdsim.kernels.occ_tolerance_turnover` for all subjects at once
+    (`pdsim._fastpath`); its variables and numbers agree with the generic path (SciPy) to 1e-5.
     """
+    from . import _fastpath
     from .scenario import load_scenario
 
     sc = load_scenario(scenario) if isinstance(scenario, str) else scenario
@@ -306,13 +382,15 @@ def simulate(scenario: Scenario | str, *, progress: bool = False) -> Result:
         systems = _systems_of(sc, arm)
         stiff = any(s in ("hpa", "mor_tolerance") for s in systems)
         chunk = min(sc.population.chunk_size, STIFF_CHUNK if (systems and stiff) else 256 if systems else sc.population.chunk_size)
-        jobs.append((arm, systems, chunk))
+        with catalog.extra_drugs(sc.custom_drugs):
+            fast = _fastpath.eligible(sc, arm, systems)
+        jobs.append((arm, systems, n if fast else chunk, fast))
     bar = None
     if progress:
         try:
             from tqdm import tqdm
 
-            bar = tqdm(total=sum(int(np.ceil(n / c)) for _, _, c in jobs), desc=sc.name, unit="chunk")
+            bar = tqdm(total=sum(int(np.ceil(n / c)) for _, _, c, _ in jobs), desc=sc.name, unit="chunk")
         except ImportError:  # optional
             bar = None
     with catalog.extra_drugs(sc.custom_drugs):
@@ -322,11 +400,13 @@ def simulate(scenario: Scenario | str, *, progress: bool = False) -> Result:
     names = sorted(set().union(*[set(d) for d in per_arm]))
     data = {}
     for name in names:
-        stack = []
-        for d in per_arm:
-            stack.append(d[name] if name in d else np.zeros((n, len(t_out))))
-        data[name] = np.stack(stack, axis=0)
-    units = {k: ("nM" if k.split(".")[0] in ("plasma", "free", "brain") else "dimensionless") for k in data}
+        if len(per_arm) == 1:
+            data[name] = per_arm[0][name][np.newaxis]  # a view: no copy of the engine's array
+            continue
+        data[name] = np.empty((len(per_arm), n, len(t_out)))
+        for i, d in enumerate(per_arm):
+            data[name][i] = d[name] if name in d else 0.0
+    units = {k: ("nM" if k.split(".")[0] in CONCENTRATIONS else "dimensionless") for k in data}
     with catalog.extra_drugs(sc.custom_drugs):
         params = scenario_parameters(sc)
     return Result(time_h=t_out, arms=[a.label for a in sc.arms], data=data, units=units,
@@ -334,8 +414,15 @@ def simulate(scenario: Scenario | str, *, progress: bool = False) -> Result:
 
 
 def _run_jobs(sc, jobs, n, t_out, notes, bar) -> list[dict[str, np.ndarray]]:
+    from . import _fastpath
+
     per_arm: list[dict[str, np.ndarray]] = []
-    for arm, systems, chunk in jobs:
+    for arm, systems, chunk, fast in jobs:
+        if fast:
+            per_arm.append(_fastpath.run_arm(sc, arm, n, t_out, notes))
+            if bar is not None:
+                bar.update(1)
+            continue
         parts: dict[str, list[np.ndarray]] = {}
         for a in range(0, n, chunk):
             k = min(chunk, n - a)
@@ -344,7 +431,7 @@ def _run_jobs(sc, jobs, n, t_out, notes, bar) -> list[dict[str, np.ndarray]]:
                 parts.setdefault(name, []).append(arr)
             if bar is not None:
                 bar.update(1)
-        per_arm.append({k: np.concatenate(v, axis=0) for k, v in parts.items()})
+        per_arm.append({k: v[0] if len(v) == 1 else np.concatenate(v, axis=0) for k, v in parts.items()})
     return per_arm
 
 

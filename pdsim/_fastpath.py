@@ -1,0 +1,119 @@
+"""The engine's compiled path: arms the kernel `pdsim.kernels.occ_tolerance_turnover` covers.
+
+An arm qualifies when its only downstream system is ``reference_tolerance_turnover``, it doses one
+drug (forming no catalogued metabolite) of one-compartment PK with an effect site (ke0) and an
+unbound fraction above zero, by oral, iv_bolus or iv_infusion routes, without a stress protocol.
+Then PK, effect site and the downstream states of all subjects are advanced together by the
+kernel (exact linear propagation and Gauss–Legendre collocation, threads over subjects), writing
+float64 arrays straight into the arrays the `Result` holds. All subjects go in one call: the
+output is held in full anyway and the kernel needs no other memory, so ``population.chunk_size``
+does not apply.
+
+The variables and the population draws are those of the generic path (`pdsim.simulate`): the
+same `_pk_models` draws the subjects, and the numbers agree to 1e-5 relative
+(tests/test_fastpath.py).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .errors import PdsimError
+
+__all__ = ["FAST_SYSTEM", "ROUTES", "eligible", "run_arm"]
+
+#: the system the kernel solves
+FAST_SYSTEM = "reference_tolerance_turnover"
+#: dose routes the kernel takes
+ROUTES = ("oral", "iv_bolus", "iv_infusion")
+
+
+def eligible(sc: Any, arm: Any, systems: list[str]) -> bool:
+    """Whether ``arm`` of ``sc`` (with its resolved ``systems``) can take the compiled path.
+
+    Anything unusual (a second drug, a metabolite, two compartments, ip/sc doses, missing
+    parameters) answers False, so the generic path runs and reports problems in its own words.
+    """
+    from .simulate import _drug, arm_drugs
+
+    if list(systems) != [FAST_SYSTEM] or arm.stress or not arm.doses:
+        return False
+    try:
+        compounds = arm_drugs(arm, sc.custom_drugs)
+        if len(compounds) != 1:
+            return False
+        dr = _drug(compounds[0][0], sc.custom_drugs)
+        if arm.species not in dr.pk_specs:
+            return False
+        spec = dr.pk(arm.species)
+        p = spec.params
+        if spec.model != "one_compartment" or "ke0" not in p or "fu" not in p or not p["fu"].to("dimensionless") > 0:
+            return False
+        routes = {d.route for d in arm.doses}
+        if not routes <= set(ROUTES) or ("oral" in routes and "ka" not in p):
+            return False
+    except PdsimError:
+        return False
+    return True
+
+
+def _per_subject(value: Any, n: int) -> np.ndarray:
+    return np.ascontiguousarray(np.broadcast_to(np.asarray(value, dtype=float), (n,)))
+
+
+def run_arm(sc: Any, arm: Any, n: int, t_out: np.ndarray, notes: list[str]) -> dict[str, np.ndarray]:
+    """All variables of an eligible arm for its ``n`` subjects, each an array (n, n_times).
+
+    Parameters
+    ----------
+    sc : Scenario
+    arm : Arm
+        An arm for which `eligible` is True.
+    n : int
+        Population size.
+    t_out : ndarray
+        Output times, h.
+    notes : list of str
+        Notes for the `Result` (e.g. a missing Kp,uu), appended to.
+
+    Returns
+    -------
+    dict of str to ndarray
+        ``plasma.<drug>``, ``free.<drug>``, ``brain.<drug>`` (with kp_uu), ``biophase.<drug>``,
+        the target layer of the drug's targets, and ``effect.reference_occupancy``,
+        ``effect.reference_tolerance``, ``effect.reference_turnover``: the names the generic path gives.
+    """
+    from . import kernels
+    from .panel import target_signals
+    from .simulate import SYSTEMS, ArmContext, _pk_models, _site_factors
+
+    (name, (model, evs, dr)), = _pk_models(sc, arm, 0, n).items()
+    fu, brain = _site_factors(dr, arm.species, sc.site, notes)
+    system = SYSTEMS[FAST_SYSTEM](ArmContext(arm=arm, drugs=(name,)))
+    kp = system.kernel_parameters()
+    kp["KA"] = kp["KA"] / fu  # the kernel's Ce is total; the receptor sees fu·Ce: fu·Ce/(fu·Ce + KA) = Ce/(Ce + KA/fu)
+
+    sch = kernels.schedule([e.time for e in evs], [e.amount for e in evs], [e.route for e in evs],
+                           [e.duration for e in evs])
+    names = [f"plasma.{name}", f"free.{name}"] + ([f"brain.{name}"] if brain is not None else [])
+    codes = ["C"] * len(names)
+    names += [f"biophase.{name}", "effect.reference_occupancy", "effect.reference_tolerance", "effect.reference_turnover"]
+    codes += ["Ce", "occ", "T", "B"]
+    out = np.empty((len(names), n, t_out.size))
+    ka = model.ka if model.ka is not None else 1.0  # no oral dose then: the gut stays empty
+    kernels.occ_tolerance_turnover(
+        t_out, sch, None, ka=_per_subject(ka, n), CL=_per_subject(model.CL, n), V=_per_subject(model.V, n),
+        molar_mass=dr.molar_mass.to("g/mol"), ke0=_per_subject(model.ke0, n), F=_per_subject(model.F, n),
+        lag=_per_subject(model.tlag, n), outputs=codes, out=out, **kp,
+    )
+    res = {k: out[m] for m, k in enumerate(names)}
+    for key, factor in ((f"free.{name}", fu), (f"brain.{name}", brain), (f"biophase.{name}", fu)):
+        if factor is not None and factor != 1.0:
+            np.multiply(res[key], factor, out=res[key])
+    if dr.targets:
+        drive = res[f"brain.{name}"] if (sc.site == "brain" and brain is not None) else res[f"free.{name}"]
+        sig = target_signals({name: drive}, list(sc.targets) if sc.targets is not None else None)
+        for k, v in sig.items():
+            res[k] = np.ascontiguousarray(np.broadcast_to(np.asarray(v, dtype=float), (n, t_out.size)))
+    return res

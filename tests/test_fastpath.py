@@ -1,0 +1,180 @@
+"""Tests of the engine's compiled path (pdsim._fastpath), the reference benchmark system and the
+effect-site variable: the kernel and the generic SciPy path give the same variables and numbers."""
+import dataclasses
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from pdsim import _fastpath, catalog
+from pdsim.audit import check_tree
+from pdsim.dosing import Regimen
+from pdsim.errors import InputError
+from pdsim.pk import concentration
+from pdsim.population import sample_parameters
+from pdsim.scenario import Scenario, load_scenario
+from pdsim.simulate import SYSTEMS, _pk_models, simulate
+
+ROOT = Path(__file__).resolve().parents[1]
+DRUG = "tianeptine_like"
+REF_VARS = {f"plasma.{DRUG}", f"free.{DRUG}", f"biophase.{DRUG}", "effect.reference_occupancy",
+            "effect.reference_tolerance", "effect.reference_turnover"}
+
+
+def _sized(sc: Scenario, n: int, **pop) -> Scenario:
+    return dataclasses.replace(sc, population=dataclasses.replace(sc.population, size=n, **pop))
+
+
+def _generic(sc: Scenario, monkeypatch):
+    with monkeypatch.context() as m:
+        m.setattr(_fastpath, "eligible", lambda *a: False)
+        return simulate(sc)
+
+
+def _rel_err(a: np.ndarray, b: np.ndarray) -> float:
+    """Max |a - b| / max(|b|, 1e-3 x the subject's max |b|) (as the benchmark measures it)."""
+    floor = 1e-3 * np.abs(b).max(axis=-1, keepdims=True)
+    den = np.maximum(np.abs(b), floor)
+    return float(np.max(np.where(den > 0, np.abs(a - b) / np.where(den > 0, den, 1.0), np.abs(a - b))))
+
+
+@pytest.fixture(scope="module")
+def ref_sc():
+    return load_scenario("reference_population")
+
+
+def test_reference_scenario_loads(ref_sc):
+    """The benchmark scenario: 84 oral doses of 12.5 mg every 8 h, 673 hourly outputs, seeded population."""
+    arm, = ref_sc.arms
+    dose, = arm.doses
+    assert (dose.drug, dose.amount, dose.every, dose.count, dose.route) == (DRUG, 12.5, 8.0, 84, "oral")
+    assert ref_sc.n_times == 673 and ref_sc.output_every == 1.0
+    assert ref_sc.systems == ("reference_tolerance_turnover",)
+    assert ref_sc.population.seed == 20240
+    assert ref_sc.population.variability == {f"{DRUG}.ka": 0.3, f"{DRUG}.CL": 0.3, f"{DRUG}.V": 0.3}
+    assert "reference_tolerance_turnover" in SYSTEMS
+    assert _fastpath.eligible(ref_sc, arm, list(ref_sc.systems))
+
+
+def test_fast_path_matches_generic_path(ref_sc, monkeypatch):
+    """Kernel (exact PK, collocation) and solve_ivp on the tabulated effect site agree to 1e-5."""
+    sc = _sized(ref_sc, 5)
+    calls = []
+    run_arm = _fastpath.run_arm
+    monkeypatch.setattr(_fastpath, "run_arm", lambda *a: calls.append(1) or run_arm(*a))
+    fast = simulate(sc)
+    monkeypatch.undo()
+    assert calls, "the reference scenario must take the compiled path"
+    gen = _generic(sc, monkeypatch)
+    assert set(fast.data) == set(gen.data) == REF_VARS
+    assert fast.units == gen.units and fast.units[f"biophase.{DRUG}"] == "nM"
+    for name in REF_VARS:
+        assert fast.data[name].shape == (1, 5, 673)
+        assert _rel_err(fast.data[name], gen.data[name]) < 1e-5, name
+    assert set(fast.parameters) == set(gen.parameters)
+    assert "reference_tolerance_turnover.reference_benchmark.KA" in fast.parameters
+    b = fast.get("effect.reference_turnover")
+    assert np.all(b[:, 0] == 1.0) and np.all(b[:, -1] > 1.2)  # baseline kin/kout, then stimulated
+
+
+def test_fast_path_is_seeded_and_subject_stable(ref_sc):
+    a = simulate(_sized(ref_sc, 6))
+    b = simulate(_sized(ref_sc, 6))
+    for name in REF_VARS:
+        assert np.array_equal(a.data[name], b.data[name])
+    small = simulate(_sized(ref_sc, 3))
+    assert_allclose(small.data["effect.reference_turnover"], a.data["effect.reference_turnover"][:, :3], rtol=1e-13)
+    other = simulate(_sized(ref_sc, 6, seed=1))
+    assert not np.allclose(other.data[f"plasma.{DRUG}"], a.data[f"plasma.{DRUG}"])
+    # the subjects are sample_parameters' draws under the scenario's keys (what the benchmark's peers use)
+    m = _pk_models(_sized(ref_sc, 6), ref_sc.arms[0], 0, 6)[DRUG][0]
+    typical = {f"{DRUG}.ka": 2.0, f"{DRUG}.CL": 15.0, f"{DRUG}.V": 50.0}
+    p = sample_parameters(typical, {k: 0.3 for k in typical}, 6, 20240)
+    assert_allclose(m.ka, p[f"{DRUG}.ka"], rtol=1e-15)
+    assert_allclose(m.CL, p[f"{DRUG}.CL"], rtol=1e-15)
+
+
+INLINE = {
+    "name": "kinetic",
+    "molar_mass": {"value": 300.0, "unit": "g/mol", "sources": ["assumption"], "kind": "assumed", "note": "test"},
+    "pk": {"human": {
+        "model": "one_compartment",
+        **{k: {"value": v, "unit": u, "sources": ["assumption"], "kind": "assumed", "note": "test"}
+           for k, v, u in (("ka", 1.3, "1/h"), ("F", 0.8, "1"), ("tlag", 0.25, "h"), ("CL", 9.0, "L/h"),
+                           ("V", 40.0, "L"), ("fu", 0.4, "1"), ("kp_uu", 0.5, "1"), ("ke0", 0.7, "1/h"))},
+    }},
+    "targets": {"MOR": {"action": "antagonist", "measure": "Ki", "affinity": {
+        "value": 50.0, "unit": "nM", "sources": ["assumption"], "kind": "assumed", "note": "test"}}},
+}
+
+
+def test_fast_path_general_case_matches_generic(monkeypatch):
+    """fu < 1, Kp,uu, lag, F, bolus and infusion doses, a target: both paths agree."""
+    sc = Scenario.from_dict({
+        "name": "general", "duration": "3 day", "output_every": "0.5 h", "site": "brain",
+        "systems": ["reference_tolerance_turnover"], "drugs": {"kinetic": INLINE},
+        "arms": [{"label": "mixed", "doses": [
+            {"drug": "kinetic", "dose": "40 mg", "every": "12 h", "count": 5, "route": "oral"},
+            {"drug": "kinetic", "dose": "10 mg", "route": "iv_bolus", "start": "30 h"},
+            {"drug": "kinetic", "dose": "20 mg", "route": "iv_infusion", "start": "50.2 h", "duration": "2 h"}]}],
+        "population": {"size": 4, "seed": 3, "variability": {"kinetic.CL": 0.3, "kinetic.ke0": 0.2}},
+    })
+    assert _fastpath.eligible(sc, sc.arms[0], ["reference_tolerance_turnover"])
+    fast = simulate(sc)
+    gen = _generic(sc, monkeypatch)
+    assert set(fast.data) == set(gen.data)
+    assert {"brain.kinetic", "biophase.kinetic", "occupancy.MOR", "occupancy.MOR.kinetic"} <= set(fast.data)
+    for name in fast.data:
+        assert _rel_err(fast.data[name], gen.data[name]) < 1e-5, name
+    assert_allclose(fast.data["free.kinetic"], 0.4 * fast.data["plasma.kinetic"], rtol=1e-14)
+
+
+def test_ineligible_arms_take_the_generic_path(ref_sc, monkeypatch):
+    """Two-compartment PK (tianeptine) has no kernel; without ke0 the system says what is missing."""
+    sc = Scenario.from_dict({"name": "x", "duration": "1 day", "systems": ["reference_tolerance_turnover"],
+                             "arms": [{"label": "t", "doses": [{"drug": "tianeptine", "dose": "12.5 mg"}]}]})
+    assert not _fastpath.eligible(sc, sc.arms[0], ["reference_tolerance_turnover"])
+    with pytest.raises(InputError, match="effect site of tianeptine, which has no ke0"):
+        simulate(sc)
+    two = Scenario.from_dict({"name": "x", "duration": "1 day", "systems": ["reference_tolerance_turnover"],
+                              "arms": [{"label": "t", "doses": [{"drug": "tianeptine_like", "dose": "5 mg"},
+                                                                {"drug": "morphine", "dose": "5 mg"}]}]})
+    with pytest.raises(InputError, match="exactly one drug"):
+        simulate(two)
+
+
+def test_biophase_is_the_effect_site_of_free_drug():
+    """biophase.<drug> = fu x Ce (dCe/dt = ke0 (C - Ce)), for any drug with ke0 (morphine here)."""
+    sc = Scenario.from_dict({"name": "m", "duration": "1 day", "arms": [
+        {"label": "m", "doses": [{"drug": "morphine", "dose": "10 mg", "route": "iv_bolus"}]}]})
+    r = simulate(sc)
+    reg = Regimen.single(dose="10 mg", route="iv_bolus", drug="morphine")
+    ref = concentration("morphine", reg, r.time_h, site="effect").to("nM").magnitude
+    assert_allclose(r.get("biophase.morphine")[0], ref, rtol=1e-12)
+    assert r.units["biophase.morphine"] == "nM"
+
+
+def test_model_files_pass_check():
+    """`pdsim check` finds nothing wrong with the benchmark's drug, system and scenario files."""
+    mine = ("tianeptine_like", "reference_benchmark", "reference_population")
+    assert [p for p in check_tree(with_checks=False) if any(m in p for m in mine)] == []
+    for p in catalog.drug(DRUG).parameters().values():
+        assert p.kind == "assumed" and list(p.sources) == ["assumption"]
+    for p in catalog.system("reference_benchmark").parameters.values():
+        assert p.kind == "assumed" and list(p.sources) == ["assumption"]
+
+
+def test_benchmark_compares_the_scenario_subjects():
+    """benchmarks/population.py: the scenario is the README's, and its peers draw simulate's subjects."""
+    spec = importlib.util.spec_from_file_location("bench_population", ROOT / "benchmarks" / "population.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    bench._check_scenario()
+    p = bench._params(4)
+    m = _pk_models(bench.scenario(4), bench.SC.arms[0], 0, 4)[DRUG][0]
+    assert_allclose(p["V"], m.V, rtol=1e-15)
+    got = bench.run_simulate(4, 4)
+    ref = bench.reference(2)
+    assert bench.max_rel_error(got, ref).max() < 1e-6

@@ -52,6 +52,28 @@ def gauss_legendre(s: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return c, np.ascontiguousarray(a), b
 
 
+def _hm_series(y1, y2, y3):
+    """:math:`\\sum_{m<M} h_m(y_1, y_2, y_3)/(m+2)!` with :math:`h_m` the complete homogeneous
+    symmetric polynomials (built by the recurrence over one, two, then three variables); the
+    ``y`` are already scaled by the step. Works elementwise on floats and on arrays alike.
+    """
+    p1 = y1 * 0.0 + 1.0  # h_m(y1)
+    p2 = y2 * 0.0 + 1.0  # h_m(y1, y2)
+    p3 = y3 * 0.0 + 1.0  # h_m(y1, y2, y3)
+    fact = 2.0
+    total = p3 / fact
+    for m in range(1, _SERIES_TERMS):
+        p1 = p1 * y1
+        p2 = p1 + y2 * p2
+        p3 = p2 + y3 * p3
+        fact = fact * (m + 2)
+        total = total + p3 / fact
+    return total
+
+
+_hm_series_jit = njit(cache=True)(_hm_series)
+
+
 @njit(cache=True)
 def dd1(a, b, h):
     """First divided difference of :math:`f(\\lambda) = e^{\\lambda h}` at ``a`` and ``b`` (rates ≤ 0).
@@ -95,18 +117,7 @@ def dd2(a, b, c, h):
     y1 = (x1 - mu) * h
     y2 = (x2 - mu) * h
     y3 = (x3 - mu) * h
-    p1 = 1.0  # h_m(y1)
-    p2 = 1.0  # h_m(y1, y2)
-    p3 = 1.0  # h_m(y1, y2, y3)
-    fact = 2.0
-    total = p3 / fact
-    for m in range(1, _SERIES_TERMS):
-        p1 = p1 * y1
-        p2 = p1 + y2 * p2
-        p3 = p2 + y3 * p3
-        fact = fact * (m + 2)
-        total += p3 / fact
-    return math.exp(mu * h) * h * h * total
+    return math.exp(mu * h) * h * h * _hm_series_jit(y1, y2, y3)
 
 
 def dd1_np(a, b, h):
@@ -128,18 +139,7 @@ def dd2_np(a, b, c, h):
         direct = (dd1_np(x2, x3, h) - dd1_np(x1, x2, h)) / (x3 - x1)
     mu = (x1 + x2 + x3) / 3.0
     y1, y2, y3 = (x1 - mu) * h, (x2 - mu) * h, (x3 - mu) * h
-    p1 = np.ones_like(mu)
-    p2 = np.ones_like(mu)
-    p3 = np.ones_like(mu)
-    fact = 2.0
-    total = p3 / fact
-    for m in range(1, _SERIES_TERMS):
-        p1 = p1 * y1
-        p2 = p1 + y2 * p2
-        p3 = p2 + y3 * p3
-        fact = fact * (m + 2)
-        total = total + p3 / fact
-    series = np.exp(mu * h) * h * h * total
+    series = np.exp(mu * h) * h * h * _hm_series(y1, y2, y3)
     return np.where(spread > _SERIES_SPREAD, direct, series)
 
 

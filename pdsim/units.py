@@ -5,7 +5,6 @@ amount mg, volume L, clearance L/h, rate 1/h); quantities are converted once, he
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np

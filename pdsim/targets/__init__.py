@@ -7,11 +7,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 
 from ..errors import UnknownNameError, suggest
-from ..receptors import competitive_occupancy
-from ._base import concs_nM, dissociation_constant, ligands_at
+from ._base import antagonist_outputs, concs_nM, dissociation_constant
 
 # --- opioid receptors -----------------------------------------------------------------
 from .opioid import OPIOID_TARGETS, MORTolerance, agonist_ec50, agonist_emax, mor_response, opioid_signals
@@ -60,18 +58,7 @@ FAMILIES: dict[str, str] = {
 
 def _occupancy_only(c: Mapping[str, Any], target: str) -> dict[str, Any]:
     """Competitive occupancy at a target with no family model; the signal is the occupancy."""
-    present = ligands_at(target, c)
-    out: dict[str, Any] = {}
-    if present:
-        occ = competitive_occupancy({d: c[d] for d in present}, {d: dissociation_constant(d, target) for d in present})
-        theta = sum(occ.values())
-        for d in present:
-            out[f"occupancy.{target}.{d}"] = occ[d]
-    else:
-        theta = 0.0 * sum((np.asarray(v, dtype=float) for v in c.values()), 0.0)
-    out[f"occupancy.{target}"] = theta
-    out[f"signal.{target}"] = theta
-    return out
+    return antagonist_outputs(target, c, lambda d: dissociation_constant(d, target))
 
 
 def signals(concs: Mapping[str, Any], target: str, **options: Any) -> dict[str, Any]:

@@ -197,3 +197,28 @@ def broadcast_zero_like(arrays: list[Any]) -> Any:
         return 0.0
     shape = np.broadcast_shapes(*(np.shape(a) for a in arrays))
     return np.zeros(shape) if shape else 0.0
+
+
+def antagonist_outputs(target: str, c: Mapping[str, Any], kd: Any) -> dict[str, Any]:
+    """Competitive occupancy of every ligand present at ``target``; the signal is the total occupancy.
+
+    ``c`` maps drug names to free concentrations in nM; ``kd(drug)`` gives each ligand's
+    dissociation constant (nM) at this target. Returns ``occupancy.<target>.<drug>`` for each
+    ligand, ``occupancy.<target>`` (their sum) and ``signal.<target>`` (the same sum: for an
+    antagonist or channel blocker the signal is the fraction of sites held). With no ligand
+    present both are zero, shaped like the concentrations.
+    """
+    from ..receptors import competitive_occupancy
+
+    present = ligands_at(target, c)
+    out: dict[str, Any] = {}
+    if present:
+        occ = competitive_occupancy({d: c[d] for d in present}, {d: kd(d) for d in present})
+        theta = sum(occ.values())
+        for d in present:
+            out[f"occupancy.{target}.{d}"] = occ[d]
+    else:
+        theta = 0.0 * sum((np.asarray(v, dtype=float) for v in c.values()), 0.0)
+    out[f"occupancy.{target}"] = theta
+    out[f"signal.{target}"] = theta
+    return out

@@ -11,9 +11,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ..receptors import competitive_occupancy
 from ..units import as_float
-from ._base import as_drug, binding_param, conc_nM, concs_nM, ligands_at, target_param, value
+from ._base import antagonist_outputs, as_drug, binding_param, conc_nM, concs_nM, target_param, value
 
 __all__ = [
     "NavBlock",
@@ -226,15 +225,4 @@ def nav_signals(concs: Mapping[str, Any], v: Any = None) -> dict[str, Any]:
     """
     c = concs_nM(concs)
     vv = target_param(_TARGET, "V_membrane", "mV") if v is None else as_float(v, "mV", "v")
-    present = ligands_at(_TARGET, c)
-    out: dict[str, Any] = {}
-    if present:
-        occ = competitive_occupancy({d: c[d] for d in present}, {d: k_app(d, vv) for d in present})
-        theta = sum(occ.values())
-        for d in present:
-            out[f"occupancy.{_TARGET}.{d}"] = occ[d]
-    else:
-        theta = 0.0 * sum((np.asarray(x, dtype=float) for x in c.values()), 0.0)
-    out[f"occupancy.{_TARGET}"] = theta
-    out[f"signal.{_TARGET}"] = theta
-    return out
+    return antagonist_outputs(_TARGET, c, lambda d: k_app(d, vv))

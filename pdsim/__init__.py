@@ -48,6 +48,7 @@ from .panel import panel, target_signals
 # --- scenarios and the engine -------------------------------------------------------
 from .scenario import Arm, DoseSpec, Population, Scenario, load_scenario
 from .simulate import simulate
+from .summary import PopulationSummary, simulate_summary
 from .result import Result
 
 # --- sweeps and sensitivity (SALib, Dask: optional extras, imported when used) --------
@@ -66,5 +67,6 @@ __all__ = [
     "operational_ec50", "operational_emax", "cheng_prusoff", "schild_dose_ratio", "schild_kb", "pa2",
     "nav_block", "panel", "target_signals",
     "Scenario", "Arm", "DoseSpec", "Population", "load_scenario", "simulate", "Result",
+    "simulate_summary", "PopulationSummary",
     "sweep", "run_checks",
 ]

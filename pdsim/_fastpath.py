@@ -5,9 +5,11 @@ drug (forming no catalogued metabolite) of one-compartment PK with an effect sit
 unbound fraction above zero, by oral, iv_bolus or iv_infusion routes, without a stress protocol.
 Then PK, effect site and the downstream states of all subjects are advanced together by the
 kernel (exact linear propagation and Gauss–Legendre collocation, threads over subjects), writing
-float64 arrays straight into the arrays the `Result` holds. All subjects go in one call: the
-output is held in full anyway and the kernel needs no other memory, so ``population.chunk_size``
-does not apply.
+float64 arrays straight into the arrays the `Result` holds. `pdsim.simulate` sends all subjects
+in one call (the output is held in full anyway and the kernel needs no other memory);
+`pdsim.simulate_summary` sends subjects ``first .. first+n-1`` chunk by chunk. Each subject is
+advanced on its own, with steps set by the schedule alone, so a subject's numbers do not depend on
+the chunk it is simulated in.
 
 The variables and the population draws are those of the generic path (`pdsim.simulate`): the
 same `_pk_models` draws the subjects, and the numbers agree to 1e-5 relative
@@ -62,8 +64,8 @@ def _per_subject(value: Any, n: int) -> np.ndarray:
     return np.ascontiguousarray(np.broadcast_to(np.asarray(value, dtype=float), (n,)))
 
 
-def run_arm(sc: Any, arm: Any, n: int, t_out: np.ndarray, notes: list[str]) -> dict[str, np.ndarray]:
-    """All variables of an eligible arm for its ``n`` subjects, each an array (n, n_times).
+def run_arm(sc: Any, arm: Any, n: int, t_out: np.ndarray, notes: list[str], first: int = 0) -> dict[str, np.ndarray]:
+    """All variables of an eligible arm for subjects ``first .. first+n-1``, each an array (n, n_times).
 
     Parameters
     ----------
@@ -71,11 +73,14 @@ def run_arm(sc: Any, arm: Any, n: int, t_out: np.ndarray, notes: list[str]) -> d
     arm : Arm
         An arm for which `eligible` is True.
     n : int
-        Population size.
+        Number of subjects to simulate (the whole population, or one chunk of it).
     t_out : ndarray
         Output times, h.
     notes : list of str
         Notes for the `Result` (e.g. a missing Kp,uu), appended to.
+    first : int
+        Index of the first subject: the population draws of subjects ``first .. first+n-1`` are
+        those of a run of the whole population (`pdsim.population.sample_parameters`).
 
     Returns
     -------
@@ -88,7 +93,7 @@ def run_arm(sc: Any, arm: Any, n: int, t_out: np.ndarray, notes: list[str]) -> d
     from .panel import target_signals
     from .simulate import SYSTEMS, ArmContext, _pk_models, _site_factors
 
-    (name, (model, evs, dr)), = _pk_models(sc, arm, 0, n).items()
+    (name, (model, evs, dr)), = _pk_models(sc, arm, first, n).items()
     fu, brain = _site_factors(dr, arm.species, sc.site, notes)
     system = SYSTEMS[FAST_SYSTEM](ArmContext(arm=arm, drugs=(name,)))
     kp = system.kernel_parameters()

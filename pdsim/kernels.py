@@ -604,7 +604,8 @@ class RunningMoments:
 
     Chan, Golub & LeVeque's pairwise update (Am. Stat. 1983;37:242–247) keeps the variance
     accurate when chunks are merged; use as ``reduce=moments.update`` in `run_chunked`.
-    Arrays have shape (n_outputs, n_times).
+    Arrays have shape (n_outputs, n_times). An update needs one temporary the size of the chunk
+    (float64), nothing that grows with the number of subjects merged.
     """
 
     def __init__(self) -> None:
@@ -619,7 +620,10 @@ class RunningMoments:
         x = np.asarray(chunk, dtype=float)
         nb = x.shape[1]
         mb = x.mean(axis=1)
-        m2b = ((x - mb[:, None]) ** 2).sum(axis=1)
+        dev = x - mb[:, None]
+        np.multiply(dev, dev, out=dev)  # squared in place: one chunk-sized temporary, not two
+        m2b = dev.sum(axis=1)
+        del dev
         if self.count == 0:
             self.mean, self._m2, self.min, self.max = mb, m2b, x.min(axis=1), x.max(axis=1)
         else:
@@ -634,8 +638,11 @@ class RunningMoments:
 
     @property
     def std(self) -> np.ndarray:
-        """Sample standard deviation (ddof = 1) over the subjects seen so far."""
-        return np.sqrt(self._m2 / max(self.count - 1, 1))
+        """Sample standard deviation (ddof = 1) over the subjects seen so far; NaN with fewer than
+        two (undefined, as ``numpy.std(..., ddof=1)``)."""
+        if self.count < 2:
+            return np.full_like(self._m2, np.nan)
+        return np.sqrt(self._m2 / (self.count - 1))
 
 
 #: the reference population scenario of ``shared/benchmarks/README.md`` (canonical units)

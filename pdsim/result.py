@@ -20,6 +20,19 @@ from .units import Q_
 __all__ = ["Result"]
 
 
+def _tidy(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    """The frames stacked, or an empty table with the columns when there are none."""
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def _write_csv(table: pd.DataFrame, path: str | Path) -> Path:
+    """Write a table to ``path`` as CSV (creating its folder); return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(path, index=False)
+    return path
+
+
 @dataclass
 class Result:
     """Simulation output.
@@ -111,16 +124,11 @@ class Result:
                 "value": arr.reshape(-1),
                 "unit": self.units.get(name, ""),
             }))
-        if not frames:
-            return pd.DataFrame(columns=["arm", "subject", "time_h", "variable", "value", "unit"])
-        return pd.concat(frames, ignore_index=True)
+        return _tidy(frames, ["arm", "subject", "time_h", "variable", "value", "unit"])
 
     def to_csv(self, path: str | Path, variables: list[str] | None = None) -> Path:
         """Write the tidy table to ``path`` (CSV)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.to_dataframe(variables).to_csv(path, index=False)
-        return path
+        return _write_csv(self.to_dataframe(variables), path)
 
     def summary(self, variables: list[str] | None = None, interval: float = 0.9) -> pd.DataFrame:
         """Median and a prediction interval (default 90 %) per arm, variable and time."""

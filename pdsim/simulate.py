@@ -26,7 +26,7 @@ from .provenance import Parameter
 from .result import Result
 from .scenario import Arm, Scenario
 
-__all__ = ["simulate", "SYSTEMS", "scenario_parameters", "arm_drugs"]
+__all__ = ["simulate", "SYSTEMS", "scenario_parameters", "arm_drugs", "variable_unit"]
 
 #: finest spacing (h) of the grid on which the algebraic inputs of dynamic systems are tabulated
 INPUT_STEP_H = 0.05
@@ -339,6 +339,97 @@ def _systems_of(sc: Scenario, arm: Arm) -> list[str]:
     return sorted(dict.fromkeys(names), key=order.index)
 
 
+def variable_unit(name: str) -> str:
+    """Unit of a result variable: nM for the concentration layers (`CONCENTRATIONS`), else dimensionless."""
+    return "nM" if name.split(".")[0] in CONCENTRATIONS else "dimensionless"
+
+
+def _as_scenario(scenario: Scenario | str, caller: str) -> Scenario:
+    from .scenario import load_scenario
+
+    sc = load_scenario(scenario) if isinstance(scenario, str) else scenario
+    if not isinstance(sc, Scenario):
+        raise InputError(f"{caller}() takes a Scenario or a scenario path (got {type(sc).__name__}).")
+    return sc
+
+
+def _output_times(sc: Scenario) -> np.ndarray:
+    return np.round(np.arange(sc.n_times) * sc.output_every, 12)
+
+
+@dataclass(frozen=True)
+class _ArmJob:
+    """How one arm runs: its resolved systems, subjects per call, and whether the compiled kernel runs it."""
+
+    arm: Arm
+    systems: tuple[str, ...]
+    chunk: int
+    fast: bool
+
+
+def _plan(sc: Scenario, chunk_size: int | None = None) -> list[_ArmJob]:
+    """One job per arm. With ``chunk_size`` None (`simulate`) a compiled arm runs all subjects in one
+    call and a generic arm without systems uses ``population.chunk_size``; otherwise both use
+    ``chunk_size``. A generic arm with systems always integrates the batches `simulate` uses: the
+    batch is one solve_ivp system whose step control its subjects share, so it is part of the
+    numerical method (changing it would change the numbers at the solver's tolerance)."""
+    from . import _fastpath
+
+    jobs = []
+    with catalog.extra_drugs(sc.custom_drugs):
+        for arm in sc.arms:
+            systems = _systems_of(sc, arm)
+            fast = _fastpath.eligible(sc, arm, systems)
+            if systems and not fast:
+                stiff = any(s in ("hpa", "mor_tolerance") for s in systems)
+                chunk = min(sc.population.chunk_size, STIFF_CHUNK if stiff else 256)
+            elif chunk_size is None:
+                chunk = sc.population.size if fast else sc.population.chunk_size
+            else:
+                chunk = chunk_size
+            jobs.append(_ArmJob(arm=arm, systems=tuple(systems), chunk=chunk, fast=fast))
+    return jobs
+
+
+def _arm_chunk(sc: Scenario, job: _ArmJob, first: int, n: int, t_out: np.ndarray, notes: list[str]) -> dict[str, np.ndarray]:
+    """All variables of the job's arm for subjects first..first+n-1, each (n, n_times), by either path."""
+    from . import _fastpath
+
+    if job.fast:
+        return _fastpath.run_arm(sc, job.arm, n, t_out, notes, first)
+    return _compute_chunk(sc, job.arm, first, n, t_out, notes, list(job.systems))
+
+
+def _run_chunks(sc: Scenario, jobs: list[_ArmJob], t_out: np.ndarray, notes: list[str],
+                take: Callable[[int, int, dict[str, np.ndarray]], None], progress: bool = False) -> None:
+    """Simulate every arm chunk by chunk, handing each chunk to ``take(arm_index, first, variables)``.
+
+    Nothing is kept here: a chunk is released before the next one is computed, so memory is what
+    ``take`` keeps plus one chunk.
+    """
+    n = sc.population.size
+    bar = None
+    if progress:
+        try:
+            from tqdm import tqdm
+
+            bar = tqdm(total=sum(-(-n // job.chunk) for job in jobs), desc=sc.name, unit="chunk")
+        except ImportError:  # optional
+            bar = None
+    try:
+        with catalog.extra_drugs(sc.custom_drugs):
+            for i, job in enumerate(jobs):
+                for first in range(0, n, job.chunk):
+                    got = _arm_chunk(sc, job, first, min(job.chunk, n - first), t_out, notes)
+                    take(i, first, got)
+                    del got  # before the next chunk is allocated
+                    if bar is not None:
+                        bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
 def simulate(scenario: Scenario | str, *, progress: bool = False) -> Result:
     """Run a scenario: every arm, every subject; return a `Result`.
 
@@ -367,36 +458,27 @@ def simulate(scenario: Scenario | str, *, progress: bool = False) -> Result:
     one-compartment PK with ke0, dosed oral, iv_bolus or iv_infusion, and no stress protocol is
     solved by the compiled kernel `pdsim.kernels.occ_tolerance_turnover` for all subjects at once
     (`pdsim._fastpath`); its variables and numbers agree with the generic path (SciPy) to 1e-5.
-    """
-    from . import _fastpath
-    from .scenario import load_scenario
 
-    sc = load_scenario(scenario) if isinstance(scenario, str) else scenario
-    if not isinstance(sc, Scenario):
-        raise InputError(f"simulate() takes a Scenario or a scenario path (got {type(sc).__name__}).")
-    t_out = np.round(np.arange(sc.n_times) * sc.output_every, 12)
+    The Result holds every variable of every subject (8 bytes per value); for populations too
+    large for that, `pdsim.simulate_summary` gives mean, SD, minimum and maximum over subjects in
+    memory bounded by a chunk of subjects.
+    """
+    sc = _as_scenario(scenario, "simulate")
+    t_out = _output_times(sc)
     n = sc.population.size
     notes: list[str] = []
-    jobs = []
-    for arm in sc.arms:
-        systems = _systems_of(sc, arm)
-        stiff = any(s in ("hpa", "mor_tolerance") for s in systems)
-        chunk = min(sc.population.chunk_size, STIFF_CHUNK if (systems and stiff) else 256 if systems else sc.population.chunk_size)
-        with catalog.extra_drugs(sc.custom_drugs):
-            fast = _fastpath.eligible(sc, arm, systems)
-        jobs.append((arm, systems, n if fast else chunk, fast))
-    bar = None
-    if progress:
-        try:
-            from tqdm import tqdm
+    jobs = _plan(sc)
+    parts: list[dict[str, list[np.ndarray]]] = [{} for _ in jobs]
 
-            bar = tqdm(total=sum(int(np.ceil(n / c)) for _, _, c, _ in jobs), desc=sc.name, unit="chunk")
-        except ImportError:  # optional
-            bar = None
-    with catalog.extra_drugs(sc.custom_drugs):
-        per_arm = _run_jobs(sc, jobs, n, t_out, notes, bar)
-    if bar is not None:
-        bar.close()
+    def keep(i: int, first: int, got: dict[str, np.ndarray]) -> None:
+        for name, arr in got.items():
+            parts[i].setdefault(name, []).append(arr)
+
+    _run_chunks(sc, jobs, t_out, notes, keep, progress)
+    per_arm = []
+    for p in parts:
+        per_arm.append({k: v[0] if len(v) == 1 else np.concatenate(v, axis=0) for k, v in p.items()})
+        p.clear()  # the arm's chunks, now copied
     names = sorted(set().union(*[set(d) for d in per_arm]))
     data = {}
     for name in names:
@@ -406,33 +488,11 @@ def simulate(scenario: Scenario | str, *, progress: bool = False) -> Result:
         data[name] = np.empty((len(per_arm), n, len(t_out)))
         for i, d in enumerate(per_arm):
             data[name][i] = d[name] if name in d else 0.0
-    units = {k: ("nM" if k.split(".")[0] in CONCENTRATIONS else "dimensionless") for k in data}
+    units = {k: variable_unit(k) for k in data}
     with catalog.extra_drugs(sc.custom_drugs):
         params = scenario_parameters(sc)
     return Result(time_h=t_out, arms=[a.label for a in sc.arms], data=data, units=units,
                   parameters=params, scenario_name=sc.name, notes=sorted(set(notes)))
-
-
-def _run_jobs(sc, jobs, n, t_out, notes, bar) -> list[dict[str, np.ndarray]]:
-    from . import _fastpath
-
-    per_arm: list[dict[str, np.ndarray]] = []
-    for arm, systems, chunk, fast in jobs:
-        if fast:
-            per_arm.append(_fastpath.run_arm(sc, arm, n, t_out, notes))
-            if bar is not None:
-                bar.update(1)
-            continue
-        parts: dict[str, list[np.ndarray]] = {}
-        for a in range(0, n, chunk):
-            k = min(chunk, n - a)
-            got = _compute_chunk(sc, arm, a, k, t_out, notes, systems)
-            for name, arr in got.items():
-                parts.setdefault(name, []).append(arr)
-            if bar is not None:
-                bar.update(1)
-        per_arm.append({k: v[0] if len(v) == 1 else np.concatenate(v, axis=0) for k, v in parts.items()})
-    return per_arm
 
 
 def scenario_parameters(sc: Scenario) -> dict[str, Parameter]:

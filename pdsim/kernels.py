@@ -675,8 +675,9 @@ def run_reference_population(
     """Simulate the reference population scenario (`REFERENCE`) for ``n`` subjects.
 
     ka, CL and V are drawn by `pdsim.population.sample_parameters` (log-normal, 30 % CV, subject
-    ``i`` the same for every ``n``); the rest is shared. Until the scenario runs through
-    `pdsim.simulate`, this is the benchmark's entry point.
+    ``i`` the same for every ``n``); the rest is shared. The kernel called directly, with no
+    scenario file (the benchmark's "pdsim kernel" row); users go through `pdsim.simulate` or
+    `pdsim.simulate_summary`, which reach the same kernel.
 
     Parameters
     ----------

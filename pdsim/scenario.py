@@ -107,6 +107,9 @@ class Population:
             raise InputError(f"population `size` must be a whole number >= 1 (got {self.size!r}); use size = 1 for one typical subject.")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise InputError(f"population `seed` must be a whole number >= 0 (got {self.seed!r}).")
+        if isinstance(self.chunk_size, bool) or not isinstance(self.chunk_size, int) or self.chunk_size < 1:
+            raise InputError(f"population `chunk_size` must be a whole number >= 1 (got {self.chunk_size!r}); "
+                             f"leave it out for the default 20000.")
         for k, cv in self.variability.items():
             if not isinstance(cv, (int, float)) or cv != cv or cv < 0:
                 raise InputError(f"population variability `{k}` must be a CV >= 0 (got {cv!r}); write e.g. 0.3 for 30 %.")

@@ -114,13 +114,13 @@ class PopulationSummary:
 
 
 def _check_chunk_size(sc: Scenario, chunk_size: Any) -> int:
+    """The argument, checked; or the population's own (already checked by `Population`)."""
     if chunk_size is None:
-        value, name, fix = sc.population.chunk_size, "population chunk_size", "set e.g. chunk_size = 20000 in [population]"
-    else:
-        value, name, fix = chunk_size, "chunk_size", "give e.g. chunk_size=20000"
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise InputError(f"`{name}` must be a positive whole number of subjects (got {value!r}); {fix}.")
-    return int(value)
+        return int(sc.population.chunk_size)
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+        raise InputError(f"`chunk_size` must be a positive whole number of subjects (got {chunk_size!r}); "
+                         f"give e.g. chunk_size=20000.")
+    return int(chunk_size)
 
 
 def _check_variables(sc: Scenario, jobs: list, t_out: np.ndarray, variables: Any, notes: list[str]) -> tuple[str, ...]:

@@ -86,6 +86,8 @@ def test_population_rules(tmp_path):
         _load(tmp_path, BASE.replace("size = 10", "size = 0"))
     with pytest.raises(InputError, match="must be a CV >= 0"):
         _load(tmp_path, BASE.replace("= 0.3", "= -0.3"))
+    with pytest.raises(InputError, match=r"population `chunk_size` must be a whole number >= 1 \(got 0\)"):
+        _load(tmp_path, BASE.replace("size = 10", "size = 10\nchunk_size = 0"))
 
 
 def test_duration_shorter_than_first_dose(tmp_path):

@@ -128,7 +128,7 @@ def test_bad_chunk_size(ref_sc, bad):
 
 
 def test_bad_population_chunk_size_is_named(ref_sc):
-    with pytest.raises(InputError, match=r"`population chunk_size` must be a positive whole number of subjects \(got 0\); set"):
+    with pytest.raises(InputError, match=r"population `chunk_size` must be a whole number >= 1 \(got 0\)"):
         pdsim.simulate_summary(_sized(ref_sc, 3, chunk_size=0))
 
 

@@ -138,8 +138,7 @@ class Drug:
             return self.pk_specs[species]
         except KeyError:
             raise UnknownNameError(
-                f"Drug '{self.name}' has no PK for species '{species}'.{suggest(species, self.pk_specs)}"
-                f" Known: {', '.join(sorted(self.pk_specs)) or 'none'}."
+                f"Drug '{self.name}' has no PK for species '{species}'.{suggest(species, self.pk_specs, known=True)}"
             ) from None
 
     def affinity(self, target: str) -> Parameter:

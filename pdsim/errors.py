@@ -56,16 +56,20 @@ class MissingExtraError(PdsimError, ImportError):
     """An optional dependency (an install extra such as ``sensitivity`` or ``dask``) is missing."""
 
 
-def suggest(name: str, options: Iterable[str]) -> str:
-    """Return " Did you mean 'x'?" for the closest option, or a list of options when none is close."""
+def suggest(name: str, options: Iterable[str], *, known: bool = False) -> str:
+    """Return " Did you mean 'x'?" for the closest option, or a list of options when none is close.
+
+    With ``known=True`` the list of options follows the suggestion as well (once).
+    """
     options = sorted(set(options))
     close = difflib.get_close_matches(name, options, n=1, cutoff=0.5)
     if not close:
         lowered = {o.lower(): o for o in options}
         close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.5)
         close = [lowered[c] for c in close]
+    listed = " Known: " + (", ".join(options) or "none") + "."
     if close:
-        return f" Did you mean '{close[0]}'?"
-    if options and len(options) <= 12:
-        return " Known: " + ", ".join(options) + "."
+        return f" Did you mean '{close[0]}'?" + (listed if known else "")
+    if known or (options and len(options) <= 12):
+        return listed
     return ""

@@ -278,6 +278,10 @@ def _arm(a: dict[str, Any], i: int, ctx: _Ctx, custom: dict[str, Any]) -> Arm:
     stress_start = 0.0
     if "stress" in a:
         st = a["stress"]
+        if not isinstance(st, dict):
+            raise ModelFileError(f"{ctx.where('stress')}: arm '{label}' gives stress = {st!r}, but stress is a table; "
+                                 f"write [arms.stress] with protocol = \"chronic_restraint\" (or "
+                                 f"stress = {{ protocol = \"chronic_restraint\" }}).")
         ctx.unknown(st, _STRESS, f"[arms.stress] of arm '{label}'")
         if "protocol" not in st:
             raise ModelFileError(f"{ctx.where('stress')}: [arms.stress] needs protocol = \"...\".")

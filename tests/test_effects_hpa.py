@@ -33,8 +33,9 @@ def test_time_scales_minutes_and_weeks():
 def test_glucocorticoid_names_by_species():
     assert "corticosterone" in HPAModel("rat").states and "corticosterone" in HPAModel("mouse").states
     assert "cortisol" in HPAModel("human").states and "brain_cortisol" in HPAModel("tree_shrew").states
-    with pytest.raises(UnknownNameError, match="species 'dog'"):
+    with pytest.raises(UnknownNameError, match="species 'dog'") as info:
         HPAModel("dog")
+    assert str(info.value).count("Known:") == 1  # the species list once, not twice
 
 
 def test_baseline_closed_form():

@@ -20,3 +20,12 @@ def test_suggest_close_and_case():
     assert "tianeptine" in suggest("tianeptin", ["tianeptine", "morphine"])
     assert "MOR" in suggest("mor", ["MOR", "SERT"])
     assert suggest("zzzz", []) == ""
+
+
+def test_suggest_lists_the_known_names_once_when_asked():
+    from pdsim.errors import suggest
+
+    assert suggest("rta", ["rat", "mouse"]) == " Did you mean 'rat'?"
+    assert suggest("rta", ["rat", "mouse"], known=True) == " Did you mean 'rat'? Known: mouse, rat."
+    assert suggest("dog", ["rat", "mouse"], known=True) == " Known: mouse, rat."
+    assert suggest("dog", [], known=True) == " Known: none."

@@ -117,3 +117,10 @@ molar_mass = { value = 300.0, unit = "g/mol", sources = ["assumption"], kind = "
 '''
     sc = _load(tmp_path, text)
     assert "mydrug" in sc.custom_drugs
+
+
+def test_stress_given_as_a_string_says_to_write_a_table():
+    d = {"name": "x", "duration": "2 day", "systems": ["hpa"],
+         "arms": [{"label": "a", "stress": "chronic_restraint", "doses": []}]}
+    with pytest.raises(ModelFileError, match=r"stress is a table; write \[arms.stress\] with protocol = \"chronic_restraint\""):
+        Scenario.from_dict(d)

@@ -29,8 +29,7 @@ def glucocorticoid_name(species: str) -> str:
     table = mf.raw.get("glucocorticoid", {})
     if species not in table:
         raise UnknownNameError(
-            f"The HPA model has no glucocorticoid for species '{species}'.{suggest(species, table)}"
-            f" Known: {', '.join(sorted(table))}."
+            f"The HPA model has no glucocorticoid for species '{species}'.{suggest(species, table, known=True)}"
         )
     return str(table[species])
 

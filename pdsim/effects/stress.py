@@ -199,7 +199,7 @@ def _build(name: str) -> StressProtocol:
     key = al.get(str(name).strip().lower())
     if key is None:
         raise UnknownNameError(
-            f"Unknown stress protocol '{name}'.{suggest(str(name), list(protos))} Known: {', '.join(sorted(protos))}."
+            f"Unknown stress protocol '{name}'.{suggest(str(name), list(protos), known=True)}"
         )
     meta = protos[key]
     got: dict[str, Parameter] = {}

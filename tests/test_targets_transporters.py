@@ -93,3 +93,18 @@ def test_index_rejects_complete_block():
         monoamine_index(1.0)
     with pytest.raises(InputError):
         monoamine_index(0.5, vmax_gain=2.0)  # ρ needed
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "not reproduced: the in-vitro Ki with free plasma concentration gives escitalopram 10 mg/day about "
+    "96 % SERT occupancy, above the 76-85 % that [11C]DASB PET finds for five SSRIs at their minimum "
+    "therapeutic doses (Meyer JH et al. 2004, Am J Psychiatry 161:826-835, doi:10.1176/appi.ajp.161.5.826); "
+    "Meyer 2004 did not study escitalopram itself, so the comparison is with the class"))
+def test_escitalopram_sert_occupancy_near_pet_class_value():
+    from pdsim import pk
+
+    ss = pk.steady_state("escitalopram", "10 mg", "24 h", "oral", site="free")
+    t, c = ss.time.to("h").magnitude, ss.profile.to("nM").magnitude
+    occ = transporter_signals({"escitalopram": c}, "SERT")["occupancy.SERT"]
+    mean_occ = float(np.trapezoid(occ, t) / (t[-1] - t[0]))
+    assert 0.70 <= mean_occ <= 0.90, f"mean SERT occupancy {mean_occ:.3f}"

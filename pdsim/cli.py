@@ -125,7 +125,7 @@ def _dispatch(args) -> int:
     if cmd == "run":
         from .runner import run_scenario
 
-        out = run_scenario(args.scenario, args.out, plots=not args.no_plots)
+        out = run_scenario(args.scenario, args.out, plots=not args.no_plots, progress=sys.stderr.isatty())
         for path in out:
             print(f"wrote {path}")
         return 0
@@ -138,7 +138,7 @@ def _dispatch(args) -> int:
     if cmd == "report":
         from .html_report import write_html_report
 
-        print(f"wrote {write_html_report(args.scenario, Path(args.out))}")
+        print(f"wrote {write_html_report(args.scenario, Path(args.out), progress=sys.stderr.isatty())}")
         return 0
     raise AssertionError(cmd)  # argparse restricts the choices
 

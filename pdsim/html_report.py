@@ -84,7 +84,8 @@ def _arms_table(sc: Any) -> str:
     return _table(pd.DataFrame(rows)) if rows else "<p>No doses.</p>"
 
 
-def write_html_report(scenario: Any, out_dir: str | Path = "pdsim-report", run_claims: bool = True) -> Path:
+def write_html_report(scenario: Any, out_dir: str | Path = "pdsim-report", run_claims: bool = True,
+                      progress: bool = False) -> Path:
     """Simulate a scenario and write one self-contained HTML page; return its path.
 
     The page holds the scenario's arms, every figure of `pdsim.runner.figures_for` (embedded PNG),
@@ -99,6 +100,8 @@ def write_html_report(scenario: Any, out_dir: str | Path = "pdsim-report", run_c
         Folder for ``report.html`` (created if missing).
     run_claims : bool
         Run the claim checks (the slowest part); when False the section says it was skipped.
+    progress : bool
+        Progress bars while simulating and checking (needs tqdm).
 
     Returns
     -------
@@ -108,7 +111,7 @@ def write_html_report(scenario: Any, out_dir: str | Path = "pdsim-report", run_c
     from . import __version__
     from .runner import figures_for, simulate_scenario
 
-    sc, result = simulate_scenario(scenario)
+    sc, result = simulate_scenario(scenario, progress=progress)
     drugs = list(dict.fromkeys(d.drug for a in sc.arms for d in a.doses))
     parts = [f"<h1>{html.escape(sc.name)}</h1>",
              f'<p class="meta">pdsim {__version__} · {date.today().isoformat()} · '
@@ -129,7 +132,7 @@ def write_html_report(scenario: Any, out_dir: str | Path = "pdsim-report", run_c
     if run_claims:
         from .validation import run_checks
 
-        rows = relevant_claims(run_checks(), drugs)
+        rows = relevant_claims(run_checks(progress=progress), drugs)
         counts = pd.Series([r.verdict for r in rows]).value_counts().to_dict() if rows else {}
         parts.append("<p>" + (", ".join(f"{n} {v}" for v, n in counts.items()) or "No claims registered.") + "</p>")
         parts.append(_claims_table(rows))

@@ -33,8 +33,9 @@ def default_out_dir(scenario: Any) -> Path:
     return Path("pdsim-out") / (re.sub(r"[^A-Za-z0-9_.-]+", "_", stem).strip("_") or "scenario")
 
 
-def simulate_scenario(scenario: Any):
-    """Load a scenario (a path, a name from models/scenarios/ or a `Scenario`) and simulate it.
+def simulate_scenario(scenario: Any, progress: bool = False):
+    """Load a scenario (a path, a name from models/scenarios/ or a `Scenario`) and simulate it
+    (``progress``: a tqdm bar over arms and subject chunks, when tqdm is installed).
 
     Returns
     -------
@@ -44,7 +45,7 @@ def simulate_scenario(scenario: Any):
     from .simulate import simulate
 
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    return sc, simulate(sc)
+    return sc, simulate(sc, progress=progress)
 
 
 def arm_drugs(result: Any) -> list[list[str]]:
@@ -141,7 +142,8 @@ def write_outputs(result: Any, out_dir: Path, plots: bool = True, figures: dict[
     return paths
 
 
-def run_scenario(scenario: Any, out_dir: str | Path | None = None, plots: bool = True) -> list[Path]:
+def run_scenario(scenario: Any, out_dir: str | Path | None = None, plots: bool = True,
+                 progress: bool = False) -> list[Path]:
     """Simulate a scenario and write its tables and figures; return the paths written.
 
     Parameters
@@ -152,6 +154,8 @@ def run_scenario(scenario: Any, out_dir: str | Path | None = None, plots: bool =
         Output folder (default ./pdsim-out/<scenario>).
     plots : bool
         Write PNG figures as well as the CSV tables.
+    progress : bool
+        Show a progress bar while simulating (needs tqdm, the ``progress`` extra).
 
     Returns
     -------
@@ -159,5 +163,5 @@ def run_scenario(scenario: Any, out_dir: str | Path | None = None, plots: bool =
         results.csv (tidy: arm, subject, time_h, variable, value, unit), sources.csv (every
         parameter used, with its sources) and the figures.
     """
-    sc, result = simulate_scenario(scenario)
+    sc, result = simulate_scenario(scenario, progress=progress)
     return write_outputs(result, Path(out_dir) if out_dir is not None else default_out_dir(sc), plots=plots)

@@ -159,3 +159,16 @@ def test_run_draws_downstream_states_as_daily_means(capsys, tmp_path):
     figs = figures_for(simulate_scenario(path)[1])
     titles = [a.get_title() for a in figs["effects"].axes if a.get_visible()]
     assert titles and all(t.endswith("(24-h mean)") for t in titles)
+
+
+def test_run_shows_a_progress_bar_on_a_terminal(tmp_path, capsys, monkeypatch):
+    """On a terminal `pdsim run` draws a tqdm bar over arms and subject chunks on stderr; piped, none."""
+    import sys
+
+    scenario = write(tmp_path, GOOD)
+    code, _, err = run(capsys, "run", scenario, "--out", tmp_path / "piped", "--no-plots")
+    assert code == 0 and "chunk" not in err
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    code, out, err = run(capsys, "run", scenario, "--out", tmp_path / "tty", "--no-plots")
+    assert code == 0 and "results.csv" in out
+    assert "two days of tianeptine" in err and "1/1" in err and "chunk" in err

@@ -1,7 +1,9 @@
 """Linear pharmacokinetics: one- and two-compartment models, metabolites, free, brain and effect site.
 
-Concentrations are exact superpositions of closed forms (`pdsim._pk_closed`), vectorised over
-subjects and times; `simulate_ode` integrates the same models with SciPy as the cross-check.
+Concentrations are exact closed forms (`pdsim._pk_closed`), vectorised over subjects: doses
+superposed at every output time, or, for many doses and times, the amounts propagated from one
+output time to the next by the same closed forms; `simulate_ode` integrates the same models with
+SciPy as the cross-check.
 """
 from __future__ import annotations
 

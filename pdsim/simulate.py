@@ -11,6 +11,7 @@ concentration, :math:`dC_e/dt = k_{e0}(C - C_e)`, when the drug has ke0); then t
 """
 from __future__ import annotations
 
+import bisect
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,8 +29,21 @@ from .scenario import Arm, Scenario
 
 __all__ = ["simulate", "SYSTEMS", "scenario_parameters", "arm_drugs", "variable_unit"]
 
-#: finest spacing (h) of the grid on which the algebraic inputs of dynamic systems are tabulated
-INPUT_STEP_H = 0.05
+#: finest spacing (h) of the grid on which the algebraic inputs of dynamic systems are tabulated for
+#: cubic Hermite interpolation (error O(step⁴)); with `EDGE_REFINE` it keeps every system within
+#: 1e-6 of an exact-forcing reference (tests/test_engine_accuracy.py)
+INPUT_STEP_H = 0.025
+#: offset (h) of the differences of the closed forms that give the inputs' slopes at the grid nodes
+SLOPE_STEP_H = 1e-4
+#: grid nodes closer than this (h) are taken as one
+NODE_TOL_H = 1e-9
+#: extra nodes after each dose edge, at step/2, step/4, ... step/2**EDGE_REFINE: absorption makes
+#: the inputs sharpest there
+EDGE_REFINE = 4
+#: tolerances of the engine's solver: the states are relative to baseline (order 1); 1e-9 keeps
+#: DOP853's error below 1e-6 on long drug-free stretches, where its steps reach the stability limit
+RTOL = 1e-9
+ATOL = 1e-11
 #: subjects integrated together by the stiff solver (its Jacobian grows with the square)
 STIFF_CHUNK = 32
 PK_KEYS = ("CL", "V", "ka", "Q", "V2", "F", "tlag", "ke0", "F_ip")
@@ -208,28 +222,78 @@ def _site_factors(dr, species: str, site: str, notes: list[str]) -> tuple[float,
     return fu, brain
 
 
-def _compute_chunk(sc: Scenario, arm: Arm, first: int, n: int, t_out: np.ndarray, notes: list[str],
-                   systems: list[str]) -> dict[str, np.ndarray]:
-    """All variables of one arm for subjects first..first+n-1, each (n, n_times)."""
+def _dose_edges(models: dict[str, tuple[Any, tuple[Dose, ...], Any]]) -> tuple[list[float], list[float]]:
+    """(jumps, kinks): times (h) at which the PK inputs of every subject jump (iv boluses) or bend
+    (an oral dose's lagged start of absorption, ip/sc doses, infusion starts and ends).
+
+    A lag that varies over subjects has no common time; those bends are left to the solver's error
+    control.
+    """
+    jumps: list[float] = []
+    kinks: list[float] = []
+    for model, evs, _ in models.values():
+        lag = getattr(model, "tlag", None)
+        for e in evs:
+            if e.route == "iv_bolus":
+                jumps.append(e.time)
+            elif e.route == "iv_infusion":
+                kinks += [e.time, e.time + e.duration]
+            elif e.route != "oral":
+                kinks.append(e.time)  # ip, sc: absorbed from the dose time, no lag
+            elif lag is not None and np.ndim(lag) == 0:
+                kinks.append(e.time + float(lag))
+    return jumps, kinks
+
+
+def _near(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Whether each time of ``a`` lies within `NODE_TOL_H` of a time of the sorted, non-empty ``b``."""
+    j = np.searchsorted(b, a)
+    lo, hi = b[np.maximum(j - 1, 0)], b[np.minimum(j, len(b) - 1)]
+    return (np.abs(a - lo) <= NODE_TOL_H) | (np.abs(hi - a) <= NODE_TOL_H)
+
+
+def _input_grid(t_out: np.ndarray, every: float, edges: list[float]) -> np.ndarray:
+    """Nodes on which the inputs of dynamic systems are tabulated.
+
+    The output times, at most `INPUT_STEP_H` apart in between; every edge (where an input jumps or
+    bends), so that no interpolation interval straddles one; and `EDGE_REFINE` nodes closing in on
+    each edge from after it.
+    """
+    per = max(1, int(np.ceil(every / INPUT_STEP_H - 1e-9)))
+    grid = np.linspace(0.0, t_out[-1], (len(t_out) - 1) * per + 1)
+    grid[::per] = t_out
+    step = grid[1] - grid[0]
+    extra = np.unique(np.asarray([e for e in edges if 0.0 <= e < t_out[-1]], dtype=float))
+    graded = (extra[:, None] + step * 0.5 ** np.arange(1, EDGE_REFINE + 1)).ravel() if extra.size else extra
+    extra = extra[~_near(extra, t_out)] if extra.size else extra  # such an edge is that output time
+    if extra.size:
+        keep = np.zeros(grid.size, dtype=bool)
+        keep[::per] = True
+        grid = np.union1d(grid[keep | ~_near(grid, extra)], extra)
+    graded = np.unique(graded[graded < t_out[-1]])
+    if graded.size:
+        grid = np.union1d(grid, graded[~_near(graded, grid)])
+    return grid
+
+
+def _tabulate(sc: Scenario, arm: Arm, models: dict[str, tuple[Any, tuple[Dose, ...], Any]], times: np.ndarray,
+              n: int, notes: list[str], targets: list[str] | None = None, stress: bool = True) -> dict[str, np.ndarray]:
+    """PK at every site, the target layer and the stress protocol at ``times``, each (n, n_times).
+
+    ``targets`` restricts the target layer (default: the scenario's targets, else all).
+    """
     from .panel import target_signals
 
-    models = _pk_models(sc, arm, first, n)
-    need_dyn = bool(systems)
-    if need_dyn:
-        per = max(1, int(np.ceil(sc.output_every / INPUT_STEP_H - 1e-9)))
-        t_fine = np.linspace(0.0, t_out[-1], (len(t_out) - 1) * per + 1)
-        out_idx = np.arange(len(t_out)) * per
-    else:
-        t_fine, out_idx = t_out, np.arange(len(t_out))
     fine: dict[str, np.ndarray] = {}
     site_conc: dict[str, np.ndarray] = {}
+    shape = (n, len(times))
     for name, (model, evs, dr) in models.items():
         to_nm = 1e6 / dr.molar_mass.to("g/mol")
         if evs:
-            raw = np.asarray(model.conc(t_fine, evs), dtype=float) * to_nm
-            total = np.broadcast_to(raw if raw.ndim == 2 else raw[np.newaxis, :], (n, len(t_fine)))
+            raw = np.asarray(model.conc(times, evs), dtype=float) * to_nm
+            total = np.broadcast_to(raw if raw.ndim == 2 else raw[np.newaxis, :], shape)
         else:
-            total = np.zeros((n, len(t_fine)))
+            total = np.zeros(shape)
         fu, brain = _site_factors(dr, arm.species, sc.site, notes)
         fine[f"plasma.{name}"] = total
         fine[f"free.{name}"] = total * fu
@@ -237,30 +301,83 @@ def _compute_chunk(sc: Scenario, arm: Arm, first: int, n: int, t_out: np.ndarray
             fine[f"brain.{name}"] = total * brain
         if getattr(model, "ke0", None) is not None:
             if evs:
-                raw = np.asarray(model.effect(t_fine, evs), dtype=float) * (to_nm * fu)
-                fine[f"biophase.{name}"] = np.broadcast_to(raw if raw.ndim == 2 else raw[np.newaxis, :], (n, len(t_fine)))
+                raw = np.asarray(model.effect(times, evs), dtype=float) * (to_nm * fu)
+                fine[f"biophase.{name}"] = np.broadcast_to(raw if raw.ndim == 2 else raw[np.newaxis, :], shape)
             else:
-                fine[f"biophase.{name}"] = np.zeros((n, len(t_fine)))
+                fine[f"biophase.{name}"] = np.zeros(shape)
         drive = fine[f"brain.{name}"] if (sc.site == "brain" and brain is not None) else fine[f"free.{name}"]
         if dr.targets:
             site_conc[name] = drive
-    if site_conc:
-        sig = target_signals(site_conc, list(sc.targets) if sc.targets is not None else None)
-        for k, v in sig.items():
-            fine[k] = np.broadcast_to(np.asarray(v, dtype=float), (n, len(t_fine)))
-    if arm.stress:
+    if targets is None and sc.targets is not None:
+        targets = list(sc.targets)
+    if site_conc and (targets is None or targets):
+        for k, v in target_signals(site_conc, targets).items():
+            fine[k] = np.broadcast_to(np.asarray(v, dtype=float), shape)
+    if arm.stress and stress:
         from .effects import protocol
 
         proto = protocol(arm.stress)
-        fine["stress"] = np.broadcast_to(np.asarray(proto.intensity(t_fine, arm.stress_start), dtype=float), (n, len(t_fine)))
-    out = {k: np.ascontiguousarray(v[:, out_idx]) for k, v in fine.items()}
-    if need_dyn:
-        out.update(_integrate(sc, arm, systems, t_fine, t_out, fine, n, models))
+        fine["stress"] = np.broadcast_to(np.asarray(proto.intensity(times, arm.stress_start), dtype=float), shape)
+    return fine
+
+
+def _compute_chunk(sc: Scenario, arm: Arm, first: int, n: int, t_out: np.ndarray, notes: list[str],
+                   systems: list[str]) -> dict[str, np.ndarray]:
+    """All variables of one arm for subjects first..first+n-1, each (n, n_times)."""
+    models = _pk_models(sc, arm, first, n)
+    out = {k: np.ascontiguousarray(v) for k, v in _tabulate(sc, arm, models, t_out, n, notes).items()}
+    if systems:
+        out.update(_integrate(sc, arm, systems, t_out, out, n, models))
     return out
 
 
-def _integrate(sc, arm, systems, t_fine, t_out, fine, n, models) -> dict[str, np.ndarray]:
-    """Integrate the arm's dynamic systems for n subjects, inputs tabulated on t_fine."""
+def _hermite_table(sc: Scenario, arm: Arm, models: dict, t_fine: np.ndarray, keys: list[str],
+                   n: int) -> tuple[dict[str, tuple[np.ndarray, ...]], dict[int, int]]:
+    """What piecewise cubic Hermite interpolation of the inputs ``keys`` on the nodes ``t_fine`` needs.
+
+    Returns ``table[key] = (values, slopes, left values, left slopes)`` and ``edge_of``, which maps
+    the node index of each edge to its column in the last two. Values are right-continuous and
+    slopes (1/h) are right slopes; at an edge, where an input bends or jumps, the left limit and
+    left slope differ and are kept apart. The slopes are differences of the same closed forms at
+    ±`SLOPE_STEP_H`: central at smooth nodes (error O(h²)), one-sided of second order at edges; the
+    left limit at an edge is the quadratic through the three points before it.
+    """
+    if not keys:
+        return {}, {}
+    targets = sorted({k.split(".")[1] for k in keys if k.startswith(("occupancy.", "signal."))})
+
+    def at(times: np.ndarray) -> dict[str, np.ndarray]:
+        got = _tabulate(sc, arm, models, times, n, [], targets, stress=False)
+        return {k: got[k] for k in keys}
+
+    h = SLOPE_STEP_H
+    fine, plus, minus = at(t_fine), at(t_fine + h), at(t_fine - h)
+    span = (t_fine + h) - (t_fine - h)
+    jumps, kinks = _dose_edges(models)
+    edges = np.asarray([e for e in jumps + kinks if 0.0 < e < t_fine[-1]], dtype=float)
+    # the edges, and the first node (its left side, before the start, is never read)
+    idx = np.unique(np.r_[0, np.searchsorted(t_fine, edges - NODE_TOL_H)])
+    te = t_fine[idx]
+    p2, m2, m3 = at(te + 2 * h), at(te - 2 * h), at(te - 3 * h)
+    table = {}
+    for k in keys:
+        value = np.ascontiguousarray(fine[k])
+        slope = (plus[k] - minus[k]) / span
+        slope[:, idx] = (-3.0 * value[:, idx] + 4.0 * plus[k][:, idx] - p2[k]) / (2.0 * h)
+        left_value = 3.0 * minus[k][:, idx] - 3.0 * m2[k] + m3[k]
+        left_slope = (5.0 * minus[k][:, idx] - 8.0 * m2[k] + 3.0 * m3[k]) / (2.0 * h)
+        table[k] = (value, slope, left_value, left_slope)
+    return table, {int(i): j for j, i in enumerate(idx)}
+
+
+def _integrate(sc, arm, systems, t_out, available, n, models) -> dict[str, np.ndarray]:
+    """Integrate the arm's dynamic systems for n subjects; ``available`` holds the arm's algebraic
+    variables (at the output times: which inputs exist).
+
+    Every input is tabulated on `_input_grid` and interpolated between its nodes by cubic Hermite
+    polynomials with the closed forms' own values and slopes (error O(step⁴)); the stress protocol
+    is evaluated exactly. The solver restarts at every dose edge and stress edge.
+    """
     from .effects import protocol, run_models
 
     ctx = ArmContext(arm=arm, drugs=tuple(models))
@@ -268,37 +385,31 @@ def _integrate(sc, arm, systems, t_fine, t_out, fine, n, models) -> dict[str, np
     zeros = np.zeros(n)
     defaults = {"stress": zeros, "signal.MOR": zeros, "occupancy.SERT": zeros, "occupancy.NET": zeros}
     provided = {o for m in dyn for o in m.outputs} | {f"effect.{s}" for m in dyn for s in m.states}
-    table = {k: v for k, v in fine.items() if not (k in provided)}
+    read = {k for m in dyn for k in m.inputs} - provided
     proto = protocol(arm.stress) if arm.stress else None
-    dt = t_fine[1] - t_fine[0] if len(t_fine) > 1 else 1.0
-    last = len(t_fine) - 1
-    # the effect site obeys dCe/dt = ke0 (C - Ce) exactly, so biophase inputs are interpolated by
-    # cubic Hermite with these exact slopes (times dt; error O(dt^4)), the other inputs linearly
-    slope = {}
-    read = {k for m in dyn for k in m.inputs}
-    for name, (model, _, _) in models.items():
-        key = f"biophase.{name}"
-        if key in read and key in table and f"free.{name}" in table and last > 0:
-            ke0 = model.ke0 if np.ndim(model.ke0) == 0 else np.asarray(model.ke0)[:, None]
-            slope[key] = (ke0 * dt) * (table[f"free.{name}"] - table[key])
+    jumps, kinks = _dose_edges(models)
+    t_fine = _input_grid(t_out, sc.output_every, jumps + kinks)
+    table, edge_of = _hermite_table(sc, arm, models, t_fine, sorted(k for k in read & set(available) if k != "stress"), n)
+    nodes = t_fine.tolist()
+    last = len(nodes) - 1
 
     def inputs_fn(t: float) -> dict[str, np.ndarray]:
-        x = min(max(t / dt, 0.0), float(last))
-        i = min(int(x), max(last - 1, 0))
-        w = x - i
+        i = min(max(bisect.bisect_right(nodes, t) - 1, 0), last - 1)
+        step = nodes[i + 1] - nodes[i]
+        w = min(max((t - nodes[i]) / step, 0.0), 1.0)
+        h01, h10, h11 = w * w * (3.0 - 2.0 * w), step * w * (1.0 - w) ** 2, step * w * w * (w - 1.0)
+        j = edge_of.get(i + 1)  # the interval ends on an edge: its left limit and slope
         vals = {}
         for m in dyn:
             for key in m.inputs:
                 if key in vals or key in provided:
                     continue
-                if key in slope:
-                    a, d = table[key], slope[key]
-                    h01 = w * w * (3.0 - 2.0 * w)
-                    vals[key] = (a[:, i] * (1.0 - h01) + a[:, i + 1] * h01
-                                 + d[:, i] * (w * (1.0 - w) ** 2) + d[:, i + 1] * (w * w * (w - 1.0)))
-                elif key in table:
-                    a = table[key]
-                    vals[key] = a[:, i] * (1.0 - w) + a[:, i + 1] * w if last > 0 else a[:, 0]
+                if key in table:
+                    a, d, a_edge, d_edge = table[key]
+                    a1, d1 = (a[:, i + 1], d[:, i + 1]) if j is None else (a_edge[:, j], d_edge[:, j])
+                    vals[key] = a[:, i] * (1.0 - h01) + a1 * h01 + d[:, i] * h10 + d1 * h11
+                elif key == "stress" and proto is not None:
+                    vals[key] = np.full(n, float(proto.intensity(t, arm.stress_start)))
                 elif key in defaults:
                     vals[key] = defaults[key]
                 elif key.startswith(("occupancy.", "signal.")):
@@ -309,22 +420,12 @@ def _integrate(sc, arm, systems, t_fine, t_out, fine, n, models) -> dict[str, np
                                      f"{arm.species}; add pk.{arm.species}.ke0 to its drug file.")
                 else:
                     raise InputError(f"system '{m.name}' reads '{key}', which arm '{arm.label}' does not provide.")
-        if proto is not None and "stress" in vals:
-            vals["stress"] = np.full(n, float(proto.intensity(t, arm.stress_start)))
         return vals
 
-    breaks = list(proto.edges(arm.stress_start)) if proto is not None else []
-    # a Hermite-interpolated effect site is smooth between doses but not across one: restart there
-    # (a lag that varies over subjects has no common restart time; the solver's error control copes)
-    smooth = bool(slope)
-    for model, evs, _ in models.values():
-        breaks += [e.time for e in evs if e.route in ("iv_bolus", "iv_infusion")]
-        breaks += [e.time + e.duration for e in evs if e.route == "iv_infusion"]
-        lag = getattr(model, "tlag", None)
-        if smooth and lag is not None and np.ndim(lag) == 0:
-            breaks += [e.time + (float(lag) if e.route == "oral" else 0.0) for e in evs if e.route in ("oral", "ip", "sc")]
+    breaks = jumps + kinks + (list(proto.edges(arm.stress_start)) if proto is not None else [])
     try:
-        res = run_models(dyn, t_out, inputs_fn, n=n, breakpoints=[b for b in breaks if 0 < b < t_out[-1]])
+        res = run_models(dyn, t_out, inputs_fn, n=n, breakpoints=[b for b in breaks if 0 < b < t_out[-1]],
+                         rtol=RTOL, atol=ATOL)
     except SolverError as exc:
         raise SolverError(f"arm '{arm.label}': {exc}") from None
     return {k: np.ascontiguousarray(np.asarray(v).T) for k, v in res.items()}

@@ -148,23 +148,40 @@ def competitive_occupancy(concs: Mapping[str, Any], kds: Mapping[str, Any]) -> d
     if not isinstance(concs, Mapping) or not isinstance(kds, Mapping):
         raise InputError(f"`concs` and `kds` must be dicts keyed by ligand (got {type(concs).__name__} "
                          f"and {type(kds).__name__}); write e.g. concs={{'morphine': 50}}.")
-    log_ratios: dict[str, Any] = {}  # ln(C/K): C = 0 gives -inf and no ratio can overflow
+    checked: dict[str, Any] = {}
     for name, c in concs.items():
         if name not in kds:
             raise UnknownNameError(f"ligand '{name}' has no dissociation constant in `kds`; "
                                    f"add kds['{name}'] in nM.{suggest(name, kds)}")
-        c = _conc(c, f"concs['{name}']", _FIX_C)
-        k = _conc(kds[name], f"kds['{name}']", _FIX_KD, "positive")
-        with np.errstate(**_QUIET):
-            log_ratios[name] = np.log(c) - np.log(k)
-    if not log_ratios:
+        checked[name] = _conc(c, f"concs['{name}']", _FIX_C)
+    if not checked:
         return {}
-    _broadcast(**{f"concs['{k}']": v for k, v in log_ratios.items()})
-    with np.errstate(**_QUIET):  # divide through by max(1, largest C/K) so nothing overflows
-        top = functools.reduce(np.maximum, log_ratios.values(), 0.0)
-        scaled = {name: np.exp(lr - top) for name, lr in log_ratios.items()}
-        denom = np.exp(-top) + sum(scaled.values())
-        return {name: _out(x / denom) for name, x in scaled.items()}
+    _broadcast(**{f"concs['{k}']": v for k, v in checked.items()})
+    return {name: _out(x) for name, x in gaddum(checked, kds).items()}
+
+
+def gaddum(concs: Mapping[str, Any], kds: Mapping[str, Any]) -> dict[str, Any]:
+    r"""`competitive_occupancy` for concentrations already in nM and checked (the engine's hot path).
+
+    ``concs`` holds finite, non-negative floats or float arrays in nM (as `pdsim.targets` gives
+    them after checking once); they are not converted or checked again. Each dissociation
+    constant is checked (> 0, finite; scalars, so this is cheap). The ratios
+    :math:`r_i = C_i/K_i` are formed directly, which is exact to rounding; only where
+    :math:`1 + \sum_j r_j` overflows (an absurd concentration or a tiny K) are those points redone
+    in log space, divided through by the largest ratio. Returns arrays (or floats) shaped like
+    the broadcast concentrations.
+    """
+    ks = {name: _conc(kds[name], f"kds['{name}']", _FIX_KD, "positive") for name in concs}
+    with np.errstate(over="ignore", **_QUIET):  # an overflow is detected below and redone
+        ratios = {name: np.divide(c, ks[name]) for name, c in concs.items()}
+        denom = 1.0 + functools.reduce(np.add, ratios.values())
+        if np.all(np.isfinite(denom)):
+            return {name: r / denom for name, r in ratios.items()}
+        logs = {name: np.log(c) - np.log(ks[name]) for name, c in concs.items()}
+        top = functools.reduce(np.maximum, logs.values(), 0.0)
+        scaled = {name: np.exp(lr - top) for name, lr in logs.items()}
+        denom = np.exp(-top) + functools.reduce(np.add, scaled.values())
+        return {name: x / denom for name, x in scaled.items()}
 
 
 def operational_response(conc: Any, ka: Any, tau: Any, em: Any = 1.0, n: Any = 1.0) -> Any:

@@ -144,6 +144,17 @@ def _body_weight(arm: Arm) -> float:
                          f"give body_weight = '... kg' in the arm.") from None
 
 
+def _uses_reference_weight(arm: Arm) -> bool:
+    """True if the arm has mg/kg doses and no body weight of its own (the species' reference weight scales them)."""
+    return arm.body_weight is None and any(d.per_kg for d in arm.doses)
+
+
+def _weight_note(arm: Arm) -> str:
+    bw = _body_weight(arm)
+    return (f"arm '{arm.label}': mg/kg doses scaled by the {arm.species} reference body weight, {bw:g} kg "
+            f"(species.{arm.species}.body_weight, an assumed value); give body_weight = '... kg' in the arm to set it.")
+
+
 def _events(arm: Arm, drug: str) -> tuple[Dose, ...]:
     """The arm's doses of ``drug`` as sorted events (amounts in mg; per-kg doses scaled)."""
     if any(d.per_kg for d in arm.doses):  # uses the catalogue's body weight: not cached
@@ -567,7 +578,7 @@ def simulate(scenario: Scenario | str, *, progress: bool = False) -> Result:
     sc = _as_scenario(scenario, "simulate")
     t_out = _output_times(sc)
     n = sc.population.size
-    notes: list[str] = []
+    notes: list[str] = [_weight_note(arm) for arm in sc.arms if _uses_reference_weight(arm)]
     jobs = _plan(sc)
     parts: list[dict[str, list[np.ndarray]]] = [{} for _ in jobs]
 
@@ -615,6 +626,8 @@ def scenario_parameters(sc: Scenario) -> dict[str, Parameter]:
                     out[f"{s}.{k}"] = p
             except PdsimError:
                 pass
+        if _uses_reference_weight(arm):
+            out[f"species.{arm.species}.body_weight"] = catalog.species(arm.species)["body_weight"]
         if arm.stress:
             from .effects import protocol
 

@@ -122,6 +122,38 @@ def test_competitive_occupancy_ignores_kds_of_absent_ligands():
     assert got == {"a": 0.5}
 
 
+def test_gaddum_overflowing_ratio_redone_in_log_space():
+    """C/K beyond the float range: the direct form would give inf/inf; the log-space redo gives θ → 1."""
+    from pdsim.receptors import gaddum
+
+    got = gaddum({"a": np.array([1e300, 2.0]), "b": np.array([5.0, 2.0])}, {"a": 1e-10, "b": 1.0})
+    assert np.all(np.isfinite(got["a"])) and np.all(np.isfinite(got["b"]))
+    d = 1.0 + 2.0 / 1e-10 + 2.0   # the second point does not overflow: plain Gaddum form
+    assert_allclose(got["a"], [1.0, 2e10 / d], rtol=1e-14)
+    assert_allclose(got["b"], [0.0, 2.0 / d], rtol=1e-14, atol=1e-300)   # 5e-310 at the first point
+
+
+def test_gaddum_matches_competitive_occupancy_on_arrays():
+    """The engine's unchecked form and the public checked one give the same numbers (Gaddum form)."""
+    from pdsim.receptors import gaddum
+
+    rng = np.random.default_rng(7)
+    concs = {"a": rng.lognormal(2, 3, (50, 40)), "b": rng.lognormal(0, 3, (50, 40)), "c": np.zeros((50, 40))}
+    kds = {"a": 3.7, "b": 0.21, "c": 5.0}
+    fast, checked = gaddum(concs, kds), competitive_occupancy(concs, kds)
+    for k in concs:
+        assert_allclose(fast[k], checked[k], rtol=1e-15, atol=0)
+    ratio = {k: concs[k] / kds[k] for k in concs}
+    assert_allclose(fast["a"], ratio["a"] / (1 + ratio["a"] + ratio["b"]), rtol=1e-15)
+
+
+def test_gaddum_still_checks_the_dissociation_constants():
+    from pdsim.receptors import gaddum
+
+    with pytest.raises(InputError, match=r"kds\['b'\]"):
+        gaddum({"a": 1.0, "b": 1.0}, {"a": 1.0, "b": 0.0})
+
+
 # --- operational model (black1983) ---------------------------------------------------------------
 
 

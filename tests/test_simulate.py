@@ -167,3 +167,21 @@ def test_parallel_threads_see_their_own_custom_drugs():
             parallel = list(ex.map(lambda s: simulate(s).get("occupancy.MOR", "tia"), scs))
             for a, b in zip(serial, parallel):
                 assert_allclose(a, b, rtol=0, atol=0)
+
+
+def test_mg_per_kg_without_body_weight_uses_the_species_reference_and_says_so():
+    """10 mg/kg i.p. to a rat with no arm body weight: scaled by the rat reference weight (0.25 kg,
+    an assumed value in models/species.toml), named in the notes and in the parameter table; with
+    body_weight = 0.3 kg the dose grows by 0.3/0.25, but so do the rat's per-kg V and CL
+    (models/drugs/tianeptine.toml), so the concentration is unchanged: C = (D/BW)/(V/BW) in each term."""
+    arm = {"label": "rat", "species": "rat",
+           "doses": [{"drug": "tianeptine", "dose": "10 mg/kg", "route": "ip", "every": "24 h", "count": 2}]}
+    r = simulate(_sc([arm]))
+    assert any("reference body weight, 0.25 kg" in n and "body_weight" in n for n in r.notes)
+    assert r.parameters["species.rat.body_weight"].kind == "assumed"
+    heavy = simulate(_sc([dict(arm, body_weight="0.3 kg")]))
+    assert not any("reference body weight" in n for n in heavy.notes)
+    assert "species.rat.body_weight" not in heavy.parameters
+    c, ch = r.get("plasma.tianeptine", "rat")[0], heavy.get("plasma.tianeptine", "rat")[0]
+    assert c.max() > 0
+    assert_allclose(ch, c, rtol=1e-12)

@@ -28,6 +28,7 @@ __all__ = [
     "agonist_tau",
     "conc_nM",
     "concs_nM",
+    "CheckedConcs",
 ]
 
 _MASS_CONC = ureg("ng/mL").dimensionality
@@ -179,12 +180,22 @@ def conc_nM(value: Any, drug: "str | Drug | None" = None, name: str = "conc") ->
     return as_float(value, "nM", name, nonnegative=True)
 
 
+class CheckedConcs(dict):
+    """Free concentrations keyed by catalogue name, already floats in nM and checked by `concs_nM`.
+
+    `concs_nM` passes one through unchanged, so the engine's target layer converts and checks each
+    concentration array once, not once per target and again per ligand.
+    """
+
+
 def concs_nM(concs: Mapping[str, Any]) -> dict[str, Any]:
-    """`conc_nM` for each drug of a mapping; keys become catalogue names."""
+    """`conc_nM` for each drug of a mapping; keys become catalogue names (a `CheckedConcs` as it is)."""
+    if isinstance(concs, CheckedConcs):
+        return concs
     if not isinstance(concs, Mapping):
         raise InputError(f"concentrations must be a dict keyed by drug name (got {type(concs).__name__}); "
                          f"e.g. {{'tianeptine': '50 nM'}}.")
-    out: dict[str, Any] = {}
+    out = CheckedConcs()
     for key, val in concs.items():
         d = as_drug(key)
         out[d.name] = conc_nM(val, d, f"concs['{key}']")
@@ -208,12 +219,13 @@ def antagonist_outputs(target: str, c: Mapping[str, Any], kd: Any) -> dict[str, 
     antagonist or channel blocker the signal is the fraction of sites held). With no ligand
     present both are zero, shaped like the concentrations.
     """
-    from ..receptors import competitive_occupancy
+    from ..receptors import gaddum
 
+    c = concs_nM(c)
     present = ligands_at(target, c)
     out: dict[str, Any] = {}
     if present:
-        occ = competitive_occupancy({d: c[d] for d in present}, {d: kd(d) for d in present})
+        occ = gaddum({d: c[d] for d in present}, {d: kd(d) for d in present})
         theta = sum(occ.values())
         for d in present:
             out[f"occupancy.{target}.{d}"] = occ[d]

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..errors import InputError, UnknownNameError
 from ..provenance import Parameter
-from ..receptors import competitive_occupancy
+from ..receptors import gaddum
 from ..units import as_float
 from ._base import (
     agonist_tau,
@@ -101,7 +101,7 @@ def opioid_signals(concs: Mapping[str, Any], target: str = "MOR", receptor_avail
         return out
     kds = {d: dissociation_constant(d, target) for d in present}
     taus = {d: agonist_tau(d, target) for d in present}
-    occ = competitive_occupancy({d: c[d] for d in present}, kds)
+    occ = gaddum({d: c[d] for d in present}, kds)
     r = as_float(receptor_available, "dimensionless", "receptor_available", nonnegative=True)
     s = _stimulus(occ, taus, r)
     out[f"occupancy.{target}"] = sum(occ.values())

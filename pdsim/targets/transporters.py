@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError, UnknownNameError
-from ..receptors import competitive_occupancy
+from ..receptors import gaddum
 from ._base import concs_nM, dissociation_constant, ligands_at, target_param
 
 __all__ = [
@@ -177,7 +177,7 @@ def transporter_signals(concs: Mapping[str, Any], target: str = "SERT", uptake_e
     base = 1.0 + zero
     if present:
         kds = {d: dissociation_constant(d, target) for d in present}
-        occ = competitive_occupancy({d: c[d] for d in present}, kds)
+        occ = gaddum({d: c[d] for d in present}, kds)
         theta = sum(occ.values())
         for d in present:
             out[f"occupancy.{target}.{d}"] = occ[d]

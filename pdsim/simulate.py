@@ -1,6 +1,7 @@
 """The scenario engine: PK → targets → downstream systems for every arm and subject.
 
-Linear PK is exact superposition (vectorised over subjects and times); occupancy is algebraic;
+Linear PK is exact (closed-form superposition, or propagation between output times when there are
+many doses; vectorised over subjects and times); occupancy is algebraic;
 the downstream states of all subjects of an arm are integrated as one batched system. Arms the
 compiled kernel covers (see `pdsim._fastpath`) are solved by it for all subjects at once.
 

@@ -35,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="the flagship comparison: tianeptine vs amitriptyline vs escitalopram")
     d.add_argument("--out", default="pdsim-demo", help="output folder (default ./pdsim-demo)")
 
-    r = sub.add_parser("run", help="run a scenario file: results.csv, sources.csv and figures")
+    r = sub.add_parser("run", help="run a scenario file: results.csv, sources.csv, notes.txt (assumptions applied) and figures")
     r.add_argument("scenario", help="a scenario .toml file or a name from `pdsim list scenarios`")
     r.add_argument("--out", default=None, help="output folder (default ./pdsim-out/<scenario>)")
     r.add_argument("--no-plots", action="store_true", help="write tables only")

@@ -125,6 +125,10 @@ def write_html_report(scenario: Any, out_dir: str | Path = "pdsim-report", run_c
                                 "Population median and 90 % band." if name.startswith("population_") else "")
         parts.append(f'<figure><img alt="{html.escape(name)}" src="data:image/png;base64,{figure_png_base64(fig)}">'
                      f"<figcaption>{html.escape(text)}</figcaption></figure>")
+    if result.notes:
+        parts += ["<h2>Assumptions the engine applied</h2>",
+                  "<p>Not stated in the scenario file; each names how to change it.</p>",
+                  "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in result.notes) + "</ul>"]
     parts += ["<h2>Parameters and sources</h2>",
               "<p>Every number the simulation used, with its kind (measured, derived, assumed) and sources.</p>",
               _table(result.sources_table())]

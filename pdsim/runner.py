@@ -127,7 +127,8 @@ def figures_for(result: Any, sources: bool = True) -> dict[str, Figure]:
 
 
 def write_outputs(result: Any, out_dir: Path, plots: bool = True, figures: dict[str, Figure] | None = None) -> list[Path]:
-    """Write results.csv, sources.csv and (with ``plots``) one PNG per figure into ``out_dir``."""
+    """Write results.csv, sources.csv, notes.txt (the engine's notes, if any) and (with ``plots``) one
+    PNG per figure into ``out_dir``."""
     from .plot import save_figure
 
     out_dir = Path(out_dir)
@@ -136,6 +137,10 @@ def write_outputs(result: Any, out_dir: Path, plots: bool = True, figures: dict[
     src = out_dir / "sources.csv"
     result.sources_table().to_csv(src, index=False)
     paths.append(src)
+    if result.notes:  # assumptions the engine applied that the scenario did not state
+        notes = out_dir / "notes.txt"
+        notes.write_text("".join(f"- {n}\n" for n in result.notes), encoding="utf-8")
+        paths.append(notes)
     if plots:
         for name, fig in (figures if figures is not None else figures_for(result)).items():
             paths.append(save_figure(fig, out_dir / f"{name}.png"))

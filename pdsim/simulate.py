@@ -156,6 +156,11 @@ def _weight_note(arm: Arm) -> str:
             f"(species.{arm.species}.body_weight, an assumed value); give body_weight = '... kg' in the arm to set it.")
 
 
+def scenario_notes(sc: Scenario) -> list[str]:
+    """Assumptions the engine applies that the scenario file does not state (more come from the run)."""
+    return [_weight_note(arm) for arm in sc.arms if _uses_reference_weight(arm)]
+
+
 def _events(arm: Arm, drug: str) -> tuple[Dose, ...]:
     """The arm's doses of ``drug`` as sorted events (amounts in mg; per-kg doses scaled)."""
     if any(d.per_kg for d in arm.doses):  # uses the catalogue's body weight: not cached
@@ -579,7 +584,7 @@ def simulate(scenario: Scenario | str, *, progress: bool = False) -> Result:
     sc = _as_scenario(scenario, "simulate")
     t_out = _output_times(sc)
     n = sc.population.size
-    notes: list[str] = [_weight_note(arm) for arm in sc.arms if _uses_reference_weight(arm)]
+    notes = scenario_notes(sc)
     jobs = _plan(sc)
     parts: list[dict[str, list[np.ndarray]]] = [{} for _ in jobs]
 

@@ -18,7 +18,8 @@ from .kernels import RunningMoments
 from .provenance import Parameter
 from .result import _tidy, _write_csv
 from .scenario import Scenario
-from .simulate import _arm_chunk, _as_scenario, _output_times, _plan, _run_chunks, scenario_parameters, variable_unit
+from .simulate import (_arm_chunk, _as_scenario, _output_times, _plan, _run_chunks, scenario_notes,
+                       scenario_parameters, variable_unit)
 
 __all__ = ["PopulationSummary", "simulate_summary"]
 
@@ -206,7 +207,7 @@ def simulate_summary(scenario: Scenario | str, *, variables: list[str] | None = 
     chunk = _check_chunk_size(sc, chunk_size)
     jobs = _plan(sc, chunk)
     t_out = _output_times(sc)
-    notes: list[str] = []
+    notes = scenario_notes(sc)
     wanted = None if variables is None else _check_variables(sc, jobs, t_out, variables, notes)
     moments: list[dict[str, RunningMoments]] = [{} for _ in jobs]
 

@@ -172,3 +172,33 @@ def test_run_shows_a_progress_bar_on_a_terminal(tmp_path, capsys, monkeypatch):
     code, out, err = run(capsys, "run", scenario, "--out", tmp_path / "tty", "--no-plots")
     assert code == 0 and "results.csv" in out
     assert "two days of tianeptine" in err and "1/1" in err and "chunk" in err
+
+
+RAT_PER_KG = """name = "rat, 10 mg/kg i.p."
+duration = "1 day"
+output_every = "1 h"
+
+[[arms]]
+label = "tianeptine 10 mg/kg"
+species = "rat"
+  [[arms.doses]]
+  drug = "tianeptine"
+  dose = "10 mg/kg"
+  route = "ip"
+"""
+
+
+def test_run_and_report_show_the_assumptions_the_engine_applied(capsys, tmp_path):
+    """A mg/kg dose with no body weight in the arm is scaled by the species' reference weight: the
+    run writes that assumption to notes.txt and the HTML report lists it (nothing applied silently)."""
+    path = write(tmp_path, RAT_PER_KG)
+    code, out, err = run(capsys, "run", path, "--out", tmp_path / "out", "--no-plots")
+    assert code == 0, err
+    notes = tmp_path / "out" / "notes.txt"
+    assert f"wrote {notes}" in out
+    text = notes.read_text(encoding="utf-8")
+    assert "rat reference body weight, 0.25 kg" in text and "body_weight = '... kg'" in text
+    from pdsim.html_report import write_html_report
+
+    page = write_html_report(path, tmp_path / "rep", run_claims=False).read_text(encoding="utf-8")
+    assert "<h2>Assumptions the engine applied</h2>" in page and "rat reference body weight" in page

@@ -263,7 +263,7 @@ def run_multi(n: int, n_keep: int, drug: str, targets: list[str] | None = None):
 
 
 MT_ENGINES = {
-    "amitriptyline, 6 targets": {"drug": "amitriptyline"},
+    "amitriptyline, 6 targets": {"drug": "amitriptyline", "targets": ["SERT", "NET", "H1", "mAChR", "alpha1", "Nav"]},
     "amitriptyline, SERT only": {"drug": "amitriptyline", "targets": ["SERT"]},
     "escitalopram, SERT": {"drug": "escitalopram"},
 }

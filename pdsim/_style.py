@@ -321,9 +321,10 @@ def single_axes(ax, **kw) -> tuple[Figure, Any]:
 
 
 def grid(n: int, max_cols: int = 3) -> tuple[Figure, list]:
-    """A figure with ``n`` panels, at most ``max_cols`` to a row; spare cells hidden."""
-    ncols = min(n, max_cols)
-    nrows = int(np.ceil(n / ncols))
+    """A figure with ``n`` panels, at most ``max_cols`` to a row, rows filled evenly (9 panels: 3 x 3,
+    not 4 + 4 + 1); spare cells hidden."""
+    nrows = int(np.ceil(n / max(1, min(n, max_cols))))
+    ncols = int(np.ceil(n / nrows))
     fig, axes = new_figure(ncols=ncols, nrows=nrows)
     flat = list(axes.flat)
     for ax in flat[n:]:

@@ -99,3 +99,32 @@ def test_nav_signals_competition():
     ra, rl = ca / k_app("amitriptyline", v), cl / k_app("lidocaine", v)
     assert_allclose(out["occupancy.Nav.amitriptyline"], ra / (1 + ra + rl), rtol=1e-12)
     assert_allclose(out["signal.Nav"], (ra + rl) / (1 + ra + rl), rtol=1e-12)
+
+
+# --- hERG (cardiac I_Kr): occupancy-only block ---------------------------------------------------
+def test_herg_block_recovers_the_published_ic50():
+    """At its IC50 (4.78 uM, 4 mM K+o; Jo et al. 2000, Br J Pharmacol 129:1474, doi:10.1038/sj.bjp.0703222)
+    amitriptyline blocks half the channels; one-site block D/(D + IC50) elsewhere."""
+    from pdsim.panel import target_signals
+
+    out = target_signals({"amitriptyline": np.array([4780.0, 478.0])}, ["hERG"])
+    assert_allclose(out["signal.hERG"], [0.5, 478 / (478 + 4780)], rtol=1e-12)
+    assert_allclose(out["occupancy.hERG.amitriptyline"], out["signal.hERG"], rtol=0)
+
+
+def test_herg_block_at_3_um_matches_the_cho_cell_measurement():
+    """3 uM amitriptyline inhibited hERG tail current in CHO cells by 34 +/- 6 % (mean +/- s.e.m., n = 3;
+    Teschemacher et al. 1999, Br J Pharmacol 128:479, doi:10.1038/sj.bjp.0702800): the oocyte IC50 used
+    here gives 39 %, within one s.e.m."""
+    from pdsim.panel import target_signals
+
+    block = float(target_signals({"amitriptyline": 3000.0}, ["hERG"])["signal.hERG"])
+    assert abs(block - 0.34) <= 0.06
+
+
+def test_only_amitriptyline_has_a_herg_affinity_in_the_catalogue():
+    """No hERG IC50 is sourced for the other drugs (nortriptyline included), so the panel shows hERG for
+    amitriptyline alone and leaves the others blank rather than zero."""
+    from pdsim import catalog
+
+    assert [d for d in catalog.drugs() if "hERG" in catalog.drug(d).targets] == ["amitriptyline"]

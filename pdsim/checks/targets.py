@@ -276,6 +276,29 @@ def panel_amitriptyline() -> Outcome:
         reproduced=bool(ok))
 
 
+# --- hERG (cardiac repolarisation) ----------------------------------------------------------------
+@check("cardiac.amitriptyline_herg_margin", claims=["amitriptyline.cardiac.caution"], expect="not reproduced",
+       reason="at 75 mg/day the free amitriptyline peak (about 8 nM; fu 0.05) is about 570-fold below the hERG IC50 "
+              "(4.78 uM, jo2000), far outside the 30-fold margin that flags a hERG concern (redfern2003), and blocks "
+              "about 0.2 % of channels; nortriptyline has no sourced hERG IC50, cardiac tissue accumulation is not "
+              "modelled, and the cardiovascular action the model does reproduce is alpha1 antagonism "
+              "(gpcr.amitriptyline_alpha1_orthostatic)")
+def cardiac_herg_margin() -> Outcome:
+    from ..targets._base import dissociation_constant, target_param
+
+    t, c = _amitriptyline()
+    peak = float(c["amitriptyline"].max())
+    margin = dissociation_constant("amitriptyline", "hERG") / peak
+    flag = target_param("hERG", "safety_margin", "dimensionless")
+    block = _mean(t, target_signals(c, ["hERG"])["signal.hERG"])
+    return Outcome(
+        expected=f"amitriptyline's cardiac actions warrant caution: its hERG IC50 lies within {flag:g}-fold of the free "
+                 f"peak concentration at therapeutic doses (the provisional margin of redfern2003)",
+        simulated=f"75 mg/day: free peak {peak:.1f} nM, hERG IC50 / free peak = {margin:.0f}, mean hERG block "
+                  f"{100 * block:.2f} %",
+        reproduced=bool(margin < flag))
+
+
 # --- glutamate synapse --------------------------------------------------------------------------
 @check("glutamate.stress_raises_nmda_component", claims=["stress.nmda.epsc_increase"])
 def glutamate_stress() -> Outcome:

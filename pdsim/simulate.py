@@ -417,9 +417,10 @@ def _integrate(sc, arm, systems, t_out, available, n, models, notes: list[str]) 
                      f"them (4e-5 measured for a 30 % CV on tlag); use fewer subjects per chunk or a fixed lag.")
         own = []
     # nodes (with one-sided slopes) at every bend; the solver restarts only where every subject bends
-    t_fine = _input_grid(t_out, sc.output_every, jumps + kinks + own)
+    edges = jumps + kinks + own
+    t_fine = _input_grid(t_out, sc.output_every, edges)
     table, edge_of = _hermite_table(sc, arm, models, t_fine, sorted(k for k in read & set(available) if k != "stress"),
-                                    n, jumps + kinks + own)
+                                    n, edges)
     nodes = t_fine.tolist()
     last = len(nodes) - 1
 

@@ -19,6 +19,7 @@ from ..targets import (
     opioid_signals,
     transporter_signals,
 )
+from ..targets._base import dissociation_constant, target_param
 from ..validation import Outcome, check
 
 # Regimens are the checks' scenario choices (not model parameters): the typical daily doses of
@@ -284,8 +285,6 @@ def panel_amitriptyline() -> Outcome:
               "modelled, and the cardiovascular action the model does reproduce is alpha1 antagonism "
               "(gpcr.amitriptyline_alpha1_orthostatic)")
 def cardiac_herg_margin() -> Outcome:
-    from ..targets._base import dissociation_constant, target_param
-
     t, c = _amitriptyline()
     peak = float(c["amitriptyline"].max())
     margin = dissociation_constant("amitriptyline", "hERG") / peak

@@ -203,6 +203,8 @@ class Claim:
     check: str = ""
     contradicts: tuple[str, ...] = ()
     not_modelled: str = ""
+    #: parameter ids ("<models subfolder>/<file>:<key>") whose value this claim set: reproducing it is calibration
+    calibrates: tuple[str, ...] = ()
 
     def short(self) -> str:
         return f"claim {self.id} ({self.seed}:{self.lines[0]}-{self.lines[1]})"
@@ -264,6 +266,7 @@ class Registry:
                 check=rec.get("check", ""),
                 contradicts=tuple(rec.get("contradicts", ())),
                 not_modelled=rec.get("not_modelled", ""),
+                calibrates=tuple(rec.get("calibrates", ())),
             )
         return cls(claims, refs)
 

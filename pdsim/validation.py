@@ -1,24 +1,33 @@
-"""Claims as checks: each check runs a small scenario or calculation and compares it with a claim.
+"""Claims as checks: each check runs a study scenario through `pdsim.simulate` and compares it with a claim.
 
-Checks register with the `check` decorator (modules in `pdsim.checks`); `run_checks` evaluates
-them and pairs every claim of seeds/claims.toml with a verdict: reproduced, not reproduced,
-or not modelled (with the reason).
+Checks register with the `check` decorator (modules in `pdsim.checks`) and read their numbers from
+`study(name)`, the Result of ``models/scenarios/studies/<name>.toml`` — the same call a user makes.
+`run_checks` pairs every claim of seeds/claims.toml (and every literature reference a check names)
+with a verdict (reproduced, not reproduced, not modelled) and a basis: ``calibrated`` when the claim
+set a parameter of the model (`Claim.calibrates`), ``independent`` otherwise.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import importlib
 import pkgutil
 import traceback
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from .errors import InputError, UnknownNameError, suggest
 
-__all__ = ["Outcome", "Check", "check", "checks", "run_checks", "write_report", "Row", "VERDICTS"]
+__all__ = ["Outcome", "Check", "check", "checks", "run_checks", "write_report", "Row", "VERDICTS", "BASES",
+           "study", "study_command", "without_drugs", "counts"]
 
 VERDICTS = ("reproduced", "not reproduced", "not modelled")
+#: whether the claim (or reference) behind a row set a parameter of the model it is checked against
+BASES = ("calibrated", "independent")
+#: folder of models/scenarios holding the study designs the checks run
+STUDIES = "studies"
 
 
 @dataclass(frozen=True)
@@ -43,25 +52,106 @@ class Check:
     func: Callable[[], Outcome]
     expect: str = "reproduced"
     reason: str = ""
+    #: literature reference ids the check tests directly (rows keyed by reference id)
+    references: tuple[str, ...] = ()
+    #: study scenarios (names under models/scenarios/studies) the check runs through `pdsim.simulate`
+    studies: tuple[str, ...] = ()
+    #: parameter ids ``"<models subfolder>/<file stem>:<dotted key>"`` the verdict depends on
+    depends: tuple[str, ...] = ()
+    #: drugs whose removal from the study must change the verdict
+    remove: tuple[str, ...] = ()
+    #: for reference rows: parameter ids the reference was used to set (basis "calibrated")
+    calibrates: tuple[str, ...] = ()
 
 
 _REGISTRY: dict[str, Check] = {}
 
 
-def check(name: str, claims: list[str] | tuple[str, ...], expect: str = "reproduced", reason: str = ""):
-    """Register a function returning an `Outcome` as the check ``name`` for ``claims``."""
+def check(name: str, claims: list[str] | tuple[str, ...] = (), *, references: list[str] | tuple[str, ...] = (),
+          studies: list[str] | tuple[str, ...] = (), depends: list[str] | tuple[str, ...] = (),
+          remove: list[str] | tuple[str, ...] = (), calibrates: list[str] | tuple[str, ...] = (),
+          expect: str = "reproduced", reason: str = ""):
+    """Register a function returning an `Outcome` as the check ``name`` for ``claims`` (and ``references``).
+
+    ``studies`` names the study scenarios it runs (the report gives the command that reruns each);
+    ``depends`` and ``remove`` name what must be able to flip its verdict (tests/test_validation
+    perturbs each parameter x10 and x0.1 and removes each drug).
+    """
     if expect not in ("reproduced", "not reproduced"):
         raise InputError(f"check '{name}': expect must be 'reproduced' or 'not reproduced' (got {expect!r}).")
     if expect == "not reproduced" and not reason:
         raise InputError(f"check '{name}' is expected not to reproduce; give the reason.")
+    if not claims and not references:
+        raise InputError(f"check '{name}' tests nothing; give the claim ids (claims=[...]) or literature ids (references=[...]).")
+    for pid in depends:
+        if ":" not in pid or "/" not in pid.split(":")[0]:
+            raise InputError(f"check '{name}': parameter id {pid!r} must read '<models subfolder>/<file>:<key>', "
+                             f"e.g. 'systems/hpa:parameters.drug_attenuation'.")
 
     def deco(func: Callable[[], Outcome]) -> Callable[[], Outcome]:
         if name in _REGISTRY and _REGISTRY[name].func.__qualname__ != func.__qualname__:
             raise InputError(f"check name '{name}' is registered twice; names must be unique.")
-        _REGISTRY[name] = Check(name=name, claims=tuple(claims), func=func, expect=expect, reason=reason)
+        _REGISTRY[name] = Check(name=name, claims=tuple(claims), func=func, expect=expect, reason=reason,
+                                references=tuple(references), studies=tuple(studies), depends=tuple(depends),
+                                remove=tuple(remove), calibrates=tuple(calibrates))
         return func
 
     return deco
+
+
+# ---------------------------------------------------------------------- studies: the path users run
+_REMOVED: tuple[str, ...] = ()
+_STUDY_CACHE: dict[tuple[str, str, tuple[str, ...]], Any] = {}
+
+
+def study_command(name: str) -> str:
+    """The command that reruns study ``name`` as a user would."""
+    return f"pdsim run {STUDIES}/{name}"
+
+
+def _load_study(name: str):
+    from .catalog import models_dir
+    from .scenario import load_scenario
+
+    path = models_dir() / "scenarios" / STUDIES / f"{name}.toml"
+    if not path.is_file():
+        raise UnknownNameError(f"Unknown study '{name}': no file {path}; study designs live in models/scenarios/{STUDIES}/.")
+    sc = load_scenario(path)
+    if not _REMOVED:
+        return sc
+    arms = tuple(replace(a, doses=tuple(d for d in a.doses if d.drug not in _REMOVED)) for a in sc.arms)
+    return replace(sc, arms=arms)
+
+
+def study(name: str):
+    """The Result of study scenario ``name`` (``models/scenarios/studies/<name>.toml``) through `pdsim.simulate`.
+
+    Cached per catalogue folder and per removal, so the checks that read one study share one run.
+    """
+    from .catalog import root
+    from .simulate import simulate
+
+    key = (name, str(root()), _REMOVED)
+    if key not in _STUDY_CACHE:
+        _STUDY_CACHE[key] = simulate(_load_study(name))
+    return _STUDY_CACHE[key]
+
+
+def clear_studies() -> None:
+    """Forget every cached study Result (after editing models/ in a running session)."""
+    _STUDY_CACHE.clear()
+
+
+@contextlib.contextmanager
+def without_drugs(*drugs: str) -> Iterator[None]:
+    """Within the block, every study runs with the doses of ``drugs`` removed (a perturbation of the tests)."""
+    global _REMOVED
+    old = _REMOVED
+    _REMOVED = tuple(sorted(set(old) | set(drugs)))
+    try:
+        yield
+    finally:
+        _REMOVED = old
 
 
 def checks() -> dict[str, Check]:
@@ -85,6 +175,9 @@ class Row:
     verdict: str
     reason: str
     must_reproduce: bool
+    basis: str = "independent"
+    scenario: str = ""
+    command: str = ""
 
 
 def run_checks(names: list[str] | None = None, progress: bool = False) -> list[Row]:
@@ -120,23 +213,53 @@ def run_checks(names: list[str] | None = None, progress: bool = False) -> list[R
     rows: list[Row] = []
     checked_claims: set[str] = set()
     for chk, out, err in results.values():
-        for cid in chk.claims:
-            checked_claims.add(cid)
-            claim = reg.claims.get(cid)
-            para = claim.paraphrase if claim else f"(claim id '{cid}' not in seeds/claims.toml)"
+        scen = "; ".join(f"{STUDIES}/{n}" for n in chk.studies)
+        cmd = "; ".join(study_command(n) for n in chk.studies)
+        keys = [(cid, "claim") for cid in chk.claims] + [(rid, "reference") for rid in chk.references]
+        for key, what in keys:
+            if what == "claim":
+                checked_claims.add(key)
+                claim = reg.claims.get(key)
+                para = claim.paraphrase if claim else f"(claim id '{key}' not in seeds/claims.toml)"
+                basis = "calibrated" if claim is not None and claim.calibrates else "independent"
+            else:
+                ref = reg.references.get(key)
+                para = (f"literature: {ref.authors} ({ref.year}) {ref.title}" if ref
+                        else f"(reference id '{key}' not in seeds/references.toml)")
+                basis = "calibrated" if chk.calibrates else "independent"
+            common = dict(basis=basis, scenario=scen, command=cmd)
             if out is None:
-                rows.append(Row(cid, para, chk.name, "", err.splitlines()[0], "not reproduced", "the check raised: " + err.splitlines()[0], chk.expect == "reproduced"))
+                first = err.splitlines()[0]
+                rows.append(Row(key, para, chk.name, "", first, "not reproduced", "the check raised: " + first,
+                                chk.expect == "reproduced", **common))
                 continue
             verdict = "reproduced" if out.reproduced else "not reproduced"
             reason = chk.reason if not out.reproduced else ""
-            rows.append(Row(cid, para, chk.name, out.expected, out.simulated, verdict, reason, chk.expect == "reproduced"))
+            rows.append(Row(key, para, chk.name, out.expected, out.simulated, verdict, reason,
+                            chk.expect == "reproduced", **common))
     if not names:
         for cid, claim in reg.claims.items():
             if cid not in checked_claims:
                 reason = claim.not_modelled or "no check written for this claim yet"
-                rows.append(Row(cid, claim.paraphrase, "", "", "", "not modelled", reason, False))
-    rows.sort(key=lambda r: (VERDICTS.index(r.verdict), r.claim))
+                basis = "calibrated" if claim.calibrates else "independent"
+                rows.append(Row(cid, claim.paraphrase, "", "", "", "not modelled", reason, False, basis=basis))
+    rows.sort(key=lambda r: (VERDICTS.index(r.verdict), r.claim, r.check))
     return rows
+
+
+#: the four headings README and the report count rows under
+COUNT_LABELS = ("calibrated to", "reproduced independently", "not reproduced", "not modelled")
+
+
+def counts(rows: list[Row]) -> dict[str, int]:
+    """Rows per heading: reproduced rows split by basis ("calibrated to" / "reproduced independently")."""
+    out = dict.fromkeys(COUNT_LABELS, 0)
+    for r in rows:
+        if r.verdict == "reproduced":
+            out["calibrated to" if r.basis == "calibrated" else "reproduced independently"] += 1
+        else:
+            out[r.verdict] += 1
+    return out
 
 
 def failures(rows: list[Row]) -> list[Row]:
@@ -144,23 +267,33 @@ def failures(rows: list[Row]) -> list[Row]:
     return [r for r in rows if r.must_reproduce and r.verdict != "reproduced"]
 
 
+_COLUMNS = ("claim", "paraphrase", "check", "basis", "scenario", "command", "expected", "simulated", "verdict", "reason")
+
+
 def write_report(rows: list[Row], out_dir: Path) -> tuple[Path, Path]:
-    """Write report.csv and report.md into ``out_dir``; return their paths."""
+    """Write report.csv and report.md into ``out_dir``; return their paths.
+
+    Every row names its basis (calibrated: the claim set a model parameter; independent), the
+    study scenario it ran and the command that reruns it.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     csv_path = out_dir / "report.csv"
     with csv_path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["claim", "paraphrase", "check", "expected", "simulated", "verdict", "reason"])
+        w.writerow(_COLUMNS)
         for r in rows:
-            w.writerow([r.claim, r.paraphrase, r.check, r.expected, r.simulated, r.verdict, r.reason])
-    counts = {v: sum(r.verdict == v for r in rows) for v in VERDICTS}
+            w.writerow([getattr(r, c) for c in _COLUMNS])
+    c = counts(rows)
     md = ["# pdsim validation report", "",
-          f"Claims: {len(rows)} rows — " + ", ".join(f"{counts[v]} {v}" for v in VERDICTS) + ".", "",
-          "| claim | check | expected | simulated | verdict | reason |", "|---|---|---|---|---|---|"]
+          f"Rows: {len(rows)} — " + ", ".join(f"{c[k]} {k}" for k in COUNT_LABELS) + ".", "",
+          "A claim that set a parameter of the model is *calibrated*: reproducing it shows consistency, "
+          "not prediction. Only *independent* rows test the model.", "",
+          "| claim | check | basis | expected | simulated | verdict | reason | rerun |", "|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        cells = [r.claim, r.check, r.expected, r.simulated, r.verdict, r.reason]
-        md.append("| " + " | ".join(c.replace("|", "/").replace("\n", " ") for c in cells) + " |")
+        cells = [r.claim, r.check, r.basis, r.expected, r.simulated, r.verdict, r.reason,
+                 f"`{r.command}`" if r.command else ""]
+        md.append("| " + " | ".join(x.replace("|", "/").replace("\n", " ") for x in cells) + " |")
     md_path = out_dir / "report.md"
     md_path.write_text("\n".join(md) + "\n", encoding="utf-8")
     return csv_path, md_path

@@ -405,7 +405,8 @@ def system(name: str) -> ModelFile:
 
 
 def scenarios() -> list[str]:
-    return _names("scenarios")
+    """Scenario names: the shipped scenarios, then the study designs of the checks as ``studies/<name>``."""
+    return _names("scenarios") + [f"studies/{n}" for n in _names("scenarios/studies")]
 
 
 def scenario_path(name: str) -> Path:

@@ -19,7 +19,7 @@ from .units import as_float, quantity
 __all__ = ["DoseSpec", "Arm", "Population", "Scenario", "load_scenario", "ROUTES"]
 
 _TOP = {"name", "description", "duration", "output_every", "arms", "population", "targets", "systems",
-        "drugs", "drug_files", "site"}
+        "drugs", "drug_files", "site", "sources"}
 _ARM = {"label", "species", "body_weight", "doses", "stress", "systems"}
 _DOSE = {"drug", "dose", "every", "count", "until", "route", "start", "duration", "rate"}
 _STRESS = {"protocol", "start"}
@@ -130,6 +130,8 @@ class Scenario:
     systems: tuple[str, ...] = ()
     site: str = "free"
     description: str = ""
+    #: claim and reference ids the design follows (study scenarios: protocol, dose, timing, readout)
+    sources: tuple[str, ...] = ()
     custom_drugs: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
 
@@ -191,10 +193,26 @@ class Scenario:
                 name=str(d["name"]), arms=tuple(arms), duration=duration, output_every=every, population=population,
                 targets=tuple(targets) if targets is not None else None, systems=systems,
                 site=d.get("site", "free"), description=d.get("description", ""), custom_drugs=custom,
+                sources=_sources(d.get("sources", []), ctx),
                 path=ctx.path,
             )
         except PdsimError as exc:
             raise type(exc)(f"{ctx.path or 'scenario'}: {exc}") from None
+
+
+def _sources(ids: Any, ctx: _Ctx) -> tuple[str, ...]:
+    """The ``sources`` list of a study design: ids that must resolve in seeds/claims.toml or references.toml."""
+    from .catalog import registry
+
+    if not isinstance(ids, list) or not all(isinstance(x, str) for x in ids):
+        raise ModelFileError(f"{ctx.where('sources')}: `sources` must be a list of claim or reference ids "
+                             f"(got {ids!r}); write e.g. sources = [\"protocol.crs.restraint\"].")
+    reg = registry()
+    for sid in ids:
+        if not reg.resolves(sid):
+            raise UnknownNameError(f"{ctx.where('sources')}: source id '{sid}' is not in seeds/claims.toml or "
+                                   f"seeds/references.toml.{suggest(sid, list(reg.claims) + list(reg.references))}")
+    return tuple(ids)
 
 
 def _custom_drugs(d: dict[str, Any], ctx: _Ctx) -> dict[str, Any]:

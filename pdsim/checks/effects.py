@@ -1,34 +1,23 @@
 """Claims as checks for the downstream physiology: HPA axis, BDNF and signalling, plasticity, onset, tolerance.
 
-Each check drives the effect models with simple inputs (a stress protocol, a constant MOR signal or SERT occupancy).
+Every check reads a study scenario (models/scenarios/studies/) run through `pdsim.simulate`: the dose,
+its timing against the stress session, the species' PK and the readout day are those of the study.
 """
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Mapping
-from typing import Any
-
-import numpy as np
-
-from ..catalog import drug, system
-from ..effects import (
-    BDNFSignalling,
-    HPAModel,
-    OnsetModel,
-    PlasticityModel,
-    ToleranceModel,
-    protocol,
-    run_models,
+from ..validation import Outcome, check, study
+from ._read import (
+    HOURS_PER_DAY,
+    at,
+    day_mean,
+    end,
+    residual,
+    series,
+    window_max,
 )
-from ..effects.stress import HOURS_PER_DAY
-from ..receptors import operational_response
-from ..units import mass_to_molar
-from ..validation import Outcome, check
-
-__all__ = ["tianeptine_exposure", "mor_signal"]
 
 # ---------------------------------------------------------------------- decision rules
-#: a stress effect counts as present when the state moves at least this far from baseline
+#: a stress effect counts as present when the state moves at least this far from control
 MIN_STRESS_EFFECT = 0.05
 #: "prevents"/"reverses": the drug leaves at most this fraction of the stress-induced change
 PREVENTED_RESIDUAL = 0.5
@@ -38,10 +27,10 @@ MIN_ATTENUATION = 0.1
 NORMALISED_RESIDUAL = 1.0 / 3.0
 #: a drug effect counts as an increase/decrease when it moves the state at least this far
 MIN_DRUG_EFFECT = 0.05
-#: the reported −33 % must be reproduced within this absolute tolerance (fraction of baseline)
+#: the reported -33 % (czeh2001) must be reproduced within this absolute tolerance (fraction of control)
 CZEH_TOLERANCE = 0.01
-#: onset "lags weeks": 90 % of the final antidepressant-like effect takes 2-4 weeks (the amitriptyline
-#: label's onset window) while the day-1 effect is under a quarter of the final one
+#: onset "lags weeks": 90 % of the day-56 antidepressant-like effect takes 2-4 weeks (the amitriptyline
+#: label's onset window) while the day-1 effect is under a quarter of it
 ONSET_WINDOW_DAYS = (14.0, 28.0)
 EARLY_FRACTION_MAX = 0.25
 #: "fast": the MOR-driven effect reaches 90 % of its final value within a day
@@ -50,262 +39,199 @@ FAST_ONSET_MAX_DAYS = 1.0
 MIN_REBOUND = 0.2
 #: tolerance: the sustained net effect falls at least this fraction below its early peak
 MIN_TOLERANCE = 0.3
-#: solver tolerance of the checks: their decision rules are coarse (percent), so 1e-6 is ample
-CHECK_RTOL = 1e-6
-CHECK_ATOL = 1e-8
-#: SERT block raises extracellular 5-HT at least this many fold within the first hour
+#: SERT block raises extracellular 5-HT at least this many fold on the first day of dosing
 MIN_5HT_RISE = 2.0
+#: "abolishes": at most this fraction of the effect is left
+ABOLISHED_RESIDUAL = 0.05
+
+#: why the drug-prevention checks of the rat and tree-shrew studies fall short on the simulated time course
+PULSED_DRUG = ("the downstream drug coupling (signal_half_effect 0.03, drug_protection) was set when the checks drove the "
+               "systems with a constant MOR signal at the time-averaged free concentration; on the path users run, rat "
+               "tianeptine (t1/2 under an hour) acts for a few hours after each daily dose, so the protection is "
+               "smaller than the claim. The coupling is assumed, not measured; re-deriving it from a calibration subset "
+               "of claims is open")
+
+# ---------------------------------------------------------------------- study designs
+CRS = "restraint_21d_rat"
+CRS_ARMS = ("Control", "Control + tianeptine", "Restraint + vehicle", "Restraint + tianeptine")
+CTL, CTL_T, VEH, TIA = CRS_ARMS
+#: the restraint studies' session starts 9 h into each day (stress.toml chronic_restraint_onset_hour)
+SESSION_ONSET_H = 9.0
+SESSION_HOURS = 6.0
+LAST_DAY = 20  # 0-based: day 21 of 21
+ONSET = "onset_human"
+SSRI_ARM, TCA_ARM, TIA_ARM = "Escitalopram 10 mg/day", "Amitriptyline 25 mg every 8 h", "Tianeptine 12.5 mg every 8 h"
+
+_HPA = ["systems/hpa:parameters.drug_attenuation", "systems/hpa:parameters.signal_half_effect",
+        "drugs/tianeptine:targets.MOR.tau"]
+_BDNF = ["systems/bdnf_signalling:parameters.signal_half_effect", "drugs/tianeptine:targets.MOR.tau"]
+_PLAST = ["systems/plasticity:parameters.signal_half_effect", "drugs/tianeptine:targets.MOR.tau"]
 
 
-# ---------------------------------------------------------------------- exposures
-def tianeptine_exposure(which: str) -> float:
-    r"""Time-averaged free tianeptine concentration (nM) of a reference regimen.
-
-    ``which`` is ``"rat"`` (10 mg/kg/day i.p.), ``"tree_shrew"`` (50 mg/kg/day p.o.; rat PK
-    stands in), ``"human_therapeutic"`` (37.5 mg/day) or ``"human_misuse"`` (8 g/day). For linear
-    PK the average over a dosing interval at steady state is exactly
-
-    .. math:: \bar C_u = f_u\,F\,\frac{\text{dose per hour}}{CL}.
-    """
-    d = drug("tianeptine")
-    ex = system("reference_exposures")
-    table = {
-        "rat": (ex["rat_tianeptine_dose"], "rat", "F_ip"),
-        "tree_shrew": (ex["tree_shrew_tianeptine_dose"], "rat", "F"),
-        "human_therapeutic": (d.extra["doses"]["typical_daily"], "human", "F"),
-        "human_misuse": (d.extra["doses"]["misuse_daily_low"], "human", "F"),
-    }
-    dose, species, f_key = table[which]
-    pk = d.pk(species)
-    c = (pk.params["fu"].quantity * pk.params[f_key].quantity * dose.quantity / pk.params["CL"].quantity).to("ng/mL")
-    return float(mass_to_molar(c, d.molar_mass.quantity).to("nM").magnitude)
-
-
-def mor_signal(conc_nM: float, receptor_fraction: float = 1.0) -> float:
-    """Tianeptine's MOR signal at a free concentration (operational model, K = Ki, τ from the drug file).
-
-    ``receptor_fraction`` scales τ (0 = no receptors, as in a MOR knockout).
-    """
-    b = drug("tianeptine").binding("MOR")
-    tau = b.params["tau"].to("dimensionless") * receptor_fraction
-    return float(operational_response(conc_nM, b.affinity.to("nM"), tau))
-
-
-# ---------------------------------------------------------------------- simulation helpers
-def _grid(days: float, step_h: float = 1.0, fine: tuple[float, float] | None = None,
-          fine_step_h: float = 0.05) -> np.ndarray:
-    t = np.arange(0.0, days * HOURS_PER_DAY + step_h / 2, step_h)
-    if fine:
-        t = np.union1d(t, np.arange(fine[0], fine[1] + fine_step_h / 2, fine_step_h))
-    return t
-
-
-def _arm(stress: str | None, signal: float, drug_from_h: float = 0.0, drug_until_h: float = np.inf,
-         occupancy: float = 0.0) -> tuple[Callable[[float], dict[str, Any]], list[float]]:
-    """Inputs of one arm: a stress protocol (or none) and a constant signal/occupancy over a window."""
-    proto = protocol(stress) if stress else None
-    edges = list(proto.edges()) if proto else []
-    edges += [x for x in (drug_from_h, drug_until_h) if np.isfinite(x) and x > 0]
-
-    def inputs(t: float) -> dict[str, Any]:
-        on = drug_from_h <= t < drug_until_h
-        return {"stress": proto.intensity(t) if proto else 0.0,
-                "signal.MOR": signal if on else 0.0,
-                "occupancy.SERT": occupancy if on else 0.0}
-
-    return inputs, edges
-
-
-@functools.lru_cache(maxsize=None)
-def _simulate(kind: str, stress: str | None, signal: float, days: float, drug_from_day: float = 0.0,
-              drug_until_day: float = np.inf, occupancy: float = 0.0,
-              fine_day: float | None = None) -> tuple[np.ndarray, Mapping[str, np.ndarray]]:
-    """Run one arm (cached: several checks read the same simulation)."""
-    models = {"plasticity": lambda: [BDNFSignalling(), PlasticityModel()],
-              "hpa": lambda: [HPAModel(species="rat")],
-              "onset": lambda: [OnsetModel()],
-              "tolerance": lambda: [ToleranceModel()]}[kind]()
-    inputs, edges = _arm(stress, signal, drug_from_day * HOURS_PER_DAY, drug_until_day * HOURS_PER_DAY, occupancy)
-    fine = (fine_day * HOURS_PER_DAY, (fine_day + 1) * HOURS_PER_DAY) if fine_day is not None else None
-    t = _grid(days, fine=fine)
-    out = run_models(models, t, inputs, n=1, breakpoints=edges, rtol=CHECK_RTOL, atol=CHECK_ATOL)
-    return t, {k: v[:, 0] for k, v in out.items()}
-
-
-def _at(t: np.ndarray, x: np.ndarray, hour: float) -> float:
-    return float(np.interp(hour, t, x))
-
-
-def _day_mean(t: np.ndarray, x: np.ndarray, day: float) -> float:
-    """Mean over protocol day ``day`` (from day to day + 1)."""
-    m = (t >= day * HOURS_PER_DAY) & (t <= (day + 1) * HOURS_PER_DAY)
-    return float(np.trapezoid(x[m], t[m]) / (t[m][-1] - t[m][0]))
-
-
-def _residual(stress_val: float, drug_val: float, control: float = 1.0) -> float:
-    """Fraction of the stress-induced change left with the drug (infinite when stress changed nothing)."""
-    change = stress_val - control
-    return (drug_val - control) / change if change != 0.0 else float("inf")
+def _gc() -> str:
+    return "effect.corticosterone"
 
 
 # ---------------------------------------------------------------------- neurogenesis and volume (tree shrew)
-def _czeh_arms(state: str) -> tuple[float, float, float]:
-    proto = protocol("psychosocial_stress")
-    start = proto.parameter("treatment_start_day").to("day")
-    last = proto.days - 1
-    sig = mor_signal(tianeptine_exposure("tree_shrew"))
-    t, ctl = _simulate("plasticity", None, 0.0, proto.days)
-    _, st = _simulate("plasticity", proto.name, 0.0, proto.days)
-    _, dr = _simulate("plasticity", proto.name, sig, proto.days, start)
+PSY = "psychosocial_35d_tree_shrew"
+
+
+def _czeh(state: str) -> tuple[float, float]:
+    r = study(PSY)
+    last = float(r.time_h[-1]) / HOURS_PER_DAY - 1
     key = f"effect.{state}"
-    c = _day_mean(t, ctl[key], last)
-    return _day_mean(t, st[key], last) / c, _day_mean(t, dr[key], last) / c, sig
+    c = day_mean(r, key, "Control", last)
+    return day_mean(r, key, "Stress + vehicle", last) / c, day_mean(r, key, "Stress + tianeptine", last) / c
 
 
-@check("effects.czeh2001_proliferation",
+@check("effects.czeh2001_proliferation", studies=[PSY], remove=["tianeptine"],
+       depends=_PLAST + ["systems/plasticity:parameters.precursor_proliferation_drug_protection",
+                         "systems/plasticity:parameters.precursor_proliferation_stress_steady_state"],
        claims=["neurogenesis.tree_shrew.proliferation_minus33", "neurogenesis.stress.suppression",
-               "neurogenesis.tianeptine.prevents_reduction"])
+               "neurogenesis.tianeptine.prevents_reduction"],
+       expect="not reproduced", reason=PULSED_DRUG)
 def czeh2001_proliferation() -> Outcome:
-    stress, drug_arm, sig = _czeh_arms("precursor_proliferation")
-    ok = abs(stress - 0.67) <= CZEH_TOLERANCE and _residual(stress, drug_arm) <= PREVENTED_RESIDUAL
+    stress, drug_arm = _czeh("precursor_proliferation")
+    left = residual(stress, drug_arm, 1.0)
+    ok = abs(stress - 0.67) <= CZEH_TOLERANCE and left <= PREVENTED_RESIDUAL
     return Outcome(
         expected=f"psychosocial stress 35 d: proliferation 0.67 ± {CZEH_TOLERANCE} of control (−33 %, Czéh 2001); "
-                 f"tianeptine 50 mg/kg/d from day 7 leaves ≤ {PREVENTED_RESIDUAL:.0%} of the loss",
-        simulated=f"stress {stress:.3f}; stress + tianeptine (MOR signal {sig:.3f}) {drug_arm:.3f} "
-                  f"({_residual(stress, drug_arm):.0%} of the loss left)",
-        reproduced=ok,
-    )
-
-
-@check("effects.czeh2001_hippocampal_volume", claims=["plasticity.tree_shrew.hippocampal_volume"])
-def czeh2001_hippocampal_volume() -> Outcome:
-    stress, drug_arm, sig = _czeh_arms("hippocampal_volume")
-    ok = stress < 1.0 and _residual(stress, drug_arm) <= PREVENTED_RESIDUAL
-    return Outcome(
-        expected=f"psychosocial stress lowers hippocampal volume (small); tianeptine leaves ≤ {PREVENTED_RESIDUAL:.0%} of the decrease",
-        simulated=f"stress {stress:.3f}; stress + tianeptine {drug_arm:.3f} ({_residual(stress, drug_arm):.0%} left)",
-        reproduced=ok,
-    )
-
-
-# ---------------------------------------------------------------------- HPA axis (rat, chronic restraint)
-def _hpa_arms() -> dict[str, Any]:
-    proto = protocol("chronic_restraint")
-    last = proto.days - 1
-    sig = mor_signal(tianeptine_exposure("rat"))
-    t, veh = _simulate("hpa", proto.name, 0.0, proto.days, fine_day=last)
-    _, tia = _simulate("hpa", proto.name, sig, proto.days, fine_day=last)
-    on = last * HOURS_PER_DAY + proto.onset_hour
-    off = on + proto.session_hours
-    sess = (t >= on) & (t <= off)
-    gc = HPAModel(species="rat").glucocorticoid
-
-    def rise(arm: Mapping[str, np.ndarray], state: str) -> float:
-        x = arm[f"effect.{state}"]
-        return float(x[sess].max() - _at(t, x, on))
-
-    return {"t": t, "veh": veh, "tia": tia, "sig": sig, "rise": rise, "gc": gc, "last": last}
-
-
-@check("effects.tianeptine_attenuates_stress_hpa",
-       claims=["tianeptine.hpa.acth_cort_attenuation", "tianeptine.hpa.acth_cort_chronic", "tianeptine.hpa.hypothalamic_crf"])
-def tianeptine_attenuates_stress_hpa() -> Outcome:
-    a = _hpa_arms()
-    parts, ok = [], True
-    for state in ("crh", "acth", a["gc"]):
-        rv, rt = a["rise"](a["veh"], state), a["rise"](a["tia"], state)
-        cut = 1.0 - rt / rv
-        ok &= rv > 0 and cut >= MIN_ATTENUATION
-        parts.append(f"{state} rise {rv:.2f} → {rt:.2f} (−{cut:.0%})")
-    return Outcome(
-        expected=f"day 21 of restraint (rat): tianeptine 10 mg/kg/d cuts the session-evoked CRH, ACTH and corticosterone rise by ≥ {MIN_ATTENUATION:.0%}",
-        simulated=f"MOR signal {a['sig']:.3f}: " + "; ".join(parts),
+                 f"tianeptine 50 mg/kg/d p.o. from day 7 leaves ≤ {PREVENTED_RESIDUAL:.0%} of the loss",
+        simulated=f"last-day mean: stress {stress:.3f}; stress + tianeptine {drug_arm:.3f} ({left:.0%} of the loss left)",
         reproduced=bool(ok),
     )
 
 
-@check("effects.chronic_stress_hpa_overactivation", claims=["stress.hpa.overactivation"])
-def chronic_stress_hpa_overactivation() -> Outcome:
-    a = _hpa_arms()
-    gc = a["veh"][f"effect.{a['gc']}"]
-    mean_gc = _day_mean(a["t"], gc, a["last"])
-    adrenal = float(a["veh"]["effect.adrenal_mass"][-1])
-    ok = mean_gc >= 1.0 + MIN_STRESS_EFFECT and adrenal > 1.0
+@check("effects.czeh2001_hippocampal_volume", studies=[PSY], remove=["tianeptine"],
+       depends=_PLAST + ["systems/plasticity:parameters.hippocampal_volume_drug_protection",
+                         "systems/plasticity:parameters.hippocampal_volume_stress_fold"],
+       claims=["plasticity.tree_shrew.hippocampal_volume"],
+       expect="not reproduced", reason=PULSED_DRUG)
+def czeh2001_hippocampal_volume() -> Outcome:
+    stress, drug_arm = _czeh("hippocampal_volume")
+    left = residual(stress, drug_arm, 1.0)
+    ok = stress < 1.0 and left <= PREVENTED_RESIDUAL
     return Outcome(
-        expected=f"21 d restraint raises the daily-mean corticosterone by ≥ {MIN_STRESS_EFFECT:.0%} and enlarges the adrenal",
-        simulated=f"day-21 mean corticosterone {mean_gc:.2f} × baseline; adrenal mass {adrenal:.3f}",
-        reproduced=ok,
+        expected=f"psychosocial stress lowers hippocampal volume (small); tianeptine leaves ≤ {PREVENTED_RESIDUAL:.0%} of the decrease",
+        simulated=f"last-day mean: stress {stress:.3f}; stress + tianeptine {drug_arm:.3f} ({left:.0%} left)",
+        reproduced=bool(ok),
     )
 
 
-def _chronic_excess() -> tuple[float, float]:
-    a = _hpa_arms()
-    key = f"effect.{a['gc']}"
-    return (_day_mean(a["t"], a["veh"][key], a["last"]) - 1.0, _day_mean(a["t"], a["tia"][key], a["last"]) - 1.0)
+# ---------------------------------------------------------------------- HPA axis (rat, chronic restraint)
+def _session_rise(r, state: str, arm: str) -> float:
+    """Rise of ``state`` during the day-21 session: its peak in the session minus its value at onset."""
+    on = LAST_DAY * HOURS_PER_DAY + SESSION_ONSET_H
+    key = f"effect.{state}"
+    return window_max(r, key, arm, on, on + SESSION_HOURS) - at(r, key, arm, on)
 
 
-@check("effects.tianeptine_damps_chronic_stress_hpa", claims=["tianeptine.hpa.regulates", "hpa.depression.dysregulation"])
-def tianeptine_damps_chronic_stress_hpa() -> Outcome:
-    ev, et = _chronic_excess()
-    return Outcome(
-        expected=f"tianeptine moves the day-21 corticosterone excess of chronic restraint toward normal by ≥ {MIN_ATTENUATION:.0%}",
-        simulated=f"excess {ev:.3f} (vehicle) → {et:.3f} (tianeptine), −{1 - et / ev:.0%}",
-        reproduced=ev > 0 and 1.0 - et / ev >= MIN_ATTENUATION,
-    )
-
-
-@check("effects.tianeptine_normalises_chronic_stress_hpa", claims=["tianeptine.hpa.normalizes_chronic_stress"],
-       expect="not reproduced",
-       reason=("the drug-HPA coupling is an assumed partial attenuation of the stress-induced CRH drive (drug_attenuation 0.5 at "
-               "full drug action, and D < 1 at 10 mg/kg): it damps the corticosterone excess but does not return it to normal; "
-               "no source gives the coupling strength"))
-def tianeptine_normalises_chronic_stress_hpa() -> Outcome:
-    ev, et = _chronic_excess()
-    return Outcome(
-        expected=f"tianeptine leaves ≤ {NORMALISED_RESIDUAL:.0%} of the day-21 corticosterone excess of chronic restraint",
-        simulated=f"excess {ev:.3f} (vehicle) → {et:.3f} (tianeptine), {et / ev:.0%} left",
-        reproduced=et / ev <= NORMALISED_RESIDUAL,
-    )
-
-
-# ---------------------------------------------------------------------- dendrites
-def _restraint(days: float, signal: float, drug_from_day: float = 0.0, name: str = "chronic_restraint"):
-    return _simulate("plasticity", name, signal, days, drug_from_day)
-
-
-@check("effects.stress_ca3_atrophy_tianeptine_prevents",
-       claims=["stress.dendrites.ca3_retraction", "plasticity.ca3.apical_length", "plasticity.ca3.branch_points"])
-def stress_ca3_atrophy_tianeptine_prevents() -> Outcome:
-    proto = protocol("chronic_restraint")
-    sig = mor_signal(tianeptine_exposure("rat"))
-    _, veh = _restraint(proto.days, 0.0)
-    _, tia = _restraint(proto.days, sig)
+@check("effects.tianeptine_attenuates_stress_hpa", studies=[CRS], remove=["tianeptine"], depends=_HPA,
+       claims=["tianeptine.hpa.acth_cort_attenuation", "tianeptine.hpa.acth_cort_chronic", "tianeptine.hpa.hypothalamic_crf"])
+def tianeptine_attenuates_stress_hpa() -> Outcome:
+    r = study(CRS)
     parts, ok = [], True
-    for state in ("ca3_dendrite_length", "ca3_branch_points"):
-        sv, dv = float(veh[f"effect.{state}"][-1]), float(tia[f"effect.{state}"][-1])
-        ok &= sv <= 1.0 - MIN_STRESS_EFFECT and _residual(sv, dv) <= PREVENTED_RESIDUAL
-        parts.append(f"{state} {sv:.3f} (stress) vs {dv:.3f} (+ tianeptine, {_residual(sv, dv):.0%} left)")
+    for state in ("crh", "acth", "corticosterone"):
+        rv, rt = _session_rise(r, state, VEH), _session_rise(r, state, TIA)
+        cut = 1.0 - rt / rv if rv > 0 else 0.0
+        ok &= rv > 0 and cut >= MIN_ATTENUATION
+        parts.append(f"{state} rise {rv:.2f} → {rt:.2f} (−{cut:.0%})")
     return Outcome(
-        expected=f"21 d restraint shortens CA3 apical dendrites and cuts branch points by ≥ {MIN_STRESS_EFFECT:.0%}; "
-                 f"tianeptine 10 mg/kg/d leaves ≤ {PREVENTED_RESIDUAL:.0%} of the loss",
+        expected=f"day 21 of restraint (rat): tianeptine 10 mg/kg i.p. 30 min before the session cuts the session-evoked "
+                 f"CRH, ACTH and corticosterone rise by ≥ {MIN_ATTENUATION:.0%}",
         simulated="; ".join(parts),
         reproduced=bool(ok),
     )
 
 
-@check("effects.tianeptine_reverses_ca3_atrophy",
-       claims=["tianeptine.dendrites.prevents_and_reverses", "tianeptine.plasticity.reverses_atrophy"])
+@check("effects.chronic_stress_hpa_overactivation", studies=[CRS], depends=["systems/hpa:parameters.stress_gain"],
+       claims=["stress.hpa.overactivation"])
+def chronic_stress_hpa_overactivation() -> Outcome:
+    r = study(CRS)
+    gc = day_mean(r, _gc(), VEH, LAST_DAY) / day_mean(r, _gc(), CTL, LAST_DAY)
+    adrenal = end(r, "effect.adrenal_mass", VEH) / end(r, "effect.adrenal_mass", CTL)
+    ok = gc >= 1.0 + MIN_STRESS_EFFECT and adrenal >= 1.0 + MIN_STRESS_EFFECT
+    return Outcome(
+        expected=f"21 d restraint raises the day-21 mean corticosterone and the adrenal mass by ≥ {MIN_STRESS_EFFECT:.0%} over controls",
+        simulated=f"day-21 mean corticosterone {gc:.2f} × control; adrenal mass {adrenal:.3f} × control",
+        reproduced=bool(ok),
+    )
+
+
+def _chronic_excess() -> tuple[float, float]:
+    r = study(CRS)
+    c = day_mean(r, _gc(), CTL, LAST_DAY)
+    return day_mean(r, _gc(), VEH, LAST_DAY) / c - 1.0, day_mean(r, _gc(), TIA, LAST_DAY) / c - 1.0
+
+
+@check("effects.tianeptine_damps_chronic_stress_hpa", studies=[CRS], remove=["tianeptine"], depends=_HPA,
+       claims=["tianeptine.hpa.regulates", "hpa.depression.dysregulation"])
+def tianeptine_damps_chronic_stress_hpa() -> Outcome:
+    ev, et = _chronic_excess()
+    cut = 1 - et / ev if ev > 0 else 0.0
+    return Outcome(
+        expected=f"tianeptine moves the day-21 corticosterone excess of chronic restraint toward normal by ≥ {MIN_ATTENUATION:.0%}",
+        simulated=f"day-21 mean excess over control {ev:.3f} (vehicle) → {et:.3f} (tianeptine), −{cut:.0%}",
+        reproduced=bool(ev > 0 and cut >= MIN_ATTENUATION),
+    )
+
+
+@check("effects.tianeptine_normalises_chronic_stress_hpa", studies=[CRS], remove=["tianeptine"], depends=_HPA,
+       claims=["tianeptine.hpa.normalizes_chronic_stress"],
+       expect="not reproduced",
+       reason=("the drug-HPA coupling is an assumed partial attenuation of the stress-induced CRH drive (drug_attenuation "
+               "0.5 at full drug action); with rat PK (t1/2 under an hour) tianeptine given 30 min before the session acts "
+               "during its first hours only, so it damps the corticosterone excess but does not return it to normal; "
+               "no source gives the coupling strength"))
+def tianeptine_normalises_chronic_stress_hpa() -> Outcome:
+    ev, et = _chronic_excess()
+    left = et / ev if ev > 0 else float("inf")
+    return Outcome(
+        expected=f"tianeptine leaves ≤ {NORMALISED_RESIDUAL:.0%} of the day-21 corticosterone excess of chronic restraint",
+        simulated=f"day-21 mean excess {ev:.3f} (vehicle) → {et:.3f} (tianeptine), {left:.0%} left",
+        reproduced=bool(left <= NORMALISED_RESIDUAL),
+    )
+
+
+# ---------------------------------------------------------------------- dendrites
+@check("effects.stress_ca3_atrophy_tianeptine_prevents", studies=[CRS], remove=["tianeptine"],
+       depends=_PLAST + ["systems/plasticity:parameters.ca3_dendrite_length_drug_protection",
+                         "systems/plasticity:parameters.ca3_branch_points_drug_protection"],
+       claims=["stress.dendrites.ca3_retraction", "plasticity.ca3.apical_length", "plasticity.ca3.branch_points"],
+       expect="not reproduced", reason=PULSED_DRUG)
+def stress_ca3_atrophy_tianeptine_prevents() -> Outcome:
+    r = study(CRS)
+    parts, ok = [], True
+    for state in ("ca3_dendrite_length", "ca3_branch_points"):
+        key = f"effect.{state}"
+        c, sv, dv = end(r, key, CTL), end(r, key, VEH), end(r, key, TIA)
+        left = residual(sv, dv, c)
+        ok &= sv / c <= 1.0 - MIN_STRESS_EFFECT and left <= PREVENTED_RESIDUAL
+        parts.append(f"{state} {sv / c:.3f} (stress) vs {dv / c:.3f} (+ tianeptine, {left:.0%} left)")
+    return Outcome(
+        expected=f"21 d restraint shortens CA3 apical dendrites and cuts branch points by ≥ {MIN_STRESS_EFFECT:.0%}; "
+                 f"tianeptine 10 mg/kg i.p. before each session leaves ≤ {PREVENTED_RESIDUAL:.0%} of the loss",
+        simulated="day 21, × control: " + "; ".join(parts),
+        reproduced=bool(ok),
+    )
+
+
+REV = "restraint_42d_reversal_rat"
+
+
+@check("effects.tianeptine_reverses_ca3_atrophy", studies=[REV], remove=["tianeptine"],
+       depends=_PLAST + ["systems/plasticity:parameters.ca3_dendrite_length_drug_protection",
+                         "systems/plasticity:parameters.ca3_dendrite_length_driver_gain"],
+       claims=["tianeptine.dendrites.prevents_and_reverses", "tianeptine.plasticity.reverses_atrophy"],
+       expect="not reproduced", reason=PULSED_DRUG)
 def tianeptine_reverses_ca3_atrophy() -> Outcome:
-    proto = protocol("chronic_restraint_42d")
-    start = protocol("chronic_restraint").days
-    sig = mor_signal(tianeptine_exposure("rat"))
-    t, veh = _restraint(proto.days, 0.0, name=proto.name)
-    _, tia = _restraint(proto.days, sig, drug_from_day=start, name=proto.name)
+    r = study(REV)
+    veh, tia = "Restraint + vehicle", "Restraint + tianeptine from day 21"
     key = "effect.ca3_dendrite_length"
-    at_start = _at(t, tia[key], start * HOURS_PER_DAY)
-    end_v, end_t = float(veh[key][-1]), float(tia[key][-1])
-    bdnf_up = float(tia["effect.bdnf_hippocampus"][-1]) > float(veh["effect.bdnf_hippocampus"][-1])
-    left = _residual(end_v, end_t)
+    at_start = at(r, key, tia, 21 * HOURS_PER_DAY)
+    end_v, end_t = end(r, key, veh), end(r, key, tia)
+    bdnf_up = end(r, "effect.bdnf_hippocampus", tia) > end(r, "effect.bdnf_hippocampus", veh)
+    left = residual(end_v, end_t, 1.0)
     ok = at_start <= 1.0 - MIN_STRESS_EFFECT and end_t > at_start and left <= PREVENTED_RESIDUAL and bdnf_up
     return Outcome(
         expected=(f"restraint continued to day 42, tianeptine from day 21: CA3 length recovers from its day-21 atrophy and ends "
@@ -316,286 +242,311 @@ def tianeptine_reverses_ca3_atrophy() -> Outcome:
     )
 
 
-@check("effects.stress_bla_hypertrophy_tianeptine_prevents",
+BLA = "immobilisation_10d_rat"
+
+
+@check("effects.stress_bla_hypertrophy_tianeptine_prevents", studies=[BLA], remove=["tianeptine"],
+       depends=_PLAST + ["systems/plasticity:parameters.bla_dendrite_length_drug_protection",
+                         "systems/plasticity:parameters.bla_branch_points_drug_protection"],
        claims=["stress.dendrites.bla_hypertrophy", "plasticity.bla.dendritic_length", "plasticity.bla.branch_points"])
 def stress_bla_hypertrophy_tianeptine_prevents() -> Outcome:
-    proto = protocol("chronic_immobilisation")
-    sig = mor_signal(tianeptine_exposure("rat"))
-    _, veh = _simulate("plasticity", proto.name, 0.0, proto.days)
-    _, tia = _simulate("plasticity", proto.name, sig, proto.days)
+    r = study(BLA)
     parts, ok = [], True
     for state in ("bla_dendrite_length", "bla_branch_points"):
-        sv, dv = float(veh[f"effect.{state}"][-1]), float(tia[f"effect.{state}"][-1])
-        ok &= sv >= 1.0 + MIN_STRESS_EFFECT and _residual(sv, dv) <= PREVENTED_RESIDUAL
-        parts.append(f"{state} {sv:.3f} (stress) vs {dv:.3f} (+ tianeptine, {_residual(sv, dv):.0%} left)")
+        key = f"effect.{state}"
+        sv, dv = end(r, key, "Immobilisation + vehicle"), end(r, key, "Immobilisation + tianeptine")
+        left = residual(sv, dv, 1.0)
+        ok &= sv >= 1.0 + MIN_STRESS_EFFECT and left <= PREVENTED_RESIDUAL
+        parts.append(f"{state} {sv:.3f} (stress) vs {dv:.3f} (+ tianeptine, {left:.0%} left)")
     return Outcome(
         expected=f"10 d immobilisation raises BLA dendritic length and branch points by ≥ {MIN_STRESS_EFFECT:.0%}; "
-                 f"tianeptine 10 mg/kg/d leaves ≤ {PREVENTED_RESIDUAL:.0%} of the rise",
-        simulated="; ".join(parts),
+                 f"tianeptine 10 mg/kg i.p. before each session leaves ≤ {PREVENTED_RESIDUAL:.0%} of the rise",
+        simulated="day 10, × baseline: " + "; ".join(parts),
         reproduced=bool(ok),
     )
 
 
 # ---------------------------------------------------------------------- BDNF and signalling
-@check("effects.stress_lowers_hippocampal_bdnf", claims=["stress.bdnf.hippocampal_decrease"])
+@check("effects.stress_lowers_hippocampal_bdnf", studies=[CRS],
+       depends=["systems/bdnf_signalling:parameters.bdnf_hippocampus_stress_fold"],
+       claims=["stress.bdnf.hippocampal_decrease"])
 def stress_lowers_hippocampal_bdnf() -> Outcome:
-    _, veh = _restraint(protocol("chronic_restraint").days, 0.0)
-    v = float(veh["effect.bdnf_hippocampus"][-1])
+    r = study(CRS)
+    v = end(r, "effect.bdnf_hippocampus", VEH) / end(r, "effect.bdnf_hippocampus", CTL)
     return Outcome(
         expected=f"21 d restraint lowers hippocampal BDNF by ≥ {MIN_STRESS_EFFECT:.0%}",
-        simulated=f"hippocampal BDNF {v:.3f} × baseline at day 21",
-        reproduced=v <= 1.0 - MIN_STRESS_EFFECT,
+        simulated=f"hippocampal BDNF {v:.3f} × control at day 21",
+        reproduced=bool(v <= 1.0 - MIN_STRESS_EFFECT),
     )
 
 
-@check("effects.tianeptine_raises_bdnf",
+@check("effects.tianeptine_raises_bdnf", studies=[CRS], remove=["tianeptine"],
+       depends=_BDNF + ["systems/bdnf_signalling:parameters.bdnf_hippocampus_drug_fold"],
        claims=["tianeptine.bdnf.hippocampus_amygdala", "tianeptine.bdnf.increase", "tianeptine.bdnf.neurotrophic_support"])
 def tianeptine_raises_bdnf() -> Outcome:
-    days = protocol("chronic_restraint").days
-    sig = mor_signal(tianeptine_exposure("rat"))
-    _, tia = _simulate("plasticity", None, sig, days)
-    hip, amy = float(tia["effect.bdnf_hippocampus"][-1]), float(tia["effect.bdnf_amygdala"][-1])
+    r = study(CRS)
+    hip = end(r, "effect.bdnf_hippocampus", CTL_T) / end(r, "effect.bdnf_hippocampus", CTL)
+    amy = end(r, "effect.bdnf_amygdala", CTL_T) / end(r, "effect.bdnf_amygdala", CTL)
     return Outcome(
-        expected=f"21 d of tianeptine 10 mg/kg/d (no stress) raises BDNF in hippocampus and amygdala by ≥ {MIN_DRUG_EFFECT:.0%}",
-        simulated=f"hippocampus {hip:.3f}, amygdala {amy:.3f} × baseline",
-        reproduced=min(hip, amy) >= 1.0 + MIN_DRUG_EFFECT,
+        expected=f"21 d of tianeptine 10 mg/kg i.p. daily (no stress) raises BDNF in hippocampus and amygdala by ≥ {MIN_DRUG_EFFECT:.0%}",
+        simulated=f"day 21, × control: hippocampus {hip:.3f}, amygdala {amy:.3f}",
+        reproduced=bool(min(hip, amy) >= 1.0 + MIN_DRUG_EFFECT),
     )
 
 
-@check("effects.amygdala_bdnf_up_pcreb_down",
-       claims=["tianeptine.creb.amygdala_dissociation", "bdnf.amygdala.mrna", "bdnf.amygdala.protein"])
+@check("effects.amygdala_bdnf_up_pcreb_down", studies=[CRS], remove=["tianeptine"],
+       depends=_BDNF + ["systems/bdnf_signalling:parameters.bdnf_amygdala_drug_fold",
+                        "systems/bdnf_signalling:parameters.pcreb_amygdala_drug_fold"],
+       claims=["tianeptine.creb.amygdala_dissociation", "bdnf.amygdala.mrna", "bdnf.amygdala.protein"],
+       expect="not reproduced", reason=PULSED_DRUG + " (here: amygdala BDNF rises, pCREB falls by under 1 %)")
 def amygdala_bdnf_up_pcreb_down() -> Outcome:
-    proto = protocol("chronic_restraint")
-    sig = mor_signal(tianeptine_exposure("rat"))
-    _, veh = _restraint(proto.days, 0.0)
-    _, tia = _restraint(proto.days, sig)
-    b = float(tia["effect.bdnf_amygdala"][-1]) / float(veh["effect.bdnf_amygdala"][-1])
-    c = float(tia["effect.pcreb_amygdala"][-1]) / float(veh["effect.pcreb_amygdala"][-1])
+    r = study(CRS)
+    b = end(r, "effect.bdnf_amygdala", TIA) / end(r, "effect.bdnf_amygdala", VEH)
+    c = end(r, "effect.pcreb_amygdala", TIA) / end(r, "effect.pcreb_amygdala", VEH)
     return Outcome(
         expected=f"under 21 d restraint, tianeptine raises amygdala BDNF and lowers amygdala pCREB (each by ≥ {MIN_DRUG_EFFECT:.0%})",
         simulated=f"tianeptine / vehicle at day 21: BDNF {b:.3f}, pCREB {c:.3f}",
-        reproduced=b >= 1.0 + MIN_DRUG_EFFECT and c <= 1.0 - MIN_DRUG_EFFECT,
+        reproduced=bool(b >= 1.0 + MIN_DRUG_EFFECT and c <= 1.0 - MIN_DRUG_EFFECT),
     )
 
 
-@check("effects.tianeptine_mtor_signalling",
-       claims=["plasticity.mtor.phosphorylation", "plasticity.akt.phosphorylation", "plasticity.erk.phosphorylation",
-               "plasticity.synaptic_proteins.mtor_dependent"])
+#: the first dose of the restraint study is at 8.5 h; the kinases are read 6 h later
+_FIRST_DOSE_H = 8.5
+
+
+@check("effects.tianeptine_mtor_signalling", studies=[CRS], remove=["tianeptine"],
+       depends=_BDNF + ["systems/bdnf_signalling:parameters.p_mtor_drug_fold",
+                        "systems/bdnf_signalling:parameters.psd95_drug_fold"],
+       claims=["plasticity.mtor.phosphorylation", "plasticity.akt.phosphorylation", "plasticity.erk.phosphorylation"])
 def tianeptine_mtor_signalling() -> Outcome:
-    sig = mor_signal(tianeptine_exposure("rat"))
-    days = 7.0
-    inputs, _ = _arm(None, sig)
-    t = _grid(days)
-    normal = run_models([BDNFSignalling()], t, inputs)
-    fold = system("bdnf_signalling")["p_mtor_drug_fold"].to("dimensionless")
-    # mTOR blocked: p-mTOR held at baseline (no drug action on it, no BDNF drive), as with an mTOR inhibitor
-    blocked = run_models([BDNFSignalling(scale={"p_mtor_drug_fold": 1.0 / fold,
-                                                "p_mtor_driver_gain": 0.0})], t, inputs)
-    i6 = int(np.searchsorted(t, 6.0))
-    kin = {k: float(normal[f"effect.{k}"][i6, 0]) for k in ("p_mtor", "p_akt", "p_erk")}
-    prot = {k: float(normal[f"effect.{k}"][-1, 0]) for k in ("psd95", "synaptophysin", "glur1")}
-    prot_blocked = {k: float(blocked[f"effect.{k}"][-1, 0]) for k in prot}
-    ok = (min(kin.values()) >= 1.0 + MIN_DRUG_EFFECT and min(prot.values()) >= 1.0 + MIN_DRUG_EFFECT
-          and max(abs(v - 1.0) for v in prot_blocked.values()) < MIN_DRUG_EFFECT)
+    r = study(CRS)
+    h6 = _FIRST_DOSE_H + 6.0
+    kin = {k: at(r, f"effect.{k}", CTL_T, h6) / at(r, f"effect.{k}", CTL, h6) for k in ("p_mtor", "p_akt", "p_erk")}
+    prot = {k: day_mean(r, f"effect.{k}", CTL_T, 6) / day_mean(r, f"effect.{k}", CTL, 6)
+            for k in ("psd95", "synaptophysin", "glur1")}
+    ok = min(kin.values()) >= 1.0 + MIN_DRUG_EFFECT and min(prot.values()) >= 1.0 + MIN_DRUG_EFFECT
     return Outcome(
-        expected=(f"tianeptine raises p-mTOR, p-Akt, p-ERK within 6 h and PSD-95, synaptophysin, GluR1 within a week (each ≥ "
-                  f"{MIN_DRUG_EFFECT:.0%}); with mTOR blocked the synaptic proteins stay within {MIN_DRUG_EFFECT:.0%} of baseline"),
-        simulated=("6 h: " + ", ".join(f"{k} {v:.2f}" for k, v in kin.items()) + "; 7 d: "
-                   + ", ".join(f"{k} {v:.2f}" for k, v in prot.items()) + "; mTOR blocked: "
-                   + ", ".join(f"{k} {v:.3f}" for k, v in prot_blocked.items())),
+        expected=(f"tianeptine (10 mg/kg i.p., no stress) raises p-mTOR, p-Akt, p-ERK within 6 h of the first dose and "
+                  f"PSD-95, synaptophysin, GluR1 within a week (each ≥ {MIN_DRUG_EFFECT:.0%} over control)"),
+        simulated=("6 h after the first dose: " + ", ".join(f"{k} {v:.2f}" for k, v in kin.items())
+                   + "; day-7 mean: " + ", ".join(f"{k} {v:.2f}" for k, v in prot.items())),
         reproduced=bool(ok),
     )
 
 
-@check("effects.bdnf_drives_mtor", claims=["bdnf.mtor.downstream"])
+@check("effects.bdnf_drives_mtor", studies=[CRS], remove=["tianeptine"],
+       depends=_BDNF + ["systems/bdnf_signalling:parameters.p_mtor_driver_gain"],
+       claims=["bdnf.mtor.downstream"],
+       expect="not reproduced", reason=PULSED_DRUG + " (here: the daily p-mTOR level climbs by just under the 5 % criterion)")
 def bdnf_drives_mtor() -> Outcome:
-    sig = mor_signal(tianeptine_exposure("rat"))
-    t, tia = _simulate("plasticity", None, sig, 21)
-    early = _at(t, tia["effect.p_mtor"], 6.0)
-    late = float(tia["effect.p_mtor"][-1])
-    bdnf = float(tia["effect.bdnf_hippocampus"][-1])
-    ok = bdnf >= 1.0 + MIN_DRUG_EFFECT and late / early >= 1.0 + MIN_DRUG_EFFECT
+    r = study(CRS)
+    first = day_mean(r, "effect.p_mtor", CTL_T, 0) / day_mean(r, "effect.p_mtor", CTL, 0)
+    last = day_mean(r, "effect.p_mtor", CTL_T, LAST_DAY) / day_mean(r, "effect.p_mtor", CTL, LAST_DAY)
+    bdnf = end(r, "effect.bdnf_hippocampus", CTL_T) / end(r, "effect.bdnf_hippocampus", CTL)
+    ok = bdnf >= 1.0 + MIN_DRUG_EFFECT and last / first >= 1.0 + MIN_DRUG_EFFECT
     return Outcome(
-        expected=f"as hippocampal BDNF rises under tianeptine, p-mTOR climbs beyond its direct (6 h) level by ≥ {MIN_DRUG_EFFECT:.0%}",
-        simulated=f"BDNF {bdnf:.3f} at day 21; p-mTOR {early:.3f} at 6 h → {late:.3f} at day 21",
+        expected=f"as hippocampal BDNF rises under tianeptine, the daily p-mTOR level climbs beyond its day-1 (direct) level by ≥ {MIN_DRUG_EFFECT:.0%}",
+        simulated=f"BDNF {bdnf:.3f} × control at day 21; daily-mean p-mTOR {first:.3f} (day 1) → {last:.3f} (day 21) × control",
         reproduced=bool(ok),
     )
 
 
 # ---------------------------------------------------------------------- LTP
-@check("effects.acute_stress_ltp_tianeptine_restores",
-       claims=["plasticity.ltp.stress_impairs", "plasticity.ltp.tianeptine_reverses", "plasticity.ltp.ca1_acute_stress"])
+LTP = "acute_stress_ltp_rat"
+
+
+@check("effects.acute_stress_ltp_tianeptine_restores", studies=[LTP], remove=["tianeptine"],
+       depends=_PLAST + ["systems/plasticity:parameters.ltp_capacity_drug_protection"],
+       claims=["plasticity.ltp.stress_impairs", "plasticity.ltp.tianeptine_reverses", "plasticity.ltp.ca1_acute_stress"],
+       expect="not reproduced", reason=("one 6-h session lowers LTP capacity by only about 2 % at its end in the model (the "
+        "assumed LTP half-life and stress fold give a slow response), under the 5 % the criterion needs; the drug arm is "
+        "above baseline"))
 def acute_stress_ltp_tianeptine_restores() -> Outcome:
-    proto = protocol("acute_stress")
-    sig = mor_signal(tianeptine_exposure("rat"))
-    t, veh = _simulate("plasticity", proto.name, 0.0, 1)
-    _, tia = _simulate("plasticity", proto.name, sig, 1)
-    end = proto.onset_hour + proto.session_hours
-    sv, dv = _at(t, veh["effect.ltp_capacity"], end), _at(t, tia["effect.ltp_capacity"], end)
-    ok = sv <= 1.0 - MIN_STRESS_EFFECT and (dv >= 1.0 or _residual(sv, dv) <= PREVENTED_RESIDUAL)
+    r = study(LTP)
+    t_end = SESSION_ONSET_H + SESSION_HOURS
+    sv, dv = at(r, "effect.ltp_capacity", "Stress", t_end), at(r, "effect.ltp_capacity", "Stress + tianeptine", t_end)
+    left = residual(sv, dv, 1.0)
+    ok = sv <= 1.0 - MIN_STRESS_EFFECT and (dv >= 1.0 or left <= PREVENTED_RESIDUAL)
     return Outcome(
-        expected=f"at the end of an acute stress session LTP capacity is down ≥ {MIN_STRESS_EFFECT:.0%}; with tianeptine ≤ "
-                 f"{PREVENTED_RESIDUAL:.0%} of the loss remains",
-        simulated=f"LTP capacity {sv:.3f} (stress) vs {dv:.3f} (stress + tianeptine)",
+        expected=f"at the end of an acute stress session LTP capacity is down ≥ {MIN_STRESS_EFFECT:.0%}; with tianeptine "
+                 f"(10 mg/kg i.p. 30 min before) ≤ {PREVENTED_RESIDUAL:.0%} of the loss remains",
+        simulated=f"LTP capacity at {t_end:g} h: {sv:.3f} (stress) vs {dv:.3f} (stress + tianeptine, {left:.0%} left)",
         reproduced=bool(ok),
     )
 
 
-@check("effects.tianeptine_enhances_ltp_unstressed",
+@check("effects.tianeptine_enhances_ltp_unstressed", studies=[LTP], remove=["tianeptine"],
+       depends=_PLAST + ["systems/plasticity:parameters.ltp_capacity_drug_fold"],
        claims=["plasticity.ltp.tianeptine_enhances_unstressed", "plasticity.pbp.ca1_unstressed"])
 def tianeptine_enhances_ltp_unstressed() -> Outcome:
-    sig = mor_signal(tianeptine_exposure("rat"))
-    t, tia = _simulate("plasticity", None, sig, 1)
-    v = float(tia["effect.ltp_capacity"][-1])
+    r = study(LTP)
+    peak = window_max(r, "effect.ltp_capacity", "Tianeptine, no stress", 0.0, 24.0)
     return Outcome(
-        expected=f"without stress, tianeptine raises LTP capacity by ≥ {MIN_DRUG_EFFECT:.0%}",
-        simulated=f"LTP capacity {v:.3f} × untreated after 24 h of tianeptine",
-        reproduced=v >= 1.0 + MIN_DRUG_EFFECT,
+        expected=f"without stress, a dose of tianeptine raises LTP capacity by ≥ {MIN_DRUG_EFFECT:.0%}",
+        simulated=f"LTP capacity peaks at {peak:.3f} × untreated in the 24 h after 10 mg/kg i.p.",
+        reproduced=bool(peak >= 1.0 + MIN_DRUG_EFFECT),
     )
 
 
 # ---------------------------------------------------------------------- onset
-def _time_to(t: np.ndarray, x: np.ndarray, fraction: float) -> float:
-    """First time (h) at which x reaches ``fraction`` of its final value."""
-    hit = np.nonzero(x >= fraction * x[-1])[0]
-    return float(t[hit[0]]) if hit.size else float("inf")
+_ONSET_FINAL_DAY = 55  # 0-based last day of the 56-day study
 
 
-_ONSET_DAYS = 56
+def _onset_index(r, arm: str) -> tuple[float, float, float]:
+    """Day-1 mean, final-day mean and the day at which the daily-mean index first reaches 90 % of the final one."""
+    key = "effect.antidepressant_index"
+    final = day_mean(r, key, arm, _ONSET_FINAL_DAY)
+    days = [day_mean(r, key, arm, d) for d in range(_ONSET_FINAL_DAY + 1)]
+    t90 = next((d + 1.0 for d, v in enumerate(days) if v >= 0.9 * final), float("inf")) if final > 0 else float("inf")
+    return days[0], final, t90
 
 
-@check("effects.ssri_onset_lags_weeks",
-       claims=["antidepressants.onset.delay", "antidepressants.autoreceptor.desensitization", "antidepressants.adaptation.long_term",
-               "antidepressants.summary.monoamine_plus_plasticity"])
+@check("effects.ssri_onset_lags_weeks", studies=[ONSET], remove=["escitalopram"],
+       depends=["systems/onset:parameters.desensitisation_half_life", "drugs/escitalopram:targets.SERT.affinity"],
+       claims=["antidepressants.onset.delay", "antidepressants.autoreceptor.desensitization",
+               "antidepressants.adaptation.long_term", "antidepressants.summary.monoamine_plus_plasticity"])
 def ssri_onset_lags_weeks() -> Outcome:
-    occ = system("reference_exposures")["ssri_sert_occupancy"].to("dimensionless")
-    t, out = _simulate("onset", None, 0.0, _ONSET_DAYS, occupancy=occ)
-    idx = out["effect.antidepressant_index"]
-    t50, t90 = _time_to(t, idx, 0.5) / HOURS_PER_DAY, _time_to(t, idx, 0.9) / HOURS_PER_DAY
-    day1 = _at(t, idx, HOURS_PER_DAY)
-    h1 = _at(t, out["effect.raphe_5ht"], 1.0)
+    r = study(ONSET)
+    day1, final, t90 = _onset_index(r, SSRI_ARM)
+    h1 = window_max(r, "effect.raphe_5ht", SSRI_ARM, 0.0, 24.0)
+    sert = day_mean(r, "occupancy.SERT", SSRI_ARM, _ONSET_FINAL_DAY)
     lo, hi = ONSET_WINDOW_DAYS
-    ok = lo <= t90 <= hi and day1 <= EARLY_FRACTION_MAX * idx[-1] and h1 >= MIN_5HT_RISE
+    ok = lo <= t90 <= hi and final > 0 and day1 <= EARLY_FRACTION_MAX * final and h1 >= MIN_5HT_RISE
     return Outcome(
-        expected=(f"SSRI at {occ:.0%} SERT occupancy: 5-HT up ≥ {MIN_5HT_RISE:g}× at once, day-1 antidepressant-like effect "
-                  f"≤ {EARLY_FRACTION_MAX:.0%} of the final one, 90 % reached in {lo:g}-{hi:g} days (label onset 2-4 weeks)"),
-        simulated=(f"raphe 5-HT {h1:.2f}× at 1 h; effect index {day1:.3f} at day 1 → {idx[-1]:.3f} at {_ONSET_DAYS} d; "
-                   f"50 % at {t50:.1f} d, 90 % at {t90:.1f} d"),
+        expected=(f"escitalopram 10 mg/day: 5-HT up ≥ {MIN_5HT_RISE:g}× on day 1, day-1 antidepressant-like index "
+                  f"≤ {EARLY_FRACTION_MAX:.0%} of the day-56 one, 90 % reached in {lo:g}-{hi:g} days (label onset 2-4 weeks)"),
+        simulated=(f"SERT occupancy {sert:.0%} (day 56); raphe 5-HT peak {h1:.2f}× on day 1; daily-mean index {day1:.3f} "
+                   f"(day 1) → {final:.3f} (day 56); 90 % on day {t90:g}"),
         reproduced=bool(ok),
     )
 
 
-@check("effects.tianeptine_onset_rapid", claims=["tianeptine.onset.rapid"])
+@check("effects.tianeptine_onset_rapid", studies=[ONSET], remove=["tianeptine"],
+       depends=["systems/onset:parameters.signal_half_effect", "drugs/tianeptine:targets.MOR.tau",
+                "drugs/tianeptine:targets.MOR.affinity"],
+       claims=["tianeptine.onset.rapid"])
 def tianeptine_onset_rapid() -> Outcome:
-    sig = mor_signal(tianeptine_exposure("human_therapeutic"))
-    occ = system("reference_exposures")["ssri_sert_occupancy"].to("dimensionless")
-    t, tia = _simulate("onset", None, sig, _ONSET_DAYS)
-    _, ssri = _simulate("onset", None, 0.0, _ONSET_DAYS, occupancy=occ)
-    ti, si = tia["effect.antidepressant_index"], ssri["effect.antidepressant_index"]
-    t90 = _time_to(t, ti, 0.9) / HOURS_PER_DAY
-    day1_t, day1_s = _at(t, ti, HOURS_PER_DAY), _at(t, si, HOURS_PER_DAY)
-    ok = t90 <= FAST_ONSET_MAX_DAYS and day1_t > day1_s
+    r = study(ONSET)
+    t_day1, t_final, t_90 = _onset_index(r, TIA_ARM)
+    s_day1, _, _ = _onset_index(r, SSRI_ARM)
+    ok = t_90 <= FAST_ONSET_MAX_DAYS and t_day1 > s_day1
     return Outcome(
-        expected=f"tianeptine 37.5 mg/d (MOR-driven): 90 % of its effect within {FAST_ONSET_MAX_DAYS:g} day, ahead of an SSRI at day 1",
-        simulated=f"MOR signal {sig:.3f}; tianeptine 90 % at {t90:.2f} d; day-1 index tianeptine {day1_t:.3f} vs SSRI {day1_s:.3f}",
+        expected=(f"tianeptine 12.5 mg three times daily (MOR-driven): 90 % of its effect within {FAST_ONSET_MAX_DAYS:g} day, "
+                  f"ahead of escitalopram 10 mg/day on day 1"),
+        simulated=(f"tianeptine daily-mean index {t_day1:.3f} (day 1) → {t_final:.3f} (day 56), 90 % on day {t_90:g}; "
+                   f"escitalopram day 1 {s_day1:.3f}"),
         reproduced=bool(ok),
     )
 
 
-@check("effects.mor_knockout_abolishes_tianeptine_effect", claims=["tianeptine.mor.blockade_abolishes_effect"])
+KO = "onset_without_mor_human"
+
+
+@check("effects.mor_knockout_abolishes_tianeptine_effect", studies=[ONSET, KO], remove=["tianeptine"],
+       depends=["drugs/tianeptine:targets.MOR.tau", "systems/onset:parameters.signal_half_effect"],
+       claims=["tianeptine.mor.blockade_abolishes_effect"])
 def mor_knockout_abolishes_tianeptine_effect() -> Outcome:
-    conc = tianeptine_exposure("human_therapeutic")
-    model = OnsetModel()
-    wt = float(model.index(0.0, 1.0, mor_signal(conc))["index"])
-    ko = float(model.index(0.0, 1.0, mor_signal(conc, receptor_fraction=0.0))["index"])
+    wt = day_mean(study(ONSET), "effect.antidepressant_index", TIA_ARM, 6)
+    ko = day_mean(study(KO), "effect.antidepressant_index", "Tianeptine 12.5 mg every 8 h, MOR knockout", 6)
+    left = ko / wt if wt > 0 else float("inf")
     return Outcome(
-        expected="without MOR (knockout: no receptors) tianeptine's antidepressant-like index is zero (no SERT action, mennini1987)",
-        simulated=f"index wild type {wt:.3f}, MOR knockout {ko:.3f}",
-        reproduced=wt > 0.0 and ko == 0.0,
+        expected=(f"without MOR (knockout: MOR left out of the target panel) tianeptine's day-7 antidepressant-like index is "
+                  f"≤ {ABOLISHED_RESIDUAL:.0%} of the wild type's, which is itself ≥ {MIN_DRUG_EFFECT:g}"),
+        simulated=f"day-7 mean index: wild type {wt:.3f}, MOR knockout {ko:.4f} ({left:.0%} left)",
+        reproduced=bool(wt >= MIN_DRUG_EFFECT and left <= ABOLISHED_RESIDUAL),
     )
 
 
-@check("effects.sert_block_raises_serotonin_at_once",
+@check("effects.sert_block_raises_serotonin_at_once", studies=[ONSET], remove=["escitalopram"],
+       depends=["drugs/escitalopram:targets.SERT.affinity", "systems/onset:parameters.sert_clearance_share"],
        claims=["ssri.sert.selective_block", "tca.monoamine.availability", "antidepressants.monoamine.levels"])
 def sert_block_raises_serotonin_at_once() -> Outcome:
-    occ = system("reference_exposures")["ssri_sert_occupancy"].to("dimensionless")
-    t, out = _simulate("onset", None, 0.0, _ONSET_DAYS, occupancy=occ)
-    h1 = _at(t, out["effect.raphe_5ht"], 1.0)
-    tr = out["effect.serotonin_transmission"]
+    r = study(ONSET)
+    h = window_max(r, "effect.raphe_5ht", SSRI_ARM, 0.0, 24.0)
+    tr1 = day_mean(r, "effect.serotonin_transmission", SSRI_ARM, 0)
+    trn = day_mean(r, "effect.serotonin_transmission", SSRI_ARM, _ONSET_FINAL_DAY)
     return Outcome(
-        expected=f"SERT block ({occ:.0%} occupancy) raises extracellular 5-HT ≥ {MIN_5HT_RISE:g}× at once; net transmission rises over weeks",
-        simulated=f"5-HT {h1:.2f}× at 1 h; transmission {tr[1]:.2f}× at 1 h → {tr[-1]:.2f}× at {_ONSET_DAYS} d",
-        reproduced=h1 >= MIN_5HT_RISE and tr[-1] > tr[1],
+        expected=f"SERT block by escitalopram 10 mg/day raises extracellular 5-HT ≥ {MIN_5HT_RISE:g}× on day 1; "
+                 f"net transmission rises further over weeks",
+        simulated=f"raphe 5-HT peak {h:.2f}× on day 1; daily-mean transmission {tr1:.2f}× (day 1) → {trn:.2f}× (day 56)",
+        reproduced=bool(h >= MIN_5HT_RISE and trn > tr1 * (1.0 + MIN_DRUG_EFFECT)),
     )
 
 
 # ---------------------------------------------------------------------- summary and protocols
-@check("effects.tianeptine_counteracts_stress_damage", claims=["tianeptine.stress.counteracts_damage"])
+@check("effects.tianeptine_counteracts_stress_damage", studies=[CRS], remove=["tianeptine"],
+       depends=_BDNF + _PLAST[:1] + ["systems/bdnf_signalling:parameters.bdnf_hippocampus_drug_protection"],
+       claims=["tianeptine.stress.counteracts_damage"])
 def tianeptine_counteracts_stress_damage() -> Outcome:
-    proto = protocol("chronic_restraint")
-    sig = mor_signal(tianeptine_exposure("rat"))
-    _, veh = _restraint(proto.days, 0.0)
-    _, tia = _restraint(proto.days, sig)
-    a = _hpa_arms()
-    pairs = {s: (float(veh[f"effect.{s}"][-1]), float(tia[f"effect.{s}"][-1]))
-             for s in ("ca3_dendrite_length", "ca3_branch_points", "bdnf_hippocampus", "p_mtor", "psd95")}
-    key = f"effect.{a['gc']}"
-    pairs[a["gc"]] = (_day_mean(a["t"], a["veh"][key], a["last"]), _day_mean(a["t"], a["tia"][key], a["last"]))
+    r = study(CRS)
+    pairs = {}
+    for s in ("ca3_dendrite_length", "ca3_branch_points", "bdnf_hippocampus", "p_mtor", "psd95", "corticosterone"):
+        key = f"effect.{s}"
+        c = day_mean(r, key, CTL, LAST_DAY)
+        pairs[s] = (day_mean(r, key, VEH, LAST_DAY) / c, day_mean(r, key, TIA, LAST_DAY) / c)
     damaged = {s: v for s, v in pairs.items() if abs(v[0] - 1.0) >= MIN_STRESS_EFFECT}
-    ok = len(damaged) == len(pairs) and all(np.sign(d - v) == -np.sign(v - 1.0) for v, d in damaged.values())
+    # each stress-shifted state must be pushed back by at least MIN_ATTENUATION of its shift
+    ok = len(damaged) == len(pairs) and all(residual(v, d, 1.0) <= 1.0 - MIN_ATTENUATION for v, d in damaged.values())
     return Outcome(
         expected=(f"after 21 d restraint every stress-shifted state (CA3 dendrites, hippocampal BDNF, p-mTOR, PSD-95, "
-                  f"corticosterone; each ≥ {MIN_STRESS_EFFECT:.0%} from baseline) is pushed back against the stress by tianeptine"),
-        simulated="; ".join(f"{s} {v:.3f} → {d:.3f}" for s, (v, d) in pairs.items()),
+                  f"corticosterone; each ≥ {MIN_STRESS_EFFECT:.0%} from control) is pushed back by tianeptine by "
+                  f"≥ {MIN_ATTENUATION:.0%} of its shift"),
+        simulated="day-21 mean × control, vehicle → tianeptine: " + "; ".join(f"{s} {v:.3f} → {d:.3f}" for s, (v, d) in pairs.items()),
         reproduced=bool(ok),
     )
 
 
-@check("effects.stress_protocols_as_described",
-       claims=["protocol.crs.restraint", "protocol.psychosocial.tree_shrew", "protocol.crs.tianeptine_dose",
+@check("effects.stress_protocols_as_described", studies=[CRS, PSY],
+       depends=["systems/stress:parameters.chronic_restraint_session_hours", "systems/stress:parameters.chronic_restraint_days",
+                "systems/stress:parameters.psychosocial_stress_session_hours"],
+       claims=["protocol.crs.restraint", "protocol.crs.tianeptine_dose", "protocol.psychosocial.tree_shrew",
                "protocol.psychosocial.tianeptine_dose"])
 def stress_protocols_as_described() -> Outcome:
-    crs, psy = protocol("chronic_restraint"), protocol("psychosocial_stress")
-    t = _grid(crs.days + 1, step_h=0.01)
-    hours = np.trapezoid((crs.intensity(t) >= crs.level).astype(float), t) / crs.days
-    ex = system("reference_exposures")
-    doses = (ex["rat_tianeptine_dose"].to("mg/kg/day"), ex["tree_shrew_tianeptine_dose"].to("mg/kg/day"))
-    start = psy.parameter("treatment_start_day").to("day")
-    ok = (crs.days == 21 and abs(hours - 6.0) < 0.02 and crs.species == "rat" and 1.0 <= psy.session_hours <= 2.0
-          and psy.background > 0.0 and psy.days - start == 28 and doses == (10.0, 50.0))
+    crs, psy = study(CRS), study(PSY)
+    t = crs.time_h
+    on = series(crs, "stress", VEH) >= 0.5
+    hours = float(on.sum() * (t[1] - t[0])) / 21.0
+    days = len({int(x // HOURS_PER_DAY) for x in t[on]})
+    tp = psy.time_h
+    on_p = series(psy, "stress", "Stress + vehicle")
+    peak_days = len({int(x // HOURS_PER_DAY) for x in tp[on_p >= 0.5]})
+    session_p = float((on_p >= 0.5).sum() * (tp[1] - tp[0])) / max(peak_days, 1)
+    ok = days == 21 and abs(hours - 6.0) < 0.3 and 1.0 <= session_p <= 2.0 and peak_days == 35
     return Outcome(
-        expected=("restraint 6 h/day on 21 days (rat); tree-shrew confrontation 1-2 h daily with sensory contact in between, "
-                  "28 days of treatment; tianeptine 10 mg/kg/d (rat) and 50 mg/kg/d (tree shrew)"),
-        simulated=(f"restraint {hours:.2f} h/day × {crs.days} d ({crs.species}); confrontation {psy.session_hours:g} h/day, "
-                   f"background {psy.background:g}, treatment days {psy.days - start:g}; doses {doses[0]:g} and {doses[1]:g} mg/kg/d"),
+        expected=("restraint 6 h/day on 21 days (rat); tree-shrew confrontation 1-2 h daily over 35 days "
+                  "(7 + 28 of treatment)"),
+        simulated=(f"stress input of the studies: restraint {hours:.2f} h/day on {days} days; confrontation "
+                   f"{session_p:.2f} h/day on {peak_days} days"),
         reproduced=bool(ok),
     )
 
 
 # ---------------------------------------------------------------------- tolerance and misuse
-_TOL_DAYS, _TOL_STOP_DAY = 28, 14
+MIS = "misuse_tolerance_human"
+_STOP_H = 14 * HOURS_PER_DAY
 
 
-@check("effects.misuse_tolerance_and_rebound", claims=["tianeptine.mor.tolerance_high_dose", "misuse.tianeptine.dependence"])
+@check("effects.misuse_tolerance_and_rebound", studies=[MIS], remove=["tianeptine"],
+       depends=["systems/tolerance:parameters.response_gain", "drugs/tianeptine:targets.MOR.affinity"],
+       claims=["tianeptine.mor.tolerance_high_dose", "misuse.tianeptine.dependence"])
 def misuse_tolerance_and_rebound() -> Outcome:
+    r = study(MIS)
     res = {}
-    for label in ("human_therapeutic", "human_misuse"):
-        sig = mor_signal(tianeptine_exposure(label))
-        t, out = _simulate("tolerance", None, sig, _TOL_DAYS, 0.0, _TOL_STOP_DAY)
-        net = out["effect.mor_net_effect"]
-        on = t < _TOL_STOP_DAY * HOURS_PER_DAY
-        peak, sustained = float(net[on].max()), float(net[on][-1])
-        rebound = float(out["effect.withdrawal"][~on].max())
-        res[label] = (sig, peak, sustained, rebound)
-    s_m, p_m, q_m, r_m = res["human_misuse"]
-    _, _, _, r_t = res["human_therapeutic"]
-    tol = 1.0 - q_m / p_m
+    for arm in ("Therapeutic 12.5 mg every 8 h", "Misuse 2 g every 6 h"):
+        peak = window_max(r, "effect.mor_net_effect", arm, 0.0, HOURS_PER_DAY)
+        sustained = day_mean(r, "effect.mor_net_effect", arm, 13)
+        rebound = window_max(r, "effect.withdrawal", arm, _STOP_H, float(r.time_h[-1]))
+        res[arm] = (peak, sustained, rebound)
+    p_m, q_m, r_m = res["Misuse 2 g every 6 h"]
+    r_t = res["Therapeutic 12.5 mg every 8 h"][2]
+    tol = 1.0 - q_m / p_m if p_m > 0 else 0.0
     ok = tol >= MIN_TOLERANCE and r_m >= MIN_REBOUND and r_m > r_t
     return Outcome(
-        expected=(f"misuse (8 g/d) vs therapeutic (37.5 mg/d) for {_TOL_STOP_DAY} d then stop: at misuse the net MOR effect falls "
-                  f"≥ {MIN_TOLERANCE:.0%} from its peak (tolerance) and stopping drops the response ≥ {MIN_REBOUND:.0%} below "
-                  f"baseline, deeper than after therapeutic doses"),
-        simulated=(f"misuse signal {s_m:.3f}: peak {p_m:.2f} → {q_m:.2f} ({tol:.0%} tolerance), rebound {r_m:.0%}; "
+        expected=(f"misuse (2 g every 6 h) vs therapeutic (12.5 mg every 8 h) for 14 d then stop: at misuse the net MOR effect "
+                  f"(day-14 mean) falls ≥ {MIN_TOLERANCE:.0%} below its day-1 peak and stopping drops the response "
+                  f"≥ {MIN_REBOUND:.0%} below baseline, deeper than after therapeutic doses"),
+        simulated=(f"misuse: peak {p_m:.2f} → day-14 mean {q_m:.2f} ({tol:.0%} tolerance), rebound {r_m:.0%}; "
                    f"therapeutic rebound {r_t:.0%}"),
         reproduced=bool(ok),
     )
+

@@ -108,14 +108,11 @@ def _dispatch(args) -> int:
         print(f"pdsim check: OK — {len(reg.claims)} claims, {len(reg.references)} references, every parameter sourced.")
         return 0
     if cmd == "validate":
-        from .validation import failures, run_checks, write_report
+        from .validation import counts, failures, run_checks, write_report
 
         rows = run_checks(progress=sys.stderr.isatty())
         csv_path, md_path = write_report(rows, Path(args.out))
-        counts = {}
-        for r in rows:
-            counts[r.verdict] = counts.get(r.verdict, 0) + 1
-        print(f"wrote {md_path} and {csv_path}: " + ", ".join(f"{n} {v}" for v, n in counts.items()))
+        print(f"wrote {md_path} and {csv_path}: " + ", ".join(f"{n} {k}" for k, n in counts(rows).items()))
         bad = failures(rows)
         for r in bad:
             print(f"FAILED {r.check} ({r.claim}): expected {r.expected}; simulated {r.simulated}", file=sys.stderr)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, UnknownNameError, suggest
+from .errors import InputError, PdsimError, UnknownNameError, suggest
 
 __all__ = ["Outcome", "Check", "check", "checks", "run_checks", "write_report", "Row", "VERDICTS", "BASES",
            "study", "study_command", "without_drugs", "counts"]
@@ -297,3 +297,109 @@ def write_report(rows: list[Row], out_dir: Path) -> tuple[Path, Path]:
     md_path = out_dir / "report.md"
     md_path.write_text("\n".join(md) + "\n", encoding="utf-8")
     return csv_path, md_path
+
+
+# ---------------------------------------------------------------------- can each check fail?
+#: the factors each parameter a check depends on is scaled by
+PERTURBATION_FACTORS = (10.0, 0.1)
+
+
+def _scale_parameter(models: Path, pid: str, factor: float) -> None:
+    """Multiply the value of parameter ``pid`` in the TOML files under ``models`` by ``factor`` (in place)."""
+    import re
+
+    stem, _, key = pid.partition(":")
+    path = models / f"{stem}.toml"
+    parts = key.split(".")
+    header, last = "[" + ".".join(parts[:-1]) + "]", parts[-1]
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    start = next((i for i, ln in enumerate(lines) if ln.strip() == header), None)
+    if start is None:
+        raise UnknownNameError(f"parameter {pid}: no table {header} in {path}.")
+    pat = re.compile(rf"^{re.escape(last)}\s*=\s*\{{\s*value\s*=\s*([-+0-9.eE]+)")
+    for i in range(start + 1, len(lines)):
+        if lines[i].startswith("["):
+            break
+        m = pat.match(lines[i])
+        if m:
+            new = repr(float(m.group(1)) * factor)
+            lines[i] = lines[i][:m.start(1)] + new + lines[i][m.end(1):]
+            path.write_text("".join(lines), encoding="utf-8")
+            return
+    raise UnknownNameError(f"parameter {pid}: no `{last} = {{ value = ... }}` under {header} in {path}.")
+
+
+def perturbation_verdicts(names: list[str] | None = None, first_flip: bool = False) -> dict[str, dict[str, bool | None]]:
+    """Verdict of each check (all, or ``names``) as registered and under each perturbation it names.
+
+    Every parameter in a check's ``depends`` is scaled x10 and x0.1 in a temporary copy of models/
+    (so the whole path — catalogue, `pdsim.simulate`, the check — sees it), and every drug in its
+    ``remove`` is taken out of its studies. Returns check → {"baseline" or perturbation label →
+    reproduced}. A check whose verdict never changes cannot fail. With ``first_flip`` a check is not
+    perturbed again once its verdict has changed (drug removals first, then its ``depends`` in order).
+    """
+    import os
+    import shutil
+    import tempfile
+
+    from . import catalog
+
+    selected = {n: c for n, c in checks().items() if names is None or n in names}
+    out: dict[str, dict[str, bool | None]] = {n: {"baseline": c.func().reproduced} for n, c in selected.items()}
+
+    def wanted(n: str) -> bool:
+        return not (first_flip and flips(out[n]))
+
+    for drug in sorted({d for c in selected.values() for d in c.remove}):
+        with without_drugs(drug):
+            for n, c in selected.items():
+                if drug in c.remove and wanted(n):
+                    out[n][f"without {drug}"] = c.func().reproduced
+    pids = list(dict.fromkeys(p for c in selected.values() for p in c.depends))
+    here = catalog.root()
+    old_home = os.environ.get("PDSIM_HOME")
+    with tempfile.TemporaryDirectory(prefix="pdsim-perturb-") as tmp:
+        for pid in pids:
+            for f in PERTURBATION_FACTORS:
+                todo = [n for n, c in selected.items() if pid in c.depends and wanted(n)]
+                if not todo:
+                    continue
+                dst = Path(tmp) / "proj"
+                if dst.exists():
+                    shutil.rmtree(dst)
+                shutil.copytree(here / "models", dst / "models")
+                shutil.copytree(here / "seeds", dst / "seeds")
+                _scale_parameter(dst / "models", pid, f)
+                os.environ["PDSIM_HOME"] = str(dst)
+                catalog.clear_cache()
+                try:
+                    for n in todo:
+                        c = selected[n]
+                        if wanted(n):
+                            try:
+                                out[n][f"x{f:g} {pid}"] = c.func().reproduced
+                            except PdsimError:  # a value the model rejects (e.g. fu > 1): no verdict, no flip
+                                out[n][f"x{f:g} {pid}"] = None
+                finally:
+                    if old_home is None:
+                        os.environ.pop("PDSIM_HOME", None)
+                    else:
+                        os.environ["PDSIM_HOME"] = old_home
+                    catalog.clear_cache()
+                    _STUDY_CACHE.clear()
+    return out
+
+
+def flips(verdicts: dict[str, bool | None]) -> list[str]:
+    """The perturbations that change a check's verdict from its baseline (rejected values do not count)."""
+    return [k for k, v in verdicts.items() if k != "baseline" and v is not None and v != verdicts["baseline"]]
+
+
+def perturbation_table(verdicts: dict[str, dict[str, bool | None]]) -> str:
+    """Markdown table: per check, its verdict as registered and the perturbations that change it."""
+    lines = ["| check | verdict | changed by |", "|---|---|---|"]
+    for name in sorted(verdicts):
+        v = verdicts[name]
+        changed = ", ".join(f"`{k}`" for k in flips(v)) or "nothing (robust to every single x10/x0.1 change)"
+        lines.append(f"| {name} | {'reproduced' if v['baseline'] else 'not reproduced'} | {changed} |")
+    return "\n".join(lines) + "\n"

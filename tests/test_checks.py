@@ -56,3 +56,36 @@ def test_downstream_checks_name_their_studies():
     for c in ALL.values():
         if c.name.startswith("effects."):
             assert c.studies, f"{c.name} names no study scenario"
+
+
+def test_no_plausible_half_effect_rescues_czeh_prevention(tree_copy):
+    """The reason given for the not-reproduced prevention checks: at 1/100 of the assumed half-effect signal
+    (0.0003) tianeptine still leaves about half of the Czeh 2001 proliferation loss (48 %)."""
+    from pdsim.checks._read import residual
+    from pdsim.checks.effects import _czeh
+    from pdsim.validation import _scale_parameter, clear_studies
+
+    _scale_parameter(tree_copy / "models", "systems/plasticity:parameters.signal_half_effect", 0.01)
+    clear_studies()
+    try:
+        stress, drug = _czeh("precursor_proliferation")
+    finally:
+        clear_studies()
+    assert stress == pytest.approx(0.67, abs=0.01)
+    assert residual(stress, drug, 1.0) == pytest.approx(0.48, abs=0.01)
+
+
+@pytest.mark.slow
+def test_every_check_can_fail():
+    """Scaling each parameter a check depends on x10 and x0.1 (in a copy of models/, through pdsim.simulate) or
+    removing its drug changes the verdict of every check that reproduces; seeds/README.md shows which
+    perturbation does it (first found; drug removal is tried first)."""
+    from pdsim.validation import flips, perturbation_table, perturbation_verdicts
+
+    from .conftest import ROOT
+
+    verdicts = perturbation_verdicts(first_flip=True)
+    cannot_fail = [n for n, v in verdicts.items() if v["baseline"] and not flips(v)]
+    assert not cannot_fail, f"checks whose verdict no perturbation changes: {cannot_fail}"
+    text = (ROOT / "seeds" / "README.md").read_text(encoding="utf-8")
+    assert perturbation_table(verdicts) in text, "seeds/README.md's perturbation table is out of date"

@@ -42,7 +42,8 @@ def test_cli_validate_writes_report(tmp_path, capsys):
     assert main(["validate", "--out", str(tmp_path)]) == 0
     with (tmp_path / "report.csv").open() as fh:
         header = next(csv.reader(fh))
-    assert header == ["claim", "paraphrase", "check", "expected", "simulated", "verdict", "reason"]
+    assert header == ["claim", "paraphrase", "check", "basis", "scenario", "command", "expected", "simulated", "verdict",
+                      "reason"]
     assert (tmp_path / "report.md").read_text().startswith("# pdsim validation report")
 
 
@@ -57,14 +58,69 @@ def test_failed_expected_check_exits_1(tmp_path, monkeypatch, capsys):
 
 
 def test_duplicate_check_names_rejected():
-    @check("test.unique_name_for_this_test", claims=[])
+    @check("test.unique_name_for_this_test", claims=["tianeptine.mor.agonist"])
     def one():
         return Outcome("a", "b", True)
 
     with pytest.raises(ValueError, match="registered twice"):
-        @check("test.unique_name_for_this_test", claims=[])
+        @check("test.unique_name_for_this_test", claims=["tianeptine.mor.agonist"])
         def other():
             return Outcome("a", "b", True)
     import pdsim.validation as v
 
     v._REGISTRY.pop("test.unique_name_for_this_test")
+
+
+def test_rows_say_whether_the_claim_calibrated_the_model(rows):
+    """A claim that set a parameter (seeds/claims.toml `calibrates`) is reported as calibration, not reproduction."""
+    from pdsim.catalog import registry
+
+    reg = registry()
+    by_claim = {}
+    for r in rows:
+        by_claim.setdefault(r.claim, set()).add(r.basis)
+    # the -33 % of czeh2001 set precursor_proliferation_stress_steady_state
+    assert reg.claims["neurogenesis.tree_shrew.proliferation_minus33"].calibrates
+    assert by_claim["neurogenesis.tree_shrew.proliferation_minus33"] == {"calibrated"}
+    # nothing in models/ cites the claim of a rapid onset: its row is independent
+    assert not reg.claims["tianeptine.onset.rapid"].calibrates
+    assert by_claim["tianeptine.onset.rapid"] == {"independent"}
+    assert {r.basis for r in rows} <= set(("calibrated", "independent"))
+
+
+def test_every_checked_row_names_the_study_that_reruns_it(rows):
+    for r in rows:
+        if r.check and r.check.startswith("effects."):
+            assert r.scenario.startswith("studies/") and r.command.startswith("pdsim run studies/"), r.check
+
+
+def test_the_rerun_command_gives_the_same_numbers(tmp_path):
+    """`pdsim run studies/usual_doses_human` (the command in the report rows) writes the numbers the checks read."""
+    import numpy as np
+    import pandas as pd
+
+    from pdsim.validation import study
+
+    assert main(["run", "studies/usual_doses_human", "--out", str(tmp_path), "--no-plots"]) == 0
+    table = pd.read_csv(tmp_path / "results.csv")
+    r = study("usual_doses_human")
+    arm = "Escitalopram 10 mg/day"
+    got = table[(table.arm == arm) & (table.variable == "occupancy.SERT")].sort_values("time_h").value.to_numpy()
+    np.testing.assert_allclose(got, r.get("occupancy.SERT", arm=arm)[0], rtol=1e-9, atol=1e-12)
+
+
+def test_readme_counts_are_the_report_counts(rows):
+    """README's sentence on what `pdsim validate` finds is the report's count, heading by heading."""
+    import re
+
+    from pdsim.validation import counts
+
+    from .conftest import ROOT
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    m = re.search(r"today (\d+) rows are \*calibrated to\* .*?, (\d+) are \*reproduced independently\*, (\d+) are \*not\s+"
+                  r"reproduced\* and (\d+) are \*not modelled\*", text, flags=re.S)
+    assert m, "README must state the four validation counts"
+    c = counts(rows)
+    assert tuple(int(x) for x in m.groups()) == (c["calibrated to"], c["reproduced independently"], c["not reproduced"],
+                                                 c["not modelled"])

@@ -264,6 +264,11 @@ def _arm(a: dict[str, Any], i: int, ctx: _Ctx, custom: dict[str, Any]) -> Arm:
     body_weight = ctx.wrap("body_weight", as_float, bw, "kg", "body_weight", positive=True) if bw is not None else None
     doses = []
     for dd in a.get("doses", []):
+        if isinstance(dd, dict) and "events" in dd:  # a NONMEM-convention event table (pdsim/events.py)
+            from .events import scenario_dose_specs
+
+            doses.extend(scenario_dose_specs(dd, label, ctx, custom))
+            continue
         ctx.unknown(dd, _DOSE, f"a dose of arm '{label}'")
         if "drug" not in dd or "dose" not in dd:
             raise ModelFileError(f"{ctx.where('doses')}: each dose of arm '{label}' needs drug and dose.")

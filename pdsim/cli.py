@@ -1,4 +1,4 @@
-"""The `pdsim` command: demo, run, list, sources, check, validate, pk, report.
+"""The `pdsim` command: demo, run, list, sources, check, validate, pk, report, export.
 
 Exit status: 0 success, 1 a failed check, 2 bad input (one line on stderr, no traceback).
 """
@@ -20,6 +20,7 @@ EXAMPLES = """examples:
   pdsim sources tianeptine --format markdown
   pdsim check
   pdsim validate --out validation/
+  pdsim export sbml demo --arm "Escitalopram 10 mg once daily" --no-systems --out escitalopram.xml
 """
 
 
@@ -63,6 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("--species", default="human")
     k.add_argument("--body-weight", default=None, help="e.g. '70 kg' (for mg/kg doses)")
     k.add_argument("--plot", default=None, help="write a concentration-time PNG here")
+
+    _add_export(sub)
 
     rp = sub.add_parser("report", help="one self-contained HTML page for a scenario")
     rp.add_argument("scenario")
@@ -137,12 +140,33 @@ def _dispatch(args) -> int:
         for path in run_demo(Path(args.out)):
             print(f"wrote {path}")
         return 0
+    if cmd == "export":
+        return _export(args)
     if cmd == "report":
         from .html_report import write_html_report
 
         print(f"wrote {write_html_report(args.scenario, Path(args.out), progress=sys.stderr.isatty())}")
         return 0
     raise AssertionError(cmd)  # argparse restricts the choices
+
+
+def _add_export(sub) -> None:
+    """`pdsim export sbml`: one arm of a scenario as an SBML Level 3 model."""
+    e = sub.add_parser("export", help="write a scenario arm in another format (sbml)")
+    e.add_argument("format", choices=["sbml"])
+    e.add_argument("scenario", help="a scenario .toml file or a name from `pdsim list scenarios`")
+    e.add_argument("--arm", default=None, metavar="LABEL", help="the arm to export (if there are several)")
+    e.add_argument("--out", required=True, metavar="FILE.xml")
+    e.add_argument("--no-systems", action="store_true",
+                   help="leave out downstream systems (SBML export does not express them yet)")
+
+
+def _export(args) -> int:
+    from .sbml import write_sbml
+
+    path = write_sbml(args.scenario, Path(args.out), args.arm, include_systems=not args.no_systems)
+    print(f"wrote {path}")
+    return 0
 
 
 def _add_replay_options(r: argparse.ArgumentParser) -> None:

@@ -157,6 +157,16 @@ class Scenario:
     def n_times(self) -> int:
         return int(round(self.duration / self.output_every)) + 1
 
+    def to_sbml(self, arm: str | None = None, path: str | Path | None = None, *, include_systems: bool = True) -> str:
+        """One arm as an SBML Level 3 document (a string; also written to ``path``); see `pdsim.sbml.scenario_to_sbml`."""
+        from .sbml import scenario_to_sbml
+
+        text = scenario_to_sbml(self, arm, include_systems=include_systems)
+        if path is not None:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
     @classmethod
     def from_dict(cls, d: dict[str, Any], path: Path | None = None) -> "Scenario":
         """Build and validate a scenario from the TOML structure (see DESIGN.md)."""

@@ -1,0 +1,493 @@
+"""SBML export: one arm of a scenario as an SBML Level 3 model (PK, dose events, target occupancy and signals).
+
+Needs python-libsbml (the ``sbml`` extra). What SBML cannot hold here is refused by name, never dropped:
+see `scenario_to_sbml` for the scope.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError, MissingExtraError, PdsimError, suggest
+
+__all__ = ["scenario_to_sbml", "write_sbml", "exported_variables", "sbml_id"]
+
+_NS = "urn:pdsim:provenance:1"  # the namespace of pdsim's provenance annotations
+#: libsbml consistency checks run on export (units are checked too; see `_check`)
+_CHECKS = ("general", "identifier", "units", "mathml", "sbo", "overdetermined", "modelingPractice")
+
+
+def _libsbml():
+    try:
+        import libsbml
+    except ImportError:
+        raise MissingExtraError("SBML export needs python-libsbml, which is not installed; install the extra: "
+                                'pip install "pdsim-pharmacology[sbml]" (or pip install python-libsbml).') from None
+    return libsbml
+
+
+def sbml_id(variable: str) -> str:
+    """The SBML id of a result variable: ``occupancy.MOR.tianeptine`` -> ``occupancy__MOR__tianeptine``."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", variable.replace(".", "__"))
+
+
+# --- what the arm needs -----------------------------------------------------------------------------
+def _pick_arm(sc: Any, arm: str | None):
+    labels = [a.label for a in sc.arms]
+    if arm is None:
+        if len(sc.arms) != 1:
+            raise InputError(f"scenario '{sc.name}' has {len(sc.arms)} arms ({'; '.join(labels)}); an SBML model holds "
+                             "one: choose it with arm=... (--arm LABEL).")
+        return sc.arms[0]
+    if arm not in labels:
+        raise InputError(f"scenario '{sc.name}' has no arm {arm!r}.{suggest(arm, labels, known=True)}")
+    return sc.arms[labels.index(arm)]
+
+
+def _refuse(sc: Any, a: Any, include_systems: bool) -> list[str]:
+    """Raise for what SBML export cannot express; return the downstream systems left out (when allowed)."""
+    pop = sc.population
+    if pop.size > 1 and pop.variability:
+        raise InputError(f"scenario '{sc.name}': population variability ({pop.size} subjects, CVs on "
+                         f"{', '.join(sorted(pop.variability))}) cannot be expressed in one SBML model; export a "
+                         "scenario with population size 1 (the typical subject).")
+    if a.stress:
+        raise InputError(f"arm '{a.label}': the stress protocol '{a.stress}' cannot be expressed in SBML yet; "
+                         "export an arm without stress.")
+    systems = list(a.systems if a.systems is not None else sc.systems)
+    if systems and include_systems:
+        raise InputError(f"arm '{a.label}': downstream system{'s' if len(systems) > 1 else ''} "
+                         f"{', '.join(repr(s) for s in systems)} cannot be expressed in SBML yet; export PK, "
+                         "occupancy and target signals only with include_systems=False (--no-systems).")
+    if not a.doses:
+        raise InputError(f"arm '{a.label}' gives no doses; there is nothing to export.")
+    return systems
+
+
+def _events_mg(sc: Any, a: Any, drug: str) -> list[tuple[float, float, str, float]]:
+    """(time h, amount mg, route, duration h) of every dose of ``drug`` in the arm (mg/kg scaled by body weight)."""
+    from . import catalog
+
+    out = []
+    for d in a.doses:
+        if d.drug != drug:
+            continue
+        amount = d.amount
+        if d.per_kg:
+            bw = a.body_weight if a.body_weight is not None else catalog.species(a.species)["body_weight"].to("kg")
+            amount = d.amount * bw
+        out.extend((t, amount, d.route, d.duration or 0.0) for t in d.times)
+    return sorted(out, key=lambda e: e[0])
+
+
+def _kd(drug: str, target: str) -> tuple[float, list[Any], str]:
+    """(dissociation constant nM as the engine uses it, the Parameters it comes from, how)."""
+    from . import catalog
+    from .targets import FAMILIES
+    from .targets._base import as_drug, dissociation_constant
+
+    d = as_drug(drug)
+    b = d.binding(target)
+    params = [b.affinity]
+    if FAMILIES.get(target) == "ion_channels":
+        from .targets.ion_channels import k_app
+        from .targets._base import target_param
+
+        v = target_param(target, "V_membrane", "mV")
+        params += list(b.params.values())
+        tfile = catalog.target(target)
+        if "V_membrane" in getattr(tfile, "params", {}):
+            params.append(tfile.params["V_membrane"])
+        return float(k_app(d, v)), params, f"apparent K at the resting potential {v:g} mV (modulated receptor)"
+    if b.measure == "EC50":
+        params += [b.params["tau"]] if "tau" in b.params else []
+        return dissociation_constant(d, target), params, "K_A = EC50 (1 + tau) (operational model)"
+    return dissociation_constant(d, target), params, f"{b.measure} used as K"
+
+
+# --- building the document --------------------------------------------------------------------------
+class _Builder:
+    def __init__(self, libsbml: Any, model_id: str, name: str):
+        self.L = libsbml
+        self.doc = libsbml.SBMLDocument(3, 2)
+        self.m = self.doc.createModel()
+        self._ok(self.m.setId(model_id))
+        self.m.setName(name)
+        self._units()
+        self.ids: set[str] = set()
+
+    def _ok(self, code: int) -> None:
+        if code != self.L.LIBSBML_OPERATION_SUCCESS:
+            raise PdsimError(f"libsbml refused an operation ({self.L.OperationReturnValue_toString(code)}).")
+
+    def _unit(self, uid: str, parts: list[tuple[int, float, int, float]]) -> None:
+        ud = self.m.createUnitDefinition()
+        ud.setId(uid)
+        for kind, exp, scale, mult in parts:
+            u = ud.createUnit()
+            u.setKind(kind)
+            u.setExponent(exp)
+            u.setScale(scale)
+            u.setMultiplier(mult)
+
+    def _units(self) -> None:
+        L = self.L
+        self._unit("hour", [(L.UNIT_KIND_SECOND, 1, 0, 3600.0)])
+        self._unit("per_hour", [(L.UNIT_KIND_SECOND, -1, 0, 3600.0)])
+        self._unit("mg", [(L.UNIT_KIND_GRAM, 1, -3, 1.0)])
+        self._unit("mg_per_hour", [(L.UNIT_KIND_GRAM, 1, -3, 1.0), (L.UNIT_KIND_SECOND, -1, 0, 3600.0)])
+        self._unit("mg_per_L", [(L.UNIT_KIND_GRAM, 1, -3, 1.0), (L.UNIT_KIND_LITRE, -1, 0, 1.0)])
+        self._unit("L_per_hour", [(L.UNIT_KIND_LITRE, 1, 0, 1.0), (L.UNIT_KIND_SECOND, -1, 0, 3600.0)])
+        self._unit("g_per_mol", [(L.UNIT_KIND_GRAM, 1, 0, 1.0), (L.UNIT_KIND_MOLE, -1, 0, 1.0)])
+        self._unit("nM", [(L.UNIT_KIND_MOLE, 1, -9, 1.0), (L.UNIT_KIND_LITRE, -1, 0, 1.0)])
+        self._unit("nmol_per_mmol", [(L.UNIT_KIND_MOLE, 1, -9, 1.0), (L.UNIT_KIND_MOLE, -1, -3, 1.0)])
+        self._unit("mV", [(L.UNIT_KIND_VOLT, 1, -3, 1.0)])
+        m = self.m
+        m.setTimeUnits("hour")
+        m.setSubstanceUnits("mg")
+        m.setExtentUnits("mg")
+        m.setVolumeUnits("litre")
+
+    def _new_id(self, sid: str) -> str:
+        if sid in self.ids:
+            raise PdsimError(f"SBML id {sid!r} would be used twice (two names map to it).")
+        self.ids.add(sid)
+        return sid
+
+    def annotate(self, obj: Any, params: list[Any], how: str | None = None) -> None:
+        """The pdsim provenance of ``obj``: parameter names, kinds, source ids and notes."""
+        if not params and how is None:
+            return
+        esc = lambda s: (str(s).replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")  # noqa: E731
+                         .replace(">", "&gt;"))
+        inner = "".join(
+            f'<pdsim:parameter name="{esc(p.name)}" kind="{esc(p.kind)}" sources="{esc(" ".join(p.sources))}" '
+            f'note="{esc(p.note)}"/>' for p in params)
+        derived = f' derivation="{esc(how)}"' if how else ""
+        self._ok(obj.setAnnotation(f'<annotation><pdsim:provenance xmlns:pdsim="{_NS}"{derived}>{inner}'
+                                   f"</pdsim:provenance></annotation>"))
+
+    def compartment(self, cid: str, size: float, name: str, units: str = "litre") -> None:
+        c = self.m.createCompartment()
+        c.setId(self._new_id(cid))
+        c.setName(name)
+        c.setSize(size)
+        c.setUnits(units)
+        c.setSpatialDimensions(3)
+        c.setConstant(True)
+
+    def species(self, sid: str, comp: str, name: str) -> None:
+        s = self.m.createSpecies()
+        s.setId(self._new_id(sid))
+        s.setName(name)
+        s.setCompartment(comp)
+        s.setInitialAmount(0.0)
+        s.setSubstanceUnits("mg")
+        s.setHasOnlySubstanceUnits(True)
+        s.setBoundaryCondition(False)
+        s.setConstant(False)
+
+    def parameter(self, pid: str, value: float | None, units: str, name: str = "", constant: bool = True,
+                  sources: list[Any] | None = None, how: str | None = None) -> str:
+        p = self.m.createParameter()
+        p.setId(self._new_id(pid))
+        if name:
+            p.setName(name)
+        if value is not None:
+            p.setValue(float(value))
+        p.setUnits(units)
+        p.setConstant(constant)
+        if sources or how:
+            self.annotate(p, sources or [], how)
+        return pid
+
+    def math(self, formula: str):
+        ast = self.L.parseL3FormulaWithModel(formula, self.m)
+        if ast is None:
+            raise PdsimError(f"libsbml could not parse {formula!r}: {self.L.getLastParseL3Error()}")
+        return ast
+
+    def reaction(self, rid: str, reactant: str | None, product: str | None, formula: str,
+                 modifiers: tuple[str, ...] = ()) -> None:
+        r = self.m.createReaction()
+        r.setId(self._new_id(rid))
+        r.setReversible(False)
+        for sid, make in ((reactant, r.createReactant), (product, r.createProduct)):
+            if sid is not None:
+                ref = make()
+                ref.setSpecies(sid)
+                ref.setStoichiometry(1.0)
+                ref.setConstant(True)
+        for sid in modifiers:
+            r.createModifier().setSpecies(sid)
+        kl = r.createKineticLaw()
+        self._ok(kl.setMath(self.math(formula)))
+
+    def assignment(self, var: str, formula: str) -> None:
+        rule = self.m.createAssignmentRule()
+        rule.setVariable(var)
+        self._ok(rule.setMath(self.math(formula)))
+
+    def rate(self, var: str, formula: str) -> None:
+        rule = self.m.createRateRule()
+        rule.setVariable(var)
+        self._ok(rule.setMath(self.math(formula)))
+
+    def event(self, eid: str, at_time: str, assignments: list[tuple[str, str]]) -> None:
+        e = self.m.createEvent()
+        e.setId(self._new_id(eid))
+        e.setUseValuesFromTriggerTime(True)
+        trig = e.createTrigger()
+        trig.setInitialValue(False)  # an event at time 0 fires at the start
+        trig.setPersistent(True)
+        self._ok(trig.setMath(self.math(f"time >= {at_time}")))  # at_time carries its unit (hour)
+        for var, formula in assignments:
+            ea = e.createEventAssignment()
+            ea.setVariable(var)
+            self._ok(ea.setMath(self.math(formula)))
+
+
+def _num(x: float) -> str:
+    """A float in formula text, exactly (repr round-trips)."""
+    return repr(float(x))
+
+
+def scenario_to_sbml(scenario: Any, arm: str | None = None, *, include_systems: bool = True) -> str:
+    r"""One arm of a scenario as an SBML Level 3 Version 2 document (a string).
+
+    Expressed: each compound's linear PK (absorption depot, central and peripheral compartments as
+    species in mg; absorption, elimination, distribution and metabolite formation as reactions:
+    :math:`\dot A_m = f_m (M_m/M_p)(CL_p/V_p) A_p - (CL_m/V_m) A_m`), every dose as an event
+    (oral doses after the lag, times F; ip/sc times F_ip; iv boluses into the central compartment;
+    infusions as a rate switched on and off), the effect site as a rate rule
+    :math:`\dot C_e = k_{e0}(A/V - C_e)`, and as assignment rules in nM the variables
+    ``plasma.*``, ``free.*``, ``brain.*``, ``biophase.*``, the competitive occupancies
+    ``occupancy.<target>[.<drug>]`` (:math:`\theta_i = (C_i/K_i)/(1 + \sum_j C_j/K_j)`) and the
+    signals of opioid receptors (operational model, :math:`S = \sum_i \tau_i\theta_i`,
+    :math:`S/(1+S)`), transporters (:math:`1 + \sum_j C_j/K_j`) and blockade targets
+    (the occupancy). Every parameter carries its sources as an annotation
+    (namespace ``urn:pdsim:provenance:1``); ids are `sbml_id` of the variable names.
+
+    Refused, by name: population variability, stress protocols, and downstream systems (unless
+    ``include_systems=False``, which leaves them out and says so in the model's notes).
+
+    Parameters
+    ----------
+    scenario : Scenario, str or Path
+    arm : str, optional
+        Label of the arm (needed when the scenario has several).
+    include_systems : bool
+        False exports PK and the target layer of an arm whose downstream systems SBML cannot hold.
+
+    Returns
+    -------
+    str
+        The SBML document; libsbml's consistency checks found no error in it.
+    """
+    from . import catalog
+    from .pk import pk_model
+    from .panel import targets_of
+    from .scenario import Scenario, load_scenario
+    from .simulate import arm_drugs
+    from .targets import FAMILIES
+    from .targets._base import agonist_tau, as_drug, ligands_at
+
+    libsbml = _libsbml()
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    a = _pick_arm(sc, arm)
+    left_out = _refuse(sc, a, include_systems)
+    with catalog.extra_drugs(sc.custom_drugs):
+        compounds = arm_drugs(a, sc.custom_drugs)
+        b = _Builder(libsbml, "pdsim_" + sbml_id(sc.name.lower())[:60] or "pdsim_model", f"{sc.name}: {a.label}")
+        drive: dict[str, str] = {}  # compound -> id of the concentration that drives its targets (nM)
+        for name, parent in compounds:
+            dr = as_drug(name)
+            model = pk_model(dr, a.species, a.body_weight)
+            spec = dr.pk(a.species)
+            P = spec.params
+            sid = sbml_id(name)
+            src = lambda k: [P[k]] if k in P else []  # noqa: E731
+            two = spec.model == "two_compartment"
+            V = b.parameter(f"{sid}_V", model.V, "litre", f"{name} central volume", sources=src("V"))
+            CL = b.parameter(f"{sid}_CL", model.CL, "L_per_hour", f"{name} clearance", sources=src("CL"))
+            mw = b.parameter(f"{sid}_MW", dr.molar_mass.to("g/mol"), "g_per_mol", f"{name} molar mass",
+                             sources=[dr.molar_mass])
+            b.compartment(f"{sid}_central_space", 1.0, f"{name}: central compartment (amount in mg; V is a parameter)")
+            central = f"{sid}_central"
+            b.species(central, f"{sid}_central_space", f"{name} in the central compartment")
+            b.reaction(f"{sid}_elimination", central, None, f"{CL} / {V} * {central}")
+            if two:
+                Q = b.parameter(f"{sid}_Q", model.Q, "L_per_hour", f"{name} intercompartmental clearance", sources=src("Q"))
+                V2 = b.parameter(f"{sid}_V2", model.V2, "litre", f"{name} peripheral volume", sources=src("V2"))
+                b.compartment(f"{sid}_peripheral_space", 1.0, f"{name}: peripheral compartment")
+                b.species(f"{sid}_peripheral", f"{sid}_peripheral_space", f"{name} in the peripheral compartment")
+                b.reaction(f"{sid}_distribution", central, f"{sid}_peripheral", f"{Q} / {V} * {central}")
+                b.reaction(f"{sid}_redistribution", f"{sid}_peripheral", central, f"{Q} / {V2} * {sid}_peripheral")
+            if parent is not None:
+                pid = sbml_id(parent)
+                fm_p = as_drug(parent).pk(a.species).metabolites[name]
+                fm = b.parameter(f"{sid}_fm", fm_p.to("dimensionless"), "dimensionless",
+                                 f"fraction of {parent} eliminated as {name}", sources=[fm_p])
+                b.reaction(f"{sid}_formation", None, central,
+                           f"{fm} * {mw} / {pid}_MW * {pid}_CL / {pid}_V * {pid}_central",
+                           modifiers=(f"{pid}_central",))
+            else:
+                _doses(b, sc, a, name, sid, model, P)
+            b.parameter(sbml_id(f"plasma.{name}"), None, "nM", f"total plasma {name}", constant=False)
+            if "nmol_per_mmol" not in b.ids:  # (mg/L)/(g/mol) is mmol/L
+                b.parameter("nmol_per_mmol", 1e6, "nmol_per_mmol", "nmol per mmol")
+            b.assignment(sbml_id(f"plasma.{name}"), f"{central} / {V} / {mw} * nmol_per_mmol")
+            fu = b.parameter(f"{sid}_fu", P["fu"].to("dimensionless"), "dimensionless", f"{name} unbound fraction",
+                             sources=src("fu"))
+            b.parameter(sbml_id(f"free.{name}"), None, "nM", f"unbound plasma {name}", constant=False)
+            b.assignment(sbml_id(f"free.{name}"), f"{fu} * {sbml_id(f'plasma.{name}')}")
+            drive[name] = sbml_id(f"free.{name}")
+            if "kp_uu" in P:
+                kp = b.parameter(f"{sid}_kp_uu", P["kp_uu"].to("dimensionless"), "dimensionless",
+                                 f"{name} brain-to-plasma unbound ratio", sources=src("kp_uu"))
+                b.parameter(sbml_id(f"brain.{name}"), None, "nM", f"unbound brain {name}", constant=False)
+                b.assignment(sbml_id(f"brain.{name}"), f"{kp} * {sbml_id(f'free.{name}')}")
+                if sc.site == "brain":
+                    drive[name] = sbml_id(f"brain.{name}")
+            if getattr(model, "ke0", None) is not None:
+                ke0 = b.parameter(f"{sid}_ke0", model.ke0, "per_hour", f"{name} effect-site rate", sources=src("ke0"))
+                ce = b.parameter(f"{sid}_effect_site", 0.0, "mg_per_L", f"{name} effect-site concentration (total)",
+                                 constant=False)
+                b.rate(ce, f"{ke0} * ({central} / {V} - {ce})")
+                b.parameter(sbml_id(f"biophase.{name}"), None, "nM", f"unbound effect-site {name}", constant=False)
+                b.assignment(sbml_id(f"biophase.{name}"), f"{fu} * {ce} / {mw} * nmol_per_mmol")
+            if not dr.targets:
+                drive.pop(name)
+        targets = list(sc.targets) if sc.targets is not None else targets_of(list(drive))
+        for t in targets:
+            present = ligands_at(t, list(drive))
+            tid = sbml_id(t)
+            occ_t = sbml_id(f"occupancy.{t}")
+            b.parameter(occ_t, None, "dimensionless", f"occupancy of {t} (all ligands)", constant=False)
+            if not present:
+                b.assignment(occ_t, "0 dimensionless")
+                continue
+            terms = []
+            for d in present:
+                k, params, how = _kd(d, t)
+                kid = b.parameter(f"K_{tid}_{sbml_id(d)}", k, "nM", f"{d} dissociation constant at {t}",
+                                  sources=params, how=how)
+                terms.append(f"{drive[d]} / {kid}")
+            denom = b.parameter(f"{tid}_binding_sum", None, "dimensionless", f"1 + sum C/K at {t}", constant=False)
+            b.assignment(denom, "1 dimensionless + " + " + ".join(terms))
+            for d, term in zip(present, terms):
+                oid = sbml_id(f"occupancy.{t}.{d}")
+                b.parameter(oid, None, "dimensionless", f"occupancy of {t} by {d}", constant=False)
+                b.assignment(oid, f"{term} / {denom}")
+            b.assignment(occ_t, " + ".join(sbml_id(f"occupancy.{t}.{d}") for d in present))
+            fam = FAMILIES.get(t)
+            sig = sbml_id(f"signal.{t}")
+            if fam == "opioid":
+                taus = []
+                for d in present:
+                    tau = agonist_tau(d, t)
+                    if tau:
+                        bd = as_drug(d).binding(t)
+                        taus.append(f"{b.parameter(f'tau_{tid}_{sbml_id(d)}', tau, 'dimensionless', f'{d} transducer ratio at {t}', sources=[bd.params['tau']])} * {sbml_id(f'occupancy.{t}.{d}')}")
+                stim = b.parameter(f"{tid}_stimulus", None, "dimensionless", f"operational stimulus at {t}",
+                                   constant=False)
+                b.assignment(stim, " + ".join(taus) if taus else "0 dimensionless")
+                b.parameter(sig, None, "dimensionless", f"{t} signal (fraction of system maximum)", constant=False)
+                b.assignment(sig, f"{stim} / (1 dimensionless + {stim})")
+            elif fam == "transporters":
+                b.parameter(sig, None, "dimensionless", f"extracellular amine index at {t}", constant=False)
+                b.assignment(sig, denom)
+            else:  # GPCR side-effect indices, channel block and occupancy-only targets: the occupancy
+                b.parameter(sig, None, "dimensionless", f"{t} signal (fraction of sites held)", constant=False)
+                b.assignment(sig, occ_t)
+        notes = [f"Exported by pdsim from scenario '{sc.name}', arm '{a.label}' ({a.species}); times in h, "
+                 f"amounts in mg, concentrations in nM. Variable ids: result names with '.' written '__'."]
+        if left_out:
+            notes.append("Not included: the downstream system(s) " + ", ".join(left_out) + " (SBML export does not "
+                         "express them yet).")
+        if sc.population.size > 1:
+            notes.append(f"The scenario's {sc.population.size} subjects are identical (no variability): one is exported.")
+        b.m.setNotes("<body xmlns=\"http://www.w3.org/1999/xhtml\">" + "".join(
+            f"<p>{n.replace('&', '&amp;').replace('<', '&lt;')}</p>" for n in notes) + "</body>")
+    _check(libsbml, b.doc)
+    return libsbml.writeSBMLToString(b.doc)
+
+
+def _doses(b: _Builder, sc: Any, a: Any, name: str, sid: str, model: Any, P: dict[str, Any]) -> None:
+    """Depot, infusion rate and one event per dose (and per infusion end) of a dosed compound."""
+    events = _events_mg(sc, a, name)
+    central = f"{sid}_central"
+    routes = {e[2] for e in events}
+    extravascular = routes & {"oral", "ip", "sc"}
+    if extravascular:
+        if model.ka is None:
+            raise InputError(f"{name} ({a.species}) has no ka, so its {', '.join(sorted(extravascular))} doses cannot be "
+                             "absorbed; add pk.ka to its drug file.")
+        ka = b.parameter(f"{sid}_ka", model.ka, "per_hour", f"{name} absorption rate", sources=[P["ka"]] if "ka" in P else [])
+        b.compartment(f"{sid}_depot_space", 1.0, f"{name}: absorption depot")
+        b.species(f"{sid}_depot", f"{sid}_depot_space", f"{name} in the absorption depot")
+        b.reaction(f"{sid}_absorption", f"{sid}_depot", central, f"{ka} * {sid}_depot")
+    if "oral" in routes:
+        b.parameter(f"{sid}_F", model.F, "dimensionless", f"{name} oral bioavailability",
+                    sources=[P["F"]] if "F" in P else [], how=None if "F" in P else "not given: 1 (CL, V apparent)")
+        b.parameter(f"{sid}_tlag", model.tlag, "hour", f"{name} absorption lag",
+                    sources=[P["tlag"]] if "tlag" in P else [], how=None if "tlag" in P else "not given: 0")
+    if routes & {"ip", "sc"}:
+        if model.F_ip is None:
+            raise InputError(f"{name} ({a.species}) has no F_ip, so its ip/sc doses cannot be exported; add pk.F_ip.")
+        b.parameter(f"{sid}_F_ip", model.F_ip, "dimensionless", f"{name} ip/sc bioavailability", sources=[P["F_ip"]])
+    if "iv_infusion" in routes:
+        b.parameter(f"{sid}_infusion_rate", 0.0, "mg_per_hour", f"{name} infusion rate (sum of running infusions)",
+                    constant=False)
+        b.reaction(f"{sid}_infusion", None, central, f"{sid}_infusion_rate")
+    for i, (t, amount, route, duration) in enumerate(events):
+        eid = f"{sid}_dose_{i + 1}"
+        if route == "oral":
+            b.event(eid, f"{_num(t)} hour + {sid}_tlag",
+                    [(f"{sid}_depot", f"{sid}_depot + {sid}_F * {_num(amount)} mg")])
+        elif route in ("ip", "sc"):
+            b.event(eid, f"{_num(t)} hour", [(f"{sid}_depot", f"{sid}_depot + {sid}_F_ip * {_num(amount)} mg")])
+        elif route == "iv_bolus":
+            b.event(eid, f"{_num(t)} hour", [(central, f"{central} + {_num(amount)} mg")])
+        else:
+            rate = amount / duration
+            b.event(eid, f"{_num(t)} hour", [(f"{sid}_infusion_rate", f"{sid}_infusion_rate + {_num(rate)} mg_per_hour")])
+            b.event(f"{eid}_end", f"{_num(t + duration)} hour",
+                    [(f"{sid}_infusion_rate", f"{sid}_infusion_rate - {_num(rate)} mg_per_hour")])
+
+
+def _check(libsbml: Any, doc: Any) -> None:
+    """Run libsbml's consistency checks; raise on any error (warnings are allowed)."""
+    n = doc.checkConsistency()
+    errors = [doc.getError(i) for i in range(n)
+              if doc.getError(i).getSeverity() in (libsbml.LIBSBML_SEV_ERROR, libsbml.LIBSBML_SEV_FATAL)]
+    if errors:
+        first = errors[0]
+        raise PdsimError(f"the exported SBML fails libsbml's consistency check ({len(errors)} error(s)); first: "
+                         f"line {first.getLine()}: {first.getMessage().strip()}")
+
+
+def write_sbml(scenario: Any, path: str | Path, arm: str | None = None, *, include_systems: bool = True) -> Path:
+    """`scenario_to_sbml` written to ``path`` (folders created); returns the path."""
+    text = scenario_to_sbml(scenario, arm, include_systems=include_systems)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def exported_variables(sbml: str) -> list[str]:
+    """The pdsim result variables an exported document holds (its assignment-rule targets that are
+    named after a variable: plasma, free, brain, biophase, occupancy, signal)."""
+    libsbml = _libsbml()
+    doc = libsbml.readSBMLFromString(sbml)
+    m = doc.getModel()
+    out = []
+    for i in range(m.getNumRules()):
+        r = m.getRule(i)
+        if r.isAssignment() and r.getVariable().split("__")[0] in ("plasma", "free", "brain", "biophase",
+                                                                   "occupancy", "signal"):
+            out.append(r.getVariable().replace("__", "."))
+    return out
+

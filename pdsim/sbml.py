@@ -56,10 +56,12 @@ def _refuse(sc: Any, a: Any, include_systems: bool) -> list[str]:
         raise InputError(f"arm '{a.label}': the stress protocol '{a.stress}' cannot be expressed in SBML yet; "
                          "export an arm without stress.")
     systems = list(a.systems if a.systems is not None else sc.systems)
-    if systems and include_systems:
-        raise InputError(f"arm '{a.label}': downstream system{'s' if len(systems) > 1 else ''} "
-                         f"{', '.join(repr(s) for s in systems)} cannot be expressed in SBML yet; export PK, "
-                         "occupancy and target signals only with include_systems=False (--no-systems).")
+    unsupported = [s for s in systems if s not in _SYSTEMS]
+    if unsupported and include_systems:
+        raise InputError(f"arm '{a.label}': downstream system{'s' if len(unsupported) > 1 else ''} "
+                         f"{', '.join(repr(s) for s in unsupported)} cannot be expressed in SBML yet (it can: "
+                         f"{', '.join(_SYSTEMS)}); export PK, occupancy and target signals only with "
+                         "include_systems=False (--no-systems).")
     if not a.doses:
         raise InputError(f"arm '{a.label}' gives no doses; there is nothing to export.")
     return systems
@@ -266,11 +268,12 @@ def scenario_to_sbml(scenario: Any, arm: str | None = None, *, include_systems: 
     ``occupancy.<target>[.<drug>]`` (:math:`\theta_i = (C_i/K_i)/(1 + \sum_j C_j/K_j)`) and the
     signals of opioid receptors (operational model, :math:`S = \sum_i \tau_i\theta_i`,
     :math:`S/(1+S)`), transporters (:math:`1 + \sum_j C_j/K_j`) and blockade targets
-    (the occupancy). Every parameter carries its sources as an annotation
-    (namespace ``urn:pdsim:provenance:1``); ids are `sbml_id` of the variable names.
+    (the occupancy). Downstream systems: ``onset`` (its state as a rate rule, its outputs
+    ``effect.*`` as assignment rules; `_onset`). Every parameter carries its sources as an
+    annotation (namespace ``urn:pdsim:provenance:1``); ids are `sbml_id` of the variable names.
 
-    Refused, by name: population variability, stress protocols, and downstream systems (unless
-    ``include_systems=False``, which leaves them out and says so in the model's notes).
+    Refused, by name: population variability, stress protocols, and the other downstream systems
+    (unless ``include_systems=False``, which leaves every system out and says so in the model's notes).
 
     Parameters
     ----------
@@ -401,6 +404,10 @@ def scenario_to_sbml(scenario: Any, arm: str | None = None, *, include_systems: 
             else:  # GPCR side-effect indices, channel block and occupancy-only targets: the occupancy
                 b.parameter(sig, None, "dimensionless", f"{t} signal (fraction of sites held)", constant=False)
                 b.assignment(sig, occ_t)
+        if include_systems:
+            for name in left_out:
+                _SYSTEMS[name](b, set(b.ids))
+            left_out = []
         notes = [f"Exported by pdsim from scenario '{sc.name}', arm '{a.label}' ({a.species}); times in h, "
                  f"amounts in mg, concentrations in nM. Variable ids: result names with '.' written '__'."]
         if left_out:
@@ -412,6 +419,56 @@ def scenario_to_sbml(scenario: Any, arm: str | None = None, *, include_systems: 
             f"<p>{n.replace('&', '&amp;').replace('<', '&lt;')}</p>" for n in notes) + "</body>")
     _check(libsbml, b.doc)
     return libsbml.writeSBMLToString(b.doc)
+
+
+def _onset(b: _Builder, ids: set[str]) -> None:
+    r"""`pdsim.effects.OnsetModel` as one rate rule and its outputs as assignment rules.
+
+    :math:`h = 1/(1 - \rho\theta_{SERT})`, :math:`\dot A = k_A[1/(1 + \delta(h - 1)) - A]`,
+    :math:`F = 1/(1 + \kappa A (h - 1))`, :math:`T = hF`, :math:`E_{5HT} = (T-1)_+/((T-1)_+ + T_{50})`,
+    :math:`E_{MOR} = \sigma_+/(\sigma_+ + \sigma_{50})`, index :math:`1 - (1 - E_{5HT})(1 - E_{MOR})`;
+    a missing SERT occupancy or MOR signal is 0, as in the engine.
+    """
+    import math
+
+    from .effects import OnsetModel
+
+    om = OnsetModel()
+    mf = om._mf
+    src = lambda k: [mf.parameters[k]]  # noqa: E731
+    rho = b.parameter("onset_rho", om.rho, "dimensionless", "SERT share of 5-HT clearance", sources=src("sert_clearance_share"))
+    kappa = b.parameter("onset_kappa", om.kappa, "dimensionless", "autoreceptor gain", sources=src("autoreceptor_gain"))
+    delta = b.parameter("onset_delta", om.delta, "dimensionless", "desensitisation gain", sources=src("desensitisation_gain"))
+    k_a = b.parameter("onset_k_A", om.k_a, "per_hour", "autoreceptor adaptation rate",
+                      sources=src("desensitisation_half_life"), how=f"ln 2 / half-life = {math.log(2.0):.6f} / t_half")
+    t50 = b.parameter("onset_T50", om.t50, "dimensionless", "transmission rise for half the monoamine effect",
+                      sources=src("transmission_half_effect"))
+    s50 = b.parameter("onset_sigma50", om.half_effect, "dimensionless", "MOR signal for half the MOR effect",
+                      sources=src("signal_half_effect"))
+    occ = "occupancy__SERT" if "occupancy__SERT" in ids else "0 dimensionless"
+    sig = sbml_id(om.mor_drive) if sbml_id(om.mor_drive) in ids else "0 dimensionless"
+    v = {k: sbml_id(f"effect.{k}") for k in ("autoreceptor_sensitivity", "raphe_5ht", "raphe_firing",
+                                              "serotonin_transmission", "antidepressant_monoamine",
+                                              "antidepressant_mor", "antidepressant_index")}
+    b.parameter(v["autoreceptor_sensitivity"], 1.0, "dimensionless", "5-HT1A autoreceptor sensitivity (baseline 1)",
+                constant=False)
+    for k in list(v)[1:]:
+        b.parameter(v[k], None, "dimensionless", k.replace("_", " "), constant=False)
+    h, A = v["raphe_5ht"], v["autoreceptor_sensitivity"]
+    b.assignment(h, f"1 dimensionless / (1 dimensionless - {rho} * {occ})")
+    b.rate(A, f"{k_a} * (1 dimensionless / (1 dimensionless + {delta} * ({h} - 1 dimensionless)) - {A})")
+    b.assignment(v["raphe_firing"], f"1 dimensionless / (1 dimensionless + {kappa} * {A} * ({h} - 1 dimensionless))")
+    b.assignment(v["serotonin_transmission"], f"{h} * {v['raphe_firing']}")
+    gain = f"max({v['serotonin_transmission']} - 1 dimensionless, 0 dimensionless)"
+    b.assignment(v["antidepressant_monoamine"], f"{gain} / ({gain} + {t50})")
+    pos = f"max({sig}, 0 dimensionless)"
+    b.assignment(v["antidepressant_mor"], f"{pos} / ({pos} + {s50})")
+    b.assignment(v["antidepressant_index"], f"1 dimensionless - (1 dimensionless - {v['antidepressant_monoamine']}) * "
+                                            f"(1 dimensionless - {v['antidepressant_mor']})")
+
+
+#: downstream systems SBML export can express, by scenario name
+_SYSTEMS = {"onset": _onset}
 
 
 def _doses(b: _Builder, sc: Any, a: Any, name: str, sid: str, model: Any, P: dict[str, Any]) -> None:
@@ -478,16 +535,16 @@ def write_sbml(scenario: Any, path: str | Path, arm: str | None = None, *, inclu
 
 
 def exported_variables(sbml: str) -> list[str]:
-    """The pdsim result variables an exported document holds (its assignment-rule targets that are
-    named after a variable: plasma, free, brain, biophase, occupancy, signal)."""
+    """The pdsim result variables an exported document holds (its rule targets named after a result
+    variable: plasma, free, brain, biophase, occupancy, signal, effect)."""
     libsbml = _libsbml()
     doc = libsbml.readSBMLFromString(sbml)
     m = doc.getModel()
     out = []
     for i in range(m.getNumRules()):
         r = m.getRule(i)
-        if r.isAssignment() and r.getVariable().split("__")[0] in ("plasma", "free", "brain", "biophase",
-                                                                   "occupancy", "signal"):
+        if (r.isAssignment() or r.isRate()) and r.getVariable().split("__")[0] in (
+                "plasma", "free", "brain", "biophase", "occupancy", "signal", "effect"):
             out.append(r.getVariable().replace("__", "."))
     return out
 

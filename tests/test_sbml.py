@@ -25,9 +25,11 @@ def _issues(text: str) -> list[str]:
     return [f"{doc.getError(i).getSeverityAsString()}: {doc.getError(i).getMessage().strip()[:300]}" for i in range(n)]
 
 
-def _compare(sc, label: str, text: str) -> tuple[float, list[str]]:
+def _compare(sc, label: str, text: str, systems: bool = True) -> tuple[float, list[str]]:
     """Worst pointwise relative error over every exported variable, and those variables."""
-    one = replace(sc, arms=tuple(a for a in sc.arms if a.label == label), systems=())
+    one = replace(sc, arms=tuple(a for a in sc.arms if a.label == label))
+    if not systems:
+        one = replace(one, systems=())
     res = pdsim.simulate(one)
     names = exported_variables(text)
     rr = roadrunner.RoadRunner(text)
@@ -51,14 +53,16 @@ def _compare(sc, label: str, text: str) -> tuple[float, list[str]]:
 @pytest.mark.parametrize("label", ["Tianeptine 12.5 mg three times daily", "Amitriptyline 75 mg once daily",
                                    "Escitalopram 10 mg once daily"])
 def test_demo_arms_round_trip_through_roadrunner(label):
+    """Every variable of each demo arm (PK, occupancy, signals and the onset system) is reproduced."""
     sc = pdsim.load_scenario("demo")
-    text = sc.to_sbml(label, include_systems=False)
+    text = sc.to_sbml(label)
     assert _issues(text) == []  # no error and no warning, units included
     worst, names = _compare(sc, label, text)
     assert any(n.startswith("occupancy.") for n in names) and any(n.startswith("signal.") for n in names)
+    assert {"effect.autoreceptor_sensitivity", "effect.antidepressant_index"} <= set(names)
     doc = libsbml.readSBMLFromString(text)
     m = doc.getModel()
-    assert m.getNumEvents() >= 28 and "onset" in m.getNotesString()  # the left-out system is named
+    assert m.getNumEvents() >= 28
     # the sources travel as annotations: e.g. the drug's clearance names its references
     drug = label.split()[0].lower()
     ann = m.getParameter(f"{drug}_CL").getAnnotationString()
@@ -125,12 +129,23 @@ def test_rat_ip_per_kg_doses(tmp_path):
     _compare(sc, "tianeptine ip", text)
 
 
+def test_systems_left_out_on_request():
+    sc = pdsim.load_scenario("demo")
+    label = "Escitalopram 10 mg once daily"
+    text = sc.to_sbml(label, include_systems=False)
+    assert _issues(text) == []
+    _, names = _compare(sc, label, text, systems=False)
+    assert not any(n.startswith("effect.") for n in names)
+    assert "onset" in libsbml.readSBMLFromString(text).getModel().getNotesString()  # what was left out
+
+
 def test_refusals_name_the_feature(tmp_path):
     sc = pdsim.load_scenario("demo")
     with pytest.raises(InputError, match="3 arms"):
         sc.to_sbml()
-    with pytest.raises(InputError, match="downstream system 'onset' cannot be expressed in SBML"):
-        sc.to_sbml("Escitalopram 10 mg once daily")
+    tol = pdsim.load_scenario("tianeptine_therapeutic_vs_misuse")
+    with pytest.raises(InputError, match="downstream systems 'mor_tolerance', 'tolerance' cannot be expressed in SBML"):
+        tol.to_sbml(tol.arms[0].label)
     with pytest.raises(InputError, match="no arm 'nope'"):
         sc.to_sbml("nope")
     stressed = pdsim.load_scenario("chronic_restraint_tianeptine")
@@ -146,9 +161,11 @@ def test_cli_export(tmp_path, capsys):
     from pdsim.cli import main
 
     out = tmp_path / "sub" / "esc.xml"
-    assert main(["export", "sbml", "demo", "--arm", "Escitalopram 10 mg once daily", "--no-systems",
-                 "--out", str(out)]) == 0
+    assert main(["export", "sbml", "demo", "--arm", "Escitalopram 10 mg once daily", "--out", str(out)]) == 0
     text = out.read_text()
-    assert _issues(text) == [] and "occupancy__SERT" in text
-    assert main(["export", "sbml", "demo", "--arm", "Escitalopram 10 mg once daily", "--out", str(out)]) == 2
-    assert "onset" in capsys.readouterr().err
+    assert _issues(text) == [] and "occupancy__SERT" in text and "effect__antidepressant_index" in text
+    assert main(["export", "sbml", "tianeptine_therapeutic_vs_misuse", "--arm", "Misuse 2 g x4/day",
+                 "--out", str(out)]) == 2
+    assert "mor_tolerance" in capsys.readouterr().err
+    assert main(["export", "sbml", "tianeptine_therapeutic_vs_misuse", "--arm", "Misuse 2 g x4/day",
+                 "--no-systems", "--out", str(out)]) == 0

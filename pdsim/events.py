@@ -148,8 +148,8 @@ def read_events(table: Any, *, id: Any = None, cmt: Mapping[Any, str] | None = N
     cmt : mapping, optional
         Compartment number -> route: ``"iv"`` (central; RATE > 0 makes it an infusion) or an
         extravascular route ``"oral"``, ``"ip"``, ``"sc"`` (depot). Default ``{1: "oral", 2: "iv"}``
-        (NONMEM ADVAN2/ADVAN4 numbering). A ROUTE column, when present, names the route itself and
-        CMT must then agree with it.
+        (NONMEM ADVAN2/ADVAN4 numbering); a map given replaces it whole. A ROUTE column, when
+        present, names the route itself and CMT must then agree with it.
     amt_unit, time_unit : str
         Units of AMT (RATE is AMT per TIME unit) and of TIME and II.
     ignore : iterable of str
@@ -174,7 +174,7 @@ def read_events(table: Any, *, id: Any = None, cmt: Mapping[Any, str] | None = N
     mapping = _cmt_map(cmt)
     amt_f = _factor(amt_unit, "mg", "amt_unit")
     time_f = _factor(time_unit, "h", "time_unit")
-    extra = {c.upper() for c in ignore}
+    extra = {ignore.upper()} if isinstance(ignore, str) else {str(c).upper() for c in ignore}
     known = set(COLUMNS) | set(_OBSERVATION_COLUMNS) | extra
     norm: list[dict[str, Any]] = []
     for i, r in enumerate(rows):

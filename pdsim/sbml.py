@@ -119,6 +119,12 @@ class _Builder:
         self._units()
         self.ids: set[str] = set()
 
+    @staticmethod
+    def target_file(target: str):
+        from .targets._base import target_file
+
+        return target_file(target)
+
     def _ok(self, code: int) -> None:
         if code != self.L.LIBSBML_OPERATION_SUCCESS:
             raise PdsimError(f"libsbml refused an operation ({self.L.OperationReturnValue_toString(code)}).")
@@ -268,8 +274,8 @@ def scenario_to_sbml(scenario: Any, arm: str | None = None, *, include_systems: 
     ``occupancy.<target>[.<drug>]`` (:math:`\theta_i = (C_i/K_i)/(1 + \sum_j C_j/K_j)`) and the
     signals of opioid receptors (operational model, :math:`S = \sum_i \tau_i\theta_i`,
     :math:`S/(1+S)`), transporters (:math:`1 + \sum_j C_j/K_j`) and blockade targets
-    (the occupancy). Downstream systems: ``onset`` (its state as a rate rule, its outputs
-    ``effect.*`` as assignment rules; `_onset`). Every parameter carries its sources as an
+    (the occupancy). Downstream systems: ``mor_tolerance``, ``tolerance`` and ``onset`` (states as
+    rate rules, outputs ``effect.*`` as assignment rules; `_mor_tolerance`, `_tolerance`, `_onset`). Every parameter carries its sources as an
     annotation (namespace ``urn:pdsim:provenance:1``); ids are `sbml_id` of the variable names.
 
     Refused, by name: population variability, stress protocols, and the other downstream systems
@@ -405,8 +411,10 @@ def scenario_to_sbml(scenario: Any, arm: str | None = None, *, include_systems: 
                 b.parameter(sig, None, "dimensionless", f"{t} signal (fraction of sites held)", constant=False)
                 b.assignment(sig, occ_t)
         if include_systems:
-            for name in left_out:
-                _SYSTEMS[name](b, set(b.ids))
+            b.mor_agonists = [d for d in ligands_at("MOR", list(drive)) if agonist_tau(d, "MOR") > 0]
+            for name in _SYSTEMS:  # the engine's order: mor_tolerance rescales signal.MOR first
+                if name in left_out:
+                    _SYSTEMS[name](b, set(b.ids))
             left_out = []
         notes = [f"Exported by pdsim from scenario '{sc.name}', arm '{a.label}' ({a.species}); times in h, "
                  f"amounts in mg, concentrations in nM. Variable ids: result names with '.' written '__'."]
@@ -467,8 +475,65 @@ def _onset(b: _Builder, ids: set[str]) -> None:
                                             f"(1 dimensionless - {v['antidepressant_mor']})")
 
 
-#: downstream systems SBML export can express, by scenario name
-_SYSTEMS = {"onset": _onset}
+def _mor_tolerance(b: _Builder, ids: set[str]) -> None:
+    r"""`pdsim.targets.MORTolerance` (chronic regime, as the engine builds it): the available receptor
+    fraction R as a rate rule, :math:`\dot R = k_{rec}(1 - R) - k_{des}\theta_{ag}R`, and the MOR
+    signal it scales, :math:`RS/(1 + RS)` with S the operational stimulus of the agonists."""
+    from .targets import MORTolerance
+
+    mt = MORTolerance(drugs=(), regime="chronic")
+    mf = b.target_file("MOR")
+    k_rec = b.parameter("MOR_k_rec", mt.k_rec, "per_hour", "MOR resensitisation rate (chronic)",
+                        sources=[mf[mt._k_rec_key]])
+    k_des = b.parameter("MOR_k_des", mt.k_des, "per_hour", "MOR desensitisation rate per agonist occupancy (chronic)",
+                        sources=[mf[mt._k_des_key]])
+    r = sbml_id("effect.receptor_available")
+    b.parameter(r, 1.0, "dimensionless", "fraction of MOR available for signalling (baseline 1)", constant=False)
+    agonists = b.mor_agonists
+    theta = " + ".join(sbml_id(f"occupancy.MOR.{d}") for d in agonists) or "0 dimensionless"
+    b.rate(r, f"{k_rec} * (1 dimensionless - {r}) - {k_des} * ({theta}) * {r}")
+    sig = sbml_id("signal.MOR")
+    stim = "MOR_stimulus" if "MOR_stimulus" in ids else "0 dimensionless"
+    if sig not in ids:  # no MOR ligand in the arm: the signal is 0, as the engine's
+        b.parameter(sig, None, "dimensionless", "MOR signal (fraction of system maximum)", constant=False)
+        b.assignment(sig, f"{r} * {stim}")
+    rule = b.m.getAssignmentRule(sig)
+    b._ok(rule.setMath(b.math(f"{r} * {stim} / (1 dimensionless + {r} * {stim})")))
+
+
+def _tolerance(b: _Builder, ids: set[str]) -> None:
+    r"""`pdsim.effects.ToleranceModel`: :math:`\dot R = k_{out}[(1 + S\sigma_+)/\max(M, 10^{-12}) - R]`,
+    :math:`\dot M = k_{tol}(R - M)`; outputs R − 1 and max(0, 1 − R). σ is the MOR signal (0 if absent)."""
+    import math
+
+    from .effects import ToleranceModel
+    from .effects.tolerance import _FLOOR
+
+    tm = ToleranceModel()
+    mf = tm._mf
+    src = lambda k: [mf.parameters[k]]  # noqa: E731
+    ln2 = f"ln 2 / half-life = {math.log(2.0):.6f} / t_half"
+    k_out = b.parameter("tolerance_k_out", tm.k_out, "per_hour", "response turnover rate",
+                        sources=src("response_half_life"), how=ln2)
+    k_tol = b.parameter("tolerance_k_tol", tm.k_tol, "per_hour", "moderator rate", sources=src("tolerance_half_life"),
+                        how=ln2)
+    gain = b.parameter("tolerance_gain", tm.gain, "dimensionless", "response gain S", sources=src("response_gain"))
+    sig = sbml_id(tm.drive) if sbml_id(tm.drive) in ids else "0 dimensionless"
+    rr, mm = sbml_id("effect.mor_response"), sbml_id("effect.mor_moderator")
+    b.parameter(rr, 1.0, "dimensionless", "MOR-mediated response (baseline 1)", constant=False)
+    b.parameter(mm, 1.0, "dimensionless", "tolerance moderator (baseline 1)", constant=False)
+    b.rate(rr, f"{k_out} * ((1 dimensionless + {gain} * max({sig}, 0 dimensionless)) / "
+               f"max({mm}, {_FLOOR!r} dimensionless) - {rr})")
+    b.rate(mm, f"{k_tol} * ({rr} - {mm})")
+    for name, formula in (("mor_net_effect", f"{rr} - 1 dimensionless"),
+                          ("withdrawal", f"max(1 dimensionless - {rr}, 0 dimensionless)")):
+        vid = sbml_id(f"effect.{name}")
+        b.parameter(vid, None, "dimensionless", name.replace("_", " "), constant=False)
+        b.assignment(vid, formula)
+
+
+#: downstream systems SBML export can express, by scenario name, in the engine's chaining order
+_SYSTEMS = {"mor_tolerance": _mor_tolerance, "tolerance": _tolerance, "onset": _onset}
 
 
 def _doses(b: _Builder, sc: Any, a: Any, name: str, sid: str, model: Any, P: dict[str, Any]) -> None:

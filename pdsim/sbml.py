@@ -52,9 +52,6 @@ def _refuse(sc: Any, a: Any, include_systems: bool) -> list[str]:
         raise InputError(f"scenario '{sc.name}': population variability ({pop.size} subjects, CVs on "
                          f"{', '.join(sorted(pop.variability))}) cannot be expressed in one SBML model; export a "
                          "scenario with population size 1 (the typical subject).")
-    if a.stress:
-        raise InputError(f"arm '{a.label}': the stress protocol '{a.stress}' cannot be expressed in SBML yet; "
-                         "export an arm without stress.")
     systems = list(a.systems if a.systems is not None else sc.systems)
     unsupported = [s for s in systems if s not in _SYSTEMS]
     if unsupported and include_systems:
@@ -62,8 +59,6 @@ def _refuse(sc: Any, a: Any, include_systems: bool) -> list[str]:
                          f"{', '.join(repr(s) for s in unsupported)} cannot be expressed in SBML yet (it can: "
                          f"{', '.join(_SYSTEMS)}); export PK, occupancy and target signals only with "
                          "include_systems=False (--no-systems).")
-    if not a.doses:
-        raise InputError(f"arm '{a.label}' gives no doses; there is nothing to export.")
     return systems
 
 
@@ -274,11 +269,13 @@ def scenario_to_sbml(scenario: Any, arm: str | None = None, *, include_systems: 
     ``occupancy.<target>[.<drug>]`` (:math:`\theta_i = (C_i/K_i)/(1 + \sum_j C_j/K_j)`) and the
     signals of opioid receptors (operational model, :math:`S = \sum_i \tau_i\theta_i`,
     :math:`S/(1+S)`), transporters (:math:`1 + \sum_j C_j/K_j`) and blockade targets
-    (the occupancy). Downstream systems: ``mor_tolerance``, ``tolerance`` and ``onset`` (states as
-    rate rules, outputs ``effect.*`` as assignment rules; `_mor_tolerance`, `_tolerance`, `_onset`). Every parameter carries its sources as an
+    (the occupancy). Downstream systems: ``mor_tolerance``, ``tolerance``, ``hpa``, ``bdnf``,
+    ``plasticity`` and ``onset`` (states as rate rules, outputs ``effect.*`` as assignment rules;
+    `_mor_tolerance`, `_tolerance`, `_hpa`, `_turnover`, `_onset`). Every parameter carries its sources as an
     annotation (namespace ``urn:pdsim:provenance:1``); ids are `sbml_id` of the variable names.
 
-    Refused, by name: population variability, stress protocols, and the other downstream systems
+    The arm's stress protocol is a piecewise-constant parameter ``stress`` set by events at its
+    edges. Refused, by name: population variability and downstream systems not listed above
     (unless ``include_systems=False``, which leaves every system out and says so in the model's notes).
 
     Parameters
@@ -410,8 +407,11 @@ def scenario_to_sbml(scenario: Any, arm: str | None = None, *, include_systems: 
             else:  # GPCR side-effect indices, channel block and occupancy-only targets: the occupancy
                 b.parameter(sig, None, "dimensionless", f"{t} signal (fraction of sites held)", constant=False)
                 b.assignment(sig, occ_t)
+        if a.stress:
+            _stress(b, a)
         if include_systems:
             b.mor_agonists = [d for d in ligands_at("MOR", list(drive)) if agonist_tau(d, "MOR") > 0]
+            b.species_name = a.species
             for name in _SYSTEMS:  # the engine's order: mor_tolerance rescales signal.MOR first
                 if name in left_out:
                     _SYSTEMS[name](b, set(b.ids))
@@ -532,8 +532,143 @@ def _tolerance(b: _Builder, ids: set[str]) -> None:
         b.assignment(vid, formula)
 
 
+def _stress(b: _Builder, a: Any) -> None:
+    """The arm's stress protocol: a piecewise-constant ``stress`` parameter set by an event at each edge."""
+    from .effects import protocol
+
+    proto = protocol(a.stress)
+    b.parameter("stress", float(proto.intensity(0.0, a.stress_start)), "dimensionless",
+                f"stress intensity, protocol '{a.stress}' from {a.stress_start:g} h", constant=False,
+                sources=list(proto.parameters.values()))
+    for i, e in enumerate(float(x) for x in proto.edges(a.stress_start)):
+        if e > 0.0:
+            b.event(f"stress_edge_{i + 1}", f"{_num(e)} hour",
+                    [("stress", f"{_num(float(proto.intensity(e, a.stress_start)))} dimensionless")])
+
+
+def _input(ids: set[str], name: str, system: str, default_zero: bool = True) -> str:
+    """The SBML id of an engine input, or 0 where the engine feeds zeros (no ligand, no stress)."""
+    sid = sbml_id(name)
+    if sid in ids:
+        return sid
+    if default_zero:
+        return "0 dimensionless"
+    raise InputError(f"system '{system}' reads '{name}', which the arm does not provide; list the system that "
+                     "makes it before this one.")
+
+
+def _drug_action(b: _Builder, prefix: str, sig: str, half_effect: float, sources: list[Any]) -> str:
+    """D = σ₊/(σ₊ + σ50) as an assignment rule; returns its id."""
+    s50 = b.parameter(f"{prefix}_sigma50", half_effect, "dimensionless", "signal for half the drug action",
+                      sources=sources)
+    d = b.parameter(f"{prefix}_drug_action", None, "dimensionless", "downstream drug action D", constant=False)
+    pos = f"max({sig}, 0 dimensionless)"
+    b.assignment(d, f"{pos} / ({pos} + {s50})")
+    return d
+
+
+def _hpa(b: _Builder, ids: set[str]) -> None:
+    r"""`pdsim.effects.HPAModel` in its relative states :math:`y_i = x_i/x_i^*` (baseline 1):
+    each :math:`\dot y_i = f_i(x)/x_i^*`, the baseline :math:`x^*` a derived parameter (the
+    unstressed steady state the engine solves at load time)."""
+    from .effects import HPAModel
+    from .effects.hpa import _FLOOR
+
+    hm = HPAModel(species=b.species_name)
+    mf = hm._mf
+    src = lambda k: [mf.parameters[k]]  # noqa: E731
+    par = {}
+    for key, attr, unit in (("a1", "a1", "per_hour"), ("b1", "b1", "per_hour"), ("a2", "a2", "per_hour"),
+                            ("b2", "b2", "per_hour"), ("a3", "a3", "per_hour"), ("b3", "b3", "per_hour"),
+                            ("k_brain", "k", "per_hour"), ("k_gr", "k_gr", "dimensionless"),
+                            ("n_gr", "n_gr", "dimensionless"), ("a_p", "a_p", "per_hour"), ("b_p", "b_p", "per_hour"),
+                            ("a_a", "a_a", "per_hour"), ("b_a", "b_a", "per_hour"),
+                            ("stress_gain", "gain", "dimensionless"), ("drug_attenuation", "attenuation", "dimensionless")):
+        par[key] = b.parameter(f"hpa_{key}", getattr(hm, attr), unit, f"HPA {key}", sources=src(key))
+    stress = _input(ids, "stress", "hpa")
+    sig = _input(ids, hm.drive, "hpa")
+    d = _drug_action(b, "hpa", sig, hm.half_effect, src("signal_half_effect"))
+    u = sbml_id("effect.crh_drive")
+    b.parameter(u, None, "dimensionless", "hypothalamic CRH drive u(t)", constant=False)
+    b.assignment(u, f"1 dimensionless + {par['stress_gain']} * {stress} * (1 dimensionless - {par['drug_attenuation']} * {d})")
+    ys = [sbml_id(f"effect.{n}") for n in hm.states]
+    xs = []
+    all_params = [p for p in mf.parameters.values()]
+    for n, y, base in zip(hm.states, ys, hm.baseline):
+        b.parameter(y, 1.0, "dimensionless", f"{n} relative to the unstressed baseline", constant=False)
+        xs.append(b.parameter(f"hpa_baseline_{n}", float(base), "dimensionless", f"unstressed steady state of {n} "
+                              "(scaled units)", sources=all_params,
+                              how="solved at load time: x1 = a_p/b_p, x2 = a_a/b_a, brain gc from b1 GR(x)/x = a1 x1"))
+    x = [f"({y} * {xb})" for y, xb in zip(ys, xs)]
+    x1, x2, x3, x3b, p_, a_ = x
+    gr = lambda z: f"(1 dimensionless / (1 dimensionless + ({z} / {par['k_gr']})^{par['n_gr']}))"  # noqa: E731
+    x3b_safe = f"max({x3b}, {_FLOOR!r} dimensionless)"
+    rhs = [
+        f"{par['b1']} * {u} * {gr(x3b_safe)} / {x3b_safe} - {par['a1']} * {x1}",
+        f"{par['b2']} * {x1} * {p_} * {gr(x3)} - {par['a2']} * {x2}",
+        f"{par['b3']} * {x2} * {a_} - {par['a3']} * {x3}",
+        f"{par['k_brain']} * ({x3} - {x3b}) - {par['a3']} * {x3b}",
+        f"{p_} * ({par['b_p']} * {x1} - {par['a_p']})",
+        f"{a_} * ({par['b_a']} * {x2} - {par['a_a']})",
+    ]
+    for y, xb, f in zip(ys, xs, rhs):
+        b.rate(y, f"({f}) / {xb}")
+
+
+def _turnover(b: _Builder, ids: set[str], model: Any) -> None:
+    r"""A `pdsim.effects.turnover.TurnoverModel` (``bdnf``, ``plasticity``): per state
+    :math:`\dot R = k_{out}[f_s^{s(1 - pD)}(1 + (f_d - 1)D)X_+^{\gamma} - R]`."""
+    import math
+
+    mf = model._mf
+    params = {**mf.parameters, **model._derived}
+    pre = sbml_id(model.name)
+    stress = _input(ids, "stress", model.name)
+    sig = _input(ids, model.drive, model.name)
+    d = _drug_action(b, pre, sig, model.half_effect, [mf.parameters["signal_half_effect"]])
+    ln2 = f"ln 2 / half-life = {math.log(2.0):.6f} / t_half"
+    for sp in model.specs:
+        r = sbml_id(f"effect.{sp.name}")
+        if r not in b.ids:
+            b.parameter(r, 1.0, "dimensionless", f"{sp.name} relative to baseline", constant=False)
+    for sp in model.specs:
+        n = sp.name
+        r = sbml_id(f"effect.{n}")
+        kout = b.parameter(f"{pre}_{n}_kout", sp.kout, "per_hour", f"{n} loss rate", sources=[params[f"{n}_half_life"]],
+                           how=ln2)
+        fs = params.get(f"{n}_stress_fold")
+        logf = b.parameter(f"{pre}_{n}_log_stress_fold", sp.stress_log_fold, "dimensionless",
+                           f"log of the production fold under full stress", sources=[fs] if fs is not None else [],
+                           how="log of the stress fold")
+        fd = b.parameter(f"{pre}_{n}_drug_fold", sp.drug_fold, "dimensionless", f"{n} production fold at full drug action",
+                         sources=[params[f"{n}_drug_fold"]])
+        prot = b.parameter(f"{pre}_{n}_protection", sp.protection, "dimensionless",
+                           f"fraction of the stress effect on {n} the drug prevents", sources=[params[f"{n}_drug_protection"]])
+        prod = f"exp({logf} * {stress} * (1 dimensionless - {prot} * {d})) * (1 dimensionless + ({fd} - 1 dimensionless) * {d})"
+        if sp.driver:
+            gain = b.parameter(f"{pre}_{n}_driver_gain", sp.driver_gain, "dimensionless", f"{n} driver exponent",
+                               sources=[params[f"{n}_driver_gain"]])
+            driver = f"effect.{sp.driver}" if sp.driver in model.states else sp.driver  # own state or an input
+            x = _input(set(b.ids), driver, model.name, default_zero=False)
+            prod = f"{prod} * max({x}, 0 dimensionless)^{gain}"
+        b.rate(r, f"{kout} * ({prod} - {r})")
+
+
+def _bdnf(b: _Builder, ids: set[str]) -> None:
+    from .effects import BDNFSignalling
+
+    _turnover(b, ids, BDNFSignalling())
+
+
+def _plasticity(b: _Builder, ids: set[str]) -> None:
+    from .effects import PlasticityModel
+
+    _turnover(b, ids, PlasticityModel())
+
+
 #: downstream systems SBML export can express, by scenario name, in the engine's chaining order
-_SYSTEMS = {"mor_tolerance": _mor_tolerance, "tolerance": _tolerance, "onset": _onset}
+_SYSTEMS = {"mor_tolerance": _mor_tolerance, "tolerance": _tolerance, "hpa": _hpa, "bdnf": _bdnf,
+            "plasticity": _plasticity, "onset": _onset}
 
 
 def _doses(b: _Builder, sc: Any, a: Any, name: str, sid: str, model: Any, P: dict[str, Any]) -> None:
@@ -601,7 +736,7 @@ def write_sbml(scenario: Any, path: str | Path, arm: str | None = None, *, inclu
 
 def exported_variables(sbml: str) -> list[str]:
     """The pdsim result variables an exported document holds (its rule targets named after a result
-    variable: plasma, free, brain, biophase, occupancy, signal, effect)."""
+    variable: plasma, free, brain, biophase, occupancy, signal, effect; and ``stress``)."""
     libsbml = _libsbml()
     doc = libsbml.readSBMLFromString(sbml)
     m = doc.getModel()
@@ -611,5 +746,7 @@ def exported_variables(sbml: str) -> list[str]:
         if (r.isAssignment() or r.isRate()) and r.getVariable().split("__")[0] in (
                 "plasma", "free", "brain", "biophase", "occupancy", "signal", "effect"):
             out.append(r.getVariable().replace("__", "."))
+    if m.getParameter("stress") is not None:  # the stress protocol, set by events
+        out.append("stress")
     return out
 

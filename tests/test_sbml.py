@@ -141,6 +141,18 @@ def test_tolerance_systems_round_trip(label):
     assert {"effect.receptor_available", "effect.mor_moderator", "effect.withdrawal", "signal.MOR"} <= set(names)
 
 
+def test_stress_protocol_hpa_bdnf_plasticity_round_trip():
+    """Rat chronic restraint (6 h/day, as events), tianeptine 10 mg/kg i.p. daily: the HPA axis, BDNF
+    signalling and plasticity states all reproduced."""
+    sc = pdsim.load_scenario("chronic_restraint_tianeptine")
+    label = "Restraint + tianeptine 10 mg/kg"
+    text = sc.to_sbml(label)
+    assert _issues(text) == []
+    _, names = _compare(sc, label, text)
+    assert {"stress", "effect.corticosterone", "effect.adrenal_mass", "effect.bdnf_hippocampus",
+            "effect.ca3_dendrite_length", "effect.crh_drive"} <= set(names)
+
+
 def test_systems_left_out_on_request():
     sc = pdsim.load_scenario("demo")
     label = "Escitalopram 10 mg once daily"
@@ -155,15 +167,11 @@ def test_refusals_name_the_feature(tmp_path):
     sc = pdsim.load_scenario("demo")
     with pytest.raises(InputError, match="3 arms"):
         sc.to_sbml()
-    crs = pdsim.load_scenario("chronic_restraint_tianeptine")
-    with pytest.raises(InputError, match="downstream systems 'hpa', 'bdnf', 'plasticity' cannot be expressed in SBML"):
-        crs.to_sbml("No stress")
+    ref = replace(sc, systems=("reference_tolerance_turnover",))
+    with pytest.raises(InputError, match="downstream system 'reference_tolerance_turnover' cannot be expressed in SBML"):
+        ref.to_sbml("Escitalopram 10 mg once daily")
     with pytest.raises(InputError, match="no arm 'nope'"):
         sc.to_sbml("nope")
-    stressed = pdsim.load_scenario("chronic_restraint_tianeptine")
-    label = next(a.label for a in stressed.arms if a.stress)
-    with pytest.raises(InputError, match="stress protocol"):
-        stressed.to_sbml(label, include_systems=False)
     pop = replace(sc, population=pdsim.Population(size=10, seed=1, variability={"escitalopram.CL": 0.3}))
     with pytest.raises(InputError, match="population variability"):
         pop.to_sbml("Escitalopram 10 mg once daily", include_systems=False)
@@ -176,8 +184,5 @@ def test_cli_export(tmp_path, capsys):
     assert main(["export", "sbml", "demo", "--arm", "Escitalopram 10 mg once daily", "--out", str(out)]) == 0
     text = out.read_text()
     assert _issues(text) == [] and "occupancy__SERT" in text and "effect__antidepressant_index" in text
-    assert main(["export", "sbml", "chronic_restraint_tianeptine", "--arm", "No stress", "--out", str(out)]) == 2
-    assert "'hpa'" in capsys.readouterr().err
-    assert main(["export", "sbml", "chronic_restraint_tianeptine", "--arm", "No stress", "--no-systems",
-                 "--out", str(out)]) == 2  # this arm doses nothing
-    assert "no doses" in capsys.readouterr().err
+    assert main(["export", "sbml", "reference_population", "--out", str(out)]) == 2
+    assert "population variability" in capsys.readouterr().err

@@ -270,13 +270,14 @@ def scenario_to_sbml(scenario: Any, arm: str | None = None, *, include_systems: 
     signals of opioid receptors (operational model, :math:`S = \sum_i \tau_i\theta_i`,
     :math:`S/(1+S)`), transporters (:math:`1 + \sum_j C_j/K_j`) and blockade targets
     (the occupancy). Downstream systems: ``mor_tolerance``, ``tolerance``, ``hpa``, ``bdnf``,
-    ``plasticity`` and ``onset`` (states as rate rules, outputs ``effect.*`` as assignment rules;
-    `_mor_tolerance`, `_tolerance`, `_hpa`, `_turnover`, `_onset`). Every parameter carries its sources as an
+    ``plasticity``, ``onset`` and ``reference_tolerance_turnover`` (states as rate rules, outputs
+    ``effect.*`` as assignment rules; `_mor_tolerance`, `_tolerance`, `_hpa`, `_turnover`,
+    `_onset`, `_reference`). Every parameter carries its sources as an
     annotation (namespace ``urn:pdsim:provenance:1``); ids are `sbml_id` of the variable names.
 
     The arm's stress protocol is a piecewise-constant parameter ``stress`` set by events at its
-    edges. Refused, by name: population variability and downstream systems not listed above
-    (unless ``include_systems=False``, which leaves every system out and says so in the model's notes).
+    edges. Refused, by name: population variability, and any downstream system not listed above
+    (``include_systems=False`` leaves every system out and says so in the model's notes).
 
     Parameters
     ----------
@@ -412,6 +413,7 @@ def scenario_to_sbml(scenario: Any, arm: str | None = None, *, include_systems: 
         if include_systems:
             b.mor_agonists = [d for d in ligands_at("MOR", list(drive)) if agonist_tau(d, "MOR") > 0]
             b.species_name = a.species
+            b.dosed = list(a.drugs)
             for name in _SYSTEMS:  # the engine's order: mor_tolerance rescales signal.MOR first
                 if name in left_out:
                     _SYSTEMS[name](b, set(b.ids))
@@ -666,9 +668,40 @@ def _plasticity(b: _Builder, ids: set[str]) -> None:
     _turnover(b, ids, PlasticityModel())
 
 
+def _reference(b: _Builder, ids: set[str]) -> None:
+    r"""`pdsim.effects.reference.ReferenceToleranceTurnover` on the one dosed drug's biophase:
+    occ = C₊/(C₊ + K_A), :math:`E = E_m(\tau occ)^n/(1 + (\tau occ)^n)`, :math:`\dot T = k_t(E - T)`,
+    :math:`\dot B = k_{in}(1 + S_{max}E(1 - \alpha T)) - k_{out}B`, T(0) = 0, B(0) = k_in/k_out."""
+    from .effects.reference import _UNITS, ReferenceToleranceTurnover
+
+    dosed = b.dosed
+    if len(dosed) != 1:
+        raise InputError(f"system 'reference_tolerance_turnover' reads the effect site of one drug, but the arm doses "
+                         f"{len(dosed)}; give the arm exactly one drug.")
+    m = ReferenceToleranceTurnover(drug=dosed[0])
+    mf = m._mf
+    units = {"nM": "nM", "dimensionless": "dimensionless", "1/h": "per_hour"}
+    p = {k: b.parameter(f"reference_{k}", getattr(m, k), units[u], f"reference benchmark {k}",
+                        sources=[mf.parameters[k]]) for k, u in _UNITS.items()}
+    ce = _input(ids, f"biophase.{m.drug}", m.name, default_zero=False)
+    occ, tol, turn = (sbml_id(f"effect.{n}") for n in ("reference_occupancy", "reference_tolerance",
+                                                           "reference_turnover"))
+    b.parameter(occ, None, "dimensionless", "receptor occupancy at the effect site", constant=False)
+    b.parameter(tol, 0.0, "dimensionless", "tolerance T (0 before the first dose)", constant=False)
+    b.parameter(turn, m.kin / m.kout, "dimensionless", "turnover read-out B (baseline kin/kout)", constant=False)
+    pos = f"max({ce}, 0 nM)"
+    b.assignment(occ, f"{pos} / ({pos} + {p['KA']})")
+    x = f"({p['tau']} * {occ})^{p['n']}"
+    e = b.parameter("reference_response", None, "dimensionless", "operational response E", constant=False)
+    b.assignment(e, f"{p['Em']} * {x} / (1 dimensionless + {x})")
+    b.rate(tol, f"{p['kt']} * ({e} - {tol})")
+    b.rate(turn, f"{p['kin']} * (1 dimensionless + {p['Smax']} * {e} * (1 dimensionless - {p['alpha']} * {tol})) "
+                 f"- {p['kout']} * {turn}")
+
+
 #: downstream systems SBML export can express, by scenario name, in the engine's chaining order
 _SYSTEMS = {"mor_tolerance": _mor_tolerance, "tolerance": _tolerance, "hpa": _hpa, "bdnf": _bdnf,
-            "plasticity": _plasticity, "onset": _onset}
+            "plasticity": _plasticity, "onset": _onset, "reference_tolerance_turnover": _reference}
 
 
 def _doses(b: _Builder, sc: Any, a: Any, name: str, sid: str, model: Any, P: dict[str, Any]) -> None:

@@ -153,6 +153,19 @@ def test_stress_protocol_hpa_bdnf_plasticity_round_trip():
             "effect.ca3_dendrite_length", "effect.crh_drive"} <= set(names)
 
 
+def test_reference_benchmark_system_round_trip():
+    """The reference benchmark scenario (one subject: its population varies PK, which SBML refuses)."""
+    sc = pdsim.load_scenario("reference_population")
+    one = replace(sc, population=pdsim.Population(size=1))
+    label = one.arms[0].label
+    text = one.to_sbml()
+    assert _issues(text) == []
+    _, names = _compare(one, label, text)
+    assert {"biophase.tianeptine_like", "effect.reference_tolerance", "effect.reference_turnover"} <= set(names)
+    with pytest.raises(InputError, match="population variability"):
+        sc.to_sbml()
+
+
 def test_systems_left_out_on_request():
     sc = pdsim.load_scenario("demo")
     label = "Escitalopram 10 mg once daily"
@@ -163,13 +176,16 @@ def test_systems_left_out_on_request():
     assert "onset" in libsbml.readSBMLFromString(text).getModel().getNotesString()  # what was left out
 
 
-def test_refusals_name_the_feature(tmp_path):
+def test_refusals_name_the_feature(tmp_path, monkeypatch):
     sc = pdsim.load_scenario("demo")
     with pytest.raises(InputError, match="3 arms"):
         sc.to_sbml()
-    ref = replace(sc, systems=("reference_tolerance_turnover",))
-    with pytest.raises(InputError, match="downstream system 'reference_tolerance_turnover' cannot be expressed in SBML"):
-        ref.to_sbml("Escitalopram 10 mg once daily")
+    import pdsim.sbml as sbml
+
+    # every engine system has a translation today; one without is refused by name
+    monkeypatch.delitem(sbml._SYSTEMS, "onset")
+    with pytest.raises(InputError, match="downstream system 'onset' cannot be expressed in SBML"):
+        sc.to_sbml("Escitalopram 10 mg once daily")
     with pytest.raises(InputError, match="no arm 'nope'"):
         sc.to_sbml("nope")
     pop = replace(sc, population=pdsim.Population(size=10, seed=1, variability={"escitalopram.CL": 0.3}))

@@ -80,7 +80,6 @@ def _events_mg(sc: Any, a: Any, drug: str) -> list[tuple[float, float, str, floa
 
 def _kd(drug: str, target: str) -> tuple[float, list[Any], str]:
     """(dissociation constant nM as the engine uses it, the Parameters it comes from, how)."""
-    from . import catalog
     from .targets import FAMILIES
     from .targets._base import as_drug, dissociation_constant
 
@@ -89,13 +88,10 @@ def _kd(drug: str, target: str) -> tuple[float, list[Any], str]:
     params = [b.affinity]
     if FAMILIES.get(target) == "ion_channels":
         from .targets.ion_channels import k_app
-        from .targets._base import target_param
+        from .targets._base import target_file, target_param
 
         v = target_param(target, "V_membrane", "mV")
-        params += list(b.params.values())
-        tfile = catalog.target(target)
-        if "V_membrane" in getattr(tfile, "params", {}):
-            params.append(tfile.params["V_membrane"])
+        params += list(b.params.values()) + [target_file(target)["V_membrane"]]
         return float(k_app(d, v)), params, f"apparent K at the resting potential {v:g} mV (modulated receptor)"
     if b.measure == "EC50":
         params += [b.params["tau"]] if "tau" in b.params else []

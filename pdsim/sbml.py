@@ -29,7 +29,8 @@ def _libsbml():
 
 def sbml_id(variable: str) -> str:
     """The SBML id of a result variable: ``occupancy.MOR.tianeptine`` -> ``occupancy__MOR__tianeptine``."""
-    return re.sub(r"[^A-Za-z0-9_]", "_", variable.replace(".", "__"))
+    sid = re.sub(r"[^A-Za-z0-9_]", "_", variable.replace(".", "__"))
+    return sid if sid[:1].isalpha() or sid[:1] == "_" else "_" + sid  # an SBML id starts with a letter or _
 
 
 # --- what the arm needs -----------------------------------------------------------------------------

@@ -202,3 +202,8 @@ def test_cli_export(tmp_path, capsys):
     assert _issues(text) == [] and "occupancy__SERT" in text and "effect__antidepressant_index" in text
     assert main(["export", "sbml", "reference_population", "--out", str(out)]) == 2
     assert "population variability" in capsys.readouterr().err
+
+
+def test_sbml_ids():
+    assert sbml_id("occupancy.MOR.tianeptine") == "occupancy__MOR__tianeptine"
+    assert sbml_id("5-ht") == "_5_ht"  # an SBML id cannot start with a digit

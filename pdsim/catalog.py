@@ -49,16 +49,53 @@ _DRUG_KEYS = {"name", "display_name", "aliases", "description", "parent", "molar
 
 
 def root() -> Path:
-    """The project folder holding models/ and seeds/ (``PDSIM_HOME`` overrides)."""
+    """The folder holding models/ and seeds/.
+
+    In order: ``PDSIM_HOME`` when set; the catalogue installed with the package (a wheel carries
+    models/ and seeds/ as package data in ``pdsim/_data``, read through importlib.resources); the
+    source checkout beside the package (an editable install or a clone on ``PYTHONPATH``).
+    """
     env = os.environ.get("PDSIM_HOME")
-    return Path(env) if env else Path(__file__).resolve().parents[1]
+    return Path(env) if env else _installed_root()
+
+
+@functools.lru_cache(maxsize=1)
+def _installed_root() -> Path:
+    import importlib.resources
+
+    data = importlib.resources.files(__package__) / "_data"
+    if data.is_dir() and (data / "models").is_dir() and (data / "seeds").is_dir():
+        if isinstance(data, Path):
+            return data
+        # A zipped install: extract once for this process (the catalogue is read as files).
+        import atexit
+
+        stack = contextlib.ExitStack()
+        atexit.register(stack.close)
+        try:
+            return Path(stack.enter_context(importlib.resources.as_file(data)))
+        except (OSError, TypeError, ValueError) as exc:
+            raise ModelFileError(
+                f"pdsim's catalogue is inside a zipped install ({data}) and could not be extracted ({exc}); "
+                "install pdsim unzipped or set PDSIM_HOME to a folder holding models/ and seeds/."
+            ) from exc
+    checkout = Path(__file__).resolve().parents[1]
+    if (checkout / "models").is_dir() and (checkout / "seeds").is_dir():
+        return checkout
+    raise ModelFileError(
+        f"pdsim's catalogue (models/ and seeds/) was found neither as package data ({data}) nor beside the "
+        f"package ({checkout}); reinstall pdsim from a wheel or sdist, or set PDSIM_HOME to a folder holding "
+        "models/ and seeds/."
+    )
 
 
 def models_dir() -> Path:
+    """The models/ folder of :func:`root`."""
     return root() / "models"
 
 
 def seeds_dir() -> Path:
+    """The seeds/ folder of :func:`root`."""
     return root() / "seeds"
 
 

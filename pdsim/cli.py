@@ -1,4 +1,4 @@
-"""The `pdsim` command: demo, run, list, sources, check, validate, pk, report.
+"""The `pdsim` command: demo, run, list, sources, check, validate, pk, report, export.
 
 Exit status: 0 success, 1 a failed check, 2 bad input (one line on stderr, no traceback).
 """
@@ -14,11 +14,13 @@ from .errors import PdsimError
 EXAMPLES = """examples:
   pdsim demo --out pdsim-demo
   pdsim run models/scenarios/tianeptine_therapeutic_vs_misuse.toml --out out/
+  pdsim run demo --doses doses.csv --arm "Tianeptine 12.5 mg three times daily"
   pdsim list drugs
   pdsim pk tianeptine --dose "12.5 mg" --every "8 h" --days 7 --plot tianeptine.png
   pdsim sources tianeptine --format markdown
   pdsim check
   pdsim validate --out validation/
+  pdsim export sbml demo --arm "Escitalopram 10 mg once daily" --no-systems --out escitalopram.xml
 """
 
 
@@ -39,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("scenario", help="a scenario .toml file or a name from `pdsim list scenarios`")
     r.add_argument("--out", default=None, help="output folder (default ./pdsim-out/<scenario>)")
     r.add_argument("--no-plots", action="store_true", help="write tables only")
+    _add_replay_options(r)
 
     ls = sub.add_parser("list", help="list drugs, targets, systems or scenarios")
     ls.add_argument("what", choices=["drugs", "targets", "systems", "scenarios", "checks"])
@@ -61,6 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("--species", default="human")
     k.add_argument("--body-weight", default=None, help="e.g. '70 kg' (for mg/kg doses)")
     k.add_argument("--plot", default=None, help="write a concentration-time PNG here")
+
+    _add_export(sub)
 
     rp = sub.add_parser("report", help="one self-contained HTML page for a scenario")
     rp.add_argument("scenario")
@@ -122,7 +127,7 @@ def _dispatch(args) -> int:
     if cmd == "run":
         from .runner import run_scenario
 
-        out = run_scenario(args.scenario, args.out, plots=not args.no_plots, progress=sys.stderr.isatty())
+        out = run_scenario(_replayed(args), args.out, plots=not args.no_plots, progress=sys.stderr.isatty())
         for path in out:
             print(f"wrote {path}")
         return 0
@@ -132,12 +137,54 @@ def _dispatch(args) -> int:
         for path in run_demo(Path(args.out)):
             print(f"wrote {path}")
         return 0
+    if cmd == "export":
+        return _export(args)
     if cmd == "report":
         from .html_report import write_html_report
 
         print(f"wrote {write_html_report(args.scenario, Path(args.out), progress=sys.stderr.isatty())}")
         return 0
     raise AssertionError(cmd)  # argparse restricts the choices
+
+
+def _add_export(sub) -> None:
+    """`pdsim export sbml`: one arm of a scenario as an SBML Level 3 model."""
+    e = sub.add_parser("export", help="write a scenario arm in another format (sbml)")
+    e.add_argument("format", choices=["sbml"])
+    e.add_argument("scenario", help="a scenario .toml file or a name from `pdsim list scenarios`")
+    e.add_argument("--arm", default=None, metavar="LABEL", help="the arm to export (if there are several)")
+    e.add_argument("--out", required=True, metavar="FILE.xml")
+    e.add_argument("--no-systems", action="store_true",
+                   help="leave out downstream systems (SBML export does not express them yet)")
+
+
+def _export(args) -> int:
+    from .sbml import write_sbml
+
+    path = write_sbml(args.scenario, Path(args.out), args.arm, include_systems=not args.no_systems)
+    print(f"wrote {path}")
+    return 0
+
+
+def _add_replay_options(r: argparse.ArgumentParser) -> None:
+    """`pdsim run --doses`: replay a NONMEM-convention event table in one arm of the scenario."""
+    r.add_argument("--doses", default=None, metavar="FILE.csv",
+                   help="replace the arm's doses by this event table (ID, TIME, AMT, CMT, RATE, II, ADDL, EVID; h, mg)")
+    r.add_argument("--arm", default=None, metavar="LABEL", help="with --doses: the arm to replay (if there are several)")
+    r.add_argument("--id", default=None, help="with --doses: the subject ID to read (if the table has several)")
+
+
+def _replayed(args):
+    """The scenario to run: as named, or (with --doses) reduced to one arm dosed by the event table."""
+    if args.doses is None:
+        if args.arm is not None or args.id is not None:
+            from .errors import InputError
+
+            raise InputError("--arm and --id choose what --doses replays; give --doses FILE.csv as well.")
+        return args.scenario
+    from .events import replay_scenario
+
+    return replay_scenario(args.scenario, Path(args.doses), arm=args.arm, id=args.id)
 
 
 def _list(what: str) -> int:

@@ -292,6 +292,43 @@ class Regimen:
             out.extend(Dose(t0 + (s * n + i) * step, amount, _route(route), 0.0, drug) for i in range(n))
         return cls(tuple(out))
 
+    # --- event tables (NONMEM convention; pdsim/events.py) ------------------------------
+    @classmethod
+    def from_events(cls, table: Any, *, drug: str | None = None, id: Any = None, cmt: Any = None,
+                    amt_unit: str = "mg", time_unit: str = "h", ignore: Iterable[str] = ()) -> "Regimen":
+        """The doses of a NONMEM-convention event table (ID, TIME, AMT, CMT, RATE, II, ADDL, SS, EVID).
+
+        ``table`` is a CSV path, a DataFrame or a list of dicts. EVID 1 rows are doses; RATE > 0
+        an infusion of AMT over AMT/RATE; ADDL further doses every II; CMT 1 the depot (oral) and
+        2 the central compartment (iv) unless ``cmt`` maps them otherwise; an optional pdsim column
+        ROUTE names ip/sc doses and DRUG the drug (else ``drug``). SS and EVID 3/4 are
+        refused. Bad records raise `InputError` naming row, column and rule; see
+        `pdsim.events.read_events` for every rule.
+
+        Examples
+        --------
+        >>> r = Regimen.from_events([{"TIME": 0, "AMT": 12.5, "CMT": 1, "II": 8, "ADDL": 2}])
+        >>> r.times.tolist()
+        [0.0, 8.0, 16.0]
+        """
+        from .events import regimen_from_events
+
+        return regimen_from_events(table, drug=drug, id=id, cmt=cmt, amt_unit=amt_unit, time_unit=time_unit,
+                                   ignore=ignore)
+
+    def to_events(self, path: Any = None, id: Any = 1):
+        """This regimen as a NONMEM-convention event table (a pandas DataFrame; also written as CSV to ``path``).
+
+        Runs of equal doses at a constant interval become one record with II and ADDL; times in h,
+        AMT in mg, RATE in mg/h. ``Regimen.from_events(r.to_events())`` equals ``r`` exactly.
+        """
+        from .events import regimen_to_events, write_events
+
+        table = regimen_to_events(self, id=id)
+        if path is not None:
+            write_events(table, path)
+        return table
+
     # --- combination ------------------------------------------------------------------
     def __add__(self, other: "Regimen | Dose") -> "Regimen":
         if isinstance(other, Dose):

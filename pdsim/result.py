@@ -125,6 +125,35 @@ class Result:
             }))
         return _tidy(frames, ["arm", "subject", "time_h", "variable", "value", "unit"])
 
+    def to_xarray(self, variables: list[str] | None = None):
+        """The variables as an ``xarray.Dataset`` over (arm, subject, time), units in each variable's attrs.
+
+        Needs the ``xarray`` extra. Coordinates: ``arm`` (labels), ``subject`` (0..n-1) and
+        ``time`` (h, ``attrs["units"] == "h"``); each data variable is a copy of
+        ``data[name]`` with ``attrs["units"]`` from ``units``; the dataset's attrs carry the scenario
+        name and the engine's notes (one string, lines joined).
+        """
+        try:
+            import xarray as xr
+        except ImportError:
+            from .errors import MissingExtraError
+
+            raise MissingExtraError("Result.to_xarray needs xarray, which is not installed; install the extra: "
+                                    'pip install "pdsim-pharmacology[xarray]" (or pip install xarray).') from None
+        names = variables or self.variables
+        data_vars = {}
+        for name in names:
+            arr = self._var(name)
+            data_vars[name] = xr.Variable(("arm", "subject", "time"), np.array(arr, copy=True),
+                                          attrs={"units": self.units.get(name, "dimensionless")})
+        coords = {
+            "arm": ("arm", np.array(self.arms, dtype=object)),
+            "subject": ("subject", np.arange(self.n_subjects)),
+            "time": ("time", np.asarray(self.time_h, dtype=float), {"units": "h"}),
+        }
+        attrs = {"scenario": self.scenario_name, "notes": "\n".join(self.notes)}
+        return xr.Dataset(data_vars, coords=coords, attrs=attrs)
+
     def to_csv(self, path: str | Path, variables: list[str] | None = None) -> Path:
         """Write the tidy table to ``path`` (CSV)."""
         return _write_csv(self.to_dataframe(variables), path)

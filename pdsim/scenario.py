@@ -159,6 +159,16 @@ class Scenario:
     def n_times(self) -> int:
         return int(round(self.duration / self.output_every)) + 1
 
+    def to_sbml(self, arm: str | None = None, path: str | Path | None = None, *, include_systems: bool = True) -> str:
+        """One arm as an SBML Level 3 document (a string; also written to ``path``); see `pdsim.sbml.scenario_to_sbml`."""
+        from .sbml import scenario_to_sbml
+
+        text = scenario_to_sbml(self, arm, include_systems=include_systems)
+        if path is not None:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
     @classmethod
     def from_dict(cls, d: dict[str, Any], path: Path | None = None) -> "Scenario":
         """Build and validate a scenario from the TOML structure (see DESIGN.md)."""
@@ -282,6 +292,11 @@ def _arm(a: dict[str, Any], i: int, ctx: _Ctx, custom: dict[str, Any]) -> Arm:
     body_weight = ctx.wrap("body_weight", as_float, bw, "kg", "body_weight", positive=True) if bw is not None else None
     doses = []
     for dd in a.get("doses", []):
+        if isinstance(dd, dict) and "events" in dd:  # a NONMEM-convention event table (pdsim/events.py)
+            from .events import scenario_dose_specs
+
+            doses.extend(scenario_dose_specs(dd, label, ctx, custom))
+            continue
         ctx.unknown(dd, _DOSE, f"a dose of arm '{label}'")
         if "drug" not in dd or "dose" not in dd:
             raise ModelFileError(f"{ctx.where('doses')}: each dose of arm '{label}' needs drug and dose.")

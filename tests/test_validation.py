@@ -22,7 +22,9 @@ def test_every_claim_has_a_verdict_and_reasons(rows):
     from pdsim.catalog import registry
 
     claims = set(registry().claims)
-    assert {r.claim for r in rows} == claims
+    refs = set(registry().references)
+    # rows are keyed by claim id, or by reference id for checks that test the literature directly
+    assert {r.claim for r in rows if r.claim not in refs} == claims
     for r in rows:
         assert r.verdict in VERDICTS
         if r.verdict != "reproduced":

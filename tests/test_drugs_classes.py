@@ -1,0 +1,107 @@
+"""The antidepressant drug files (issue 13) against the published numbers they were built from, and
+the imaging checks' ability to fail (each depends parameter x10 or x0.1, each remove drug)."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import pdsim
+from pdsim import catalog, pk
+from pdsim.scenario import Scenario
+
+
+def _half_life(drug: str) -> float:
+    return float(np.asarray(pk.pk_model(drug, "human").half_life))
+
+
+@pytest.mark.parametrize("drug, t_half_h, tol", [
+    ("citalopram", 35.0, 0.02),      # label: mean terminal half-life about 35 h
+    ("sertraline", 26.0, 0.02),      # label: about 26 h (devane2002: 22-36 h)
+    ("fluoxetine", 120.0, 0.02),     # label: 4-6 days after chronic dosing (middle 5 d)
+    ("escitalopram", 24.6, 0.01),    # 0.693 x 1100/31 (sogaard2005)
+])
+def test_half_lives_match_their_sources(drug, t_half_h, tol):
+    assert _half_life(drug) == pytest.approx(t_half_h, rel=tol)
+
+
+def test_norfluoxetine_half_life_is_the_labels_chronic_mean():
+    dr = catalog.drug("norfluoxetine").pk("human").params
+    t_half = np.log(2) * dr["V"].to("L") / dr["CL"].to("L/h")
+    assert t_half / 24 == pytest.approx(9.3, rel=0.02)  # prozac_label: mean 9.3 days after chronic dosing
+
+
+def test_fluoxetine_40mg_for_30_days_lands_in_the_labels_ranges():
+    """prozac_label: after 30 days of 40 mg/day, fluoxetine 91-302 and norfluoxetine 72-258 ng/mL."""
+    sc = Scenario.from_dict({"name": "t", "duration": "30 day", "output_every": "6 h",
+                             "arms": [{"label": "a", "doses": [{"drug": "fluoxetine", "dose": "40 mg", "every": "24 h",
+                                                                "until": "30 day"}]}]})
+    r = pdsim.simulate(sc)
+    last = r.time_h >= 29 * 24
+    flu = r.get("plasma.fluoxetine")[0][last].mean() * 309.33 / 1e3   # nM -> ng/mL
+    nor = r.get("plasma.norfluoxetine")[0][last].mean() * 295.30 / 1e3
+    assert 91 <= flu <= 302
+    assert 72 <= nor <= 258
+
+
+def test_citalopram_steady_state_average_is_f_dose_over_cl_tau():
+    ss = pk.steady_state("citalopram", 20, 24, "oral", site="plasma")
+    want_ng_ml = 0.8 * 20e3 / (19.8 * 24)  # F D / (CL tau), label values
+    assert ss.cavg.to("nM").magnitude == pytest.approx(want_ng_ml * 1e3 / 324.39, rel=1e-6)
+
+
+# ------------------------------------------------------------------ the imaging checks can fail
+def _scale(home, pid: str, factor: float) -> None:
+    """Multiply the value of parameter ``pid`` ('drugs/<stem>:<table>.<key>') in the copied tree."""
+    where, dotted = pid.split(":")
+    path = home / "models" / f"{where}.toml"
+    table, key = dotted.rsplit(".", 1)
+    text = path.read_text()
+    start = text.index(f"\n[{table}]") + 1
+    m = re.compile(rf"^{re.escape(key)} = \{{ value = ([0-9.eE+-]+)", re.M).search(text, start)
+    assert m, pid
+    new = f"{float(m.group(1)) * factor!r}"
+    path.write_text(text[:m.start(1)] + new + text[m.end(1):])
+
+
+def _imaging_checks():
+    from pdsim.validation import checks
+
+    return {n: c for n, c in checks().items() if n.startswith("imaging.")}
+
+
+def _verdict(chk) -> bool:
+    from pdsim.validation import clear_studies
+
+    clear_studies()
+    try:
+        return bool(chk.func().reproduced)
+    except Exception:  # a perturbation that breaks the run also changes the verdict
+        return False
+
+
+@pytest.mark.parametrize("name", sorted(_imaging_checks()))
+def test_each_imaging_check_can_fail(name, tree_copy):
+    from pdsim.targets import _base
+    from pdsim.validation import clear_studies, without_drugs
+
+    chk = _imaging_checks()[name]
+    base = _verdict(chk)
+    assert chk.depends and chk.remove
+    for pid in chk.depends:
+        flipped = False
+        for factor in (10.0, 0.1):
+            original = (tree_copy / "models" / f"{pid.split(':')[0]}.toml").read_text()
+            _scale(tree_copy, pid, factor)
+            catalog.clear_cache()
+            _base._VALUES.clear()
+            flipped |= _verdict(chk) != base
+            (tree_copy / "models" / f"{pid.split(':')[0]}.toml").write_text(original)
+            catalog.clear_cache()
+            _base._VALUES.clear()
+        assert flipped, f"{name}: scaling {pid} x10 or x0.1 does not change the verdict"
+    for drug in chk.remove:
+        with without_drugs(drug):
+            assert _verdict(chk) != base, f"{name}: removing {drug} does not change the verdict"
+    clear_studies()

@@ -11,6 +11,8 @@ import pdsim
 from pdsim import catalog, pk
 from pdsim.scenario import Scenario
 
+from .conftest import ROOT
+
 
 def _half_life(drug: str) -> float:
     return float(np.asarray(pk.pk_model(drug, "human").half_life))
@@ -105,3 +107,44 @@ def test_each_imaging_check_can_fail(name, tree_copy):
         with without_drugs(drug):
             assert _verdict(chk) != base, f"{name}: removing {drug} does not change the verdict"
     clear_studies()
+
+
+# ------------------------------------------------------------------ the class comparison (pdsim demo)
+def test_class_figures_profile_and_engagement():
+    from pdsim.demo import class_figures
+    from pdsim.runner import simulate_scenario
+
+    _, r = simulate_scenario("antidepressant_classes")
+    figs = class_figures(r)
+    assert set(figs) == {"classes_profile", "classes_engagement"}
+    titles = [a.get_title() for a in figs["classes_engagement"].axes if a.get_visible()]
+    assert [t.split()[0] for t in titles[:3]] == ["SERT", "NET", "DAT"]
+    # the fluoxetine washout: 4 weeks after the last dose norfluoxetine (t1/2 9.3 d, prozac_label)
+    # still holds SERT; escitalopram (t1/2 about 1 d) would be gone within days
+    t = r.time_h
+    flu = r.get("occupancy.SERT", arm="Fluoxetine 20 mg/day, stopped at week 4 (SSRI)")[0]
+    nor = r.get("occupancy.SERT.norfluoxetine", arm="Fluoxetine 20 mg/day, stopped at week 4 (SSRI)")[0]
+    end = int(np.argmin(np.abs(t - 56 * 24)))
+    assert nor[end] > 0.5 * flu[end] > 0.2
+
+
+def test_run_demo_writes_the_class_panel(tmp_path, monkeypatch):
+    import pdsim.demo as demo
+
+    monkeypatch.setattr(demo, "DEMO_SCENARIO", demo.CLASS_SCENARIO)  # a quicker run: the demo writer on the classes
+    paths = demo.run_demo(tmp_path)
+    names = {p.name for p in paths}
+    assert {"classes_profile.png", "classes_engagement.png"} <= names
+
+
+def test_readme_engagement_numbers_come_from_the_model():
+    """README's in-vivo engagement bullet: every number is the model's (rounded as printed)."""
+    from pdsim.checks import imaging
+
+    text = (ROOT / "README.md").read_text()
+    esc28 = imaging._day28_mean("escitalopram")
+    esc6 = 100 * imaging._at("occupancy.SERT", "Escitalopram 10 mg/day x 10 d", 222.0)
+    cit6 = 100 * imaging._at("occupancy.SERT", "Citalopram 20 mg/day x 10 d", 222.0)
+    assert f"then holds {esc28:.0f} % of SERT" in text
+    assert f"and {esc6:.0f} % 6 h after 10 days" in text
+    assert f"gives {cit6:.0f} % against {esc6:.0f} %" in text

@@ -148,3 +148,33 @@ def test_readme_engagement_numbers_come_from_the_model():
     assert f"then holds {esc28:.0f} % of SERT" in text
     assert f"and {esc6:.0f} % 6 h after 10 days" in text
     assert f"gives {cit6:.0f} % against {esc6:.0f} %" in text
+
+
+def test_nortriptyline_is_dosable_with_the_smpc_tmax(tmp_path, monkeypatch):
+    """Nortrilen SmPC: Tmax 5.5 ± 1.9 h after an oral dose. Its own ka and F do not change how much
+    is formed from amitriptyline (the same run without them gives the same nortriptyline)."""
+    import shutil
+
+    from pdsim.dosing import Dose
+
+    t = np.linspace(0.0, 24.0, 24001)
+    c = np.asarray(pk.pk_model("nortriptyline", "human").conc(t, [Dose(time=0.0, amount=25.0, route="oral")]))
+    assert t[int(np.argmax(c))] == pytest.approx(5.5, abs=0.05)
+    sc = Scenario.from_dict({"name": "t", "duration": "2 day", "output_every": "1 h",
+                             "arms": [{"label": "a", "doses": [{"drug": "amitriptyline", "dose": "75 mg"}]}]})
+    with_ka = pdsim.simulate(sc).get("plasma.nortriptyline")[0]
+    home = tmp_path / "proj"
+    shutil.copytree(ROOT / "models", home / "models")
+    shutil.copytree(ROOT / "seeds", home / "seeds")
+    path = home / "models" / "drugs" / "nortriptyline.toml"
+    path.write_text("\n".join(ln for ln in path.read_text().splitlines() if not ln.startswith(("ka = ", "F = "))))
+    monkeypatch.setenv("PDSIM_HOME", str(home))
+    catalog.clear_cache()
+    try:
+        assert "ka" not in catalog.drug("nortriptyline").pk("human").params
+        without = pdsim.simulate(sc).get("plasma.nortriptyline")[0]
+    finally:
+        monkeypatch.delenv("PDSIM_HOME")
+        catalog.clear_cache()
+    assert with_ka.max() > 0
+    np.testing.assert_allclose(with_ka, without, rtol=1e-12)

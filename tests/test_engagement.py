@@ -153,3 +153,24 @@ def test_every_in_vivo_curve_is_sourced_and_bounded():
                     assert p.sources and p.note, (name, t, k)
     with pytest.raises(PdsimError):
         engaged_signals({"citalopram": 1.0}, {"citalopram": 1.0}, "SERT", "transporters", uptake_enhancer=True)
+
+
+def test_in_vivo_engagement_per_subject_and_with_two_pet_drugs():
+    """A population with varied CL: each subject's occupancy is the competitive Emax model on its own
+    plasma concentrations (escitalopram with ke0, fluoxetine + norfluoxetine on plasma)."""
+    sc = Scenario.from_dict({
+        "name": "t", "duration": "3 day", "output_every": "1 h",
+        "population": {"size": 4, "seed": 3, "variability": {"escitalopram.CL": 0.3, "fluoxetine.CL": 0.3}},
+        "arms": [{"label": "a", "doses": [
+            {"drug": "escitalopram", "dose": "10 mg", "every": "24 h", "until": "3 day"},
+            {"drug": "fluoxetine", "dose": "20 mg", "every": "24 h", "until": "3 day"}]}]})
+    r = pdsim.simulate(sc)
+    occ = r.get("occupancy.SERT")
+    assert occ.shape == (4, len(r.time_h)) and np.ptp(occ[:, -1]) > 0  # subjects differ
+    ivf, ivn = in_vivo("fluoxetine", "SERT"), in_vivo("norfluoxetine", "SERT")
+    xf = r.get("plasma.fluoxetine") / ivf.ec50_nM
+    xn = r.get("plasma.norfluoxetine") / ivn.ec50_nM
+    parts = {d: r.get(f"occupancy.SERT.{d}") for d in ("escitalopram", "fluoxetine", "norfluoxetine")}
+    denom = ivf.emax * xf[:, 1:] / parts["fluoxetine"][:, 1:]  # 1 + Σx, from the fluoxetine share (t > 0)
+    np.testing.assert_allclose(parts["norfluoxetine"][:, 1:], ivn.emax * xn[:, 1:] / denom, rtol=1e-9)
+    np.testing.assert_allclose(occ, sum(parts.values()), rtol=1e-12)

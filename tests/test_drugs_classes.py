@@ -148,6 +148,10 @@ def test_readme_engagement_numbers_come_from_the_model():
     assert f"then holds {esc28:.0f} % of SERT" in text
     assert f"and {esc6:.0f} % 6 h after 10 days" in text
     assert f"gives {cit6:.0f} % against {esc6:.0f} %" in text
+    r = imaging.study("dat_pet_bupropion")
+    i = int(np.argmin(np.abs(r.time_h - 243.0)))
+    dat = 100 * float(r.get("occupancy.DAT")[:, i].mean())
+    assert f"{dat:.0f} % 3 h after the last dose of 150 mg SR" in text
 
 
 def test_nortriptyline_is_dosable_with_the_smpc_tmax(tmp_path, monkeypatch):

@@ -10,12 +10,14 @@ import numpy as np
 from ..validation import Outcome, check, study
 
 #: parameter ids of the PET curves ([targets.SERT.in_vivo] of each drug file)
-_EC50 = {d: f"drugs/{d}:targets.SERT.in_vivo.EC50" for d in ("escitalopram", "citalopram", "sertraline", "fluoxetine")}
+_EC50 = {d: f"drugs/{d}:targets.SERT.in_vivo.EC50"
+         for d in ("escitalopram", "citalopram", "sertraline", "fluoxetine", "paroxetine")}
 _KE0_ESC = "drugs/escitalopram:targets.SERT.in_vivo.ke0"
 
 #: the 4-week arms of studies/sert_pet_ssri (minimum therapeutic doses)
 _PET_ARMS = {"citalopram": "Citalopram 20 mg/day", "sertraline": "Sertraline 50 mg/day",
-             "fluoxetine": "Fluoxetine 20 mg/day", "escitalopram": "Escitalopram 10 mg/day"}
+             "fluoxetine": "Fluoxetine 20 mg/day", "paroxetine": "Paroxetine 20 mg/day",
+             "escitalopram": "Escitalopram 10 mg/day"}
 #: meyer2004 abstract: mean striatal SERT occupancy at the minimum therapeutic dose, 76-85 % across
 #: five SSRIs, reported in whole percent (the comparison is made at that precision)
 _MEYER_RANGE = (76, 85)
@@ -49,21 +51,25 @@ def _within(value: float, mean: float, sd: float) -> bool:
     return mean - sd <= value <= mean + sd
 
 
-@check("imaging.ssri_sert_pet_min_dose", references=["meyer2004", "meyer2001"], studies=["sert_pet_ssri"],
-       depends=[_EC50["citalopram"], _EC50["sertraline"], _EC50["fluoxetine"]],
-       remove=["citalopram", "sertraline", "fluoxetine"],
-       calibrates=[_EC50["citalopram"], _EC50["sertraline"], _EC50["fluoxetine"]])
-def ssri_sert_pet_min_dose() -> Outcome:
-    """Citalopram 20, sertraline 50, fluoxetine 20 mg/day for 4 weeks: SERT occupancy 76-85 % (meyer2004).
+_MEYER_DRUGS = ("citalopram", "sertraline", "fluoxetine", "paroxetine")
 
-    Calibrated: each drug's EC50 was fitted to this study design (citalopram to 77 %, meyer2001;
-    sertraline and fluoxetine to the class value 80 %, meyer2004), so this shows consistency only.
+
+@check("imaging.ssri_sert_pet_min_dose", references=["meyer2004", "meyer2001"], studies=["sert_pet_ssri"],
+       depends=[_EC50[d] for d in _MEYER_DRUGS], remove=list(_MEYER_DRUGS),
+       calibrates=[_EC50[d] for d in _MEYER_DRUGS])
+def ssri_sert_pet_min_dose() -> Outcome:
+    """Citalopram 20, sertraline 50, fluoxetine 20, paroxetine 20 mg/day for 4 weeks: SERT occupancy
+    76-85 % (meyer2004).
+
+    Calibrated: each drug's EC50 was fitted to this study design (citalopram to 77 % and paroxetine
+    to 83 %, meyer2001; sertraline and fluoxetine to the class value 80 %, meyer2004), so this
+    shows consistency only.
     """
-    got = {d: _day28_mean(d) for d in ("citalopram", "sertraline", "fluoxetine")}
+    got = {d: _day28_mean(d) for d in _MEYER_DRUGS}
     lo, hi = _MEYER_RANGE
     ok = all(lo <= round(v) <= hi for v in got.values())
     return Outcome(expected=f"mean striatal SERT occupancy {lo}-{hi} % after 4 weeks at the minimum therapeutic dose "
-                            f"(meyer2004 abstract; citalopram 77 %, meyer2001)",
+                            f"(meyer2004 abstract; citalopram 77 %, paroxetine 83 %, meyer2001)",
                    simulated=", ".join(f"{d} {v:.1f} %" for d, v in got.items()) + " (mean over day 28)",
                    reproduced=ok)
 

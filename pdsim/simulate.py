@@ -333,7 +333,7 @@ def _tabulate(sc: Scenario, arm: Arm, models: dict[str, tuple[Any, tuple[Dose, .
         drive = fine.get(f"biophase.{name}", drive)  # engagement (issue 13): targets follow the effect site if defined
         if dr.targets:
             site_conc[name] = drive
-            for t, got in plasma_drives(name, dr, model, evs, times, shape, to_nm, sc.engagement).items():  # issue 13
+            for t, got in plasma_drives(name, dr, model, evs, times, shape, to_nm, sc.engagement, notes).items():  # issue 13
                 in_vivo.setdefault(t, {}).update(got)
     if targets is None and sc.targets is not None:
         targets = list(sc.targets)

@@ -174,3 +174,12 @@ def test_in_vivo_engagement_per_subject_and_with_two_pet_drugs():
     denom = ivf.emax * xf[:, 1:] / parts["fluoxetine"][:, 1:]  # 1 + Σx, from the fluoxetine share (t > 0)
     np.testing.assert_allclose(parts["norfluoxetine"][:, 1:], ivn.emax * xn[:, 1:] / denom, rtol=1e-9)
     np.testing.assert_allclose(occ, sum(parts.values()), rtol=1e-12)
+
+
+def test_targets_without_a_pet_curve_are_named_as_an_assumption():
+    r = pdsim.simulate(_one_arm("escitalopram", "10 mg", "24 h", 2))
+    assert not any(n.startswith("escitalopram:") for n in r.notes)  # SERT has its PET curve
+    r = pdsim.simulate(_one_arm("citalopram", "20 mg", "24 h", 2))
+    assert any(n.startswith("citalopram: no human PET/SPECT curve at NET, DAT") for n in r.notes)
+    r = pdsim.simulate(_one_arm("citalopram", "20 mg", "24 h", 2, engagement="in_vitro"))
+    assert not any("PET/SPECT" in n for n in r.notes)

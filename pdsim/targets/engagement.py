@@ -69,18 +69,25 @@ def with_ke0(model: Any, ke0: float) -> Any:
 
 
 def plasma_drives(name: str, dr: Any, model: Any, events: Any, times: np.ndarray, shape: tuple[int, int],
-                  to_nm: float, engagement: str) -> dict[str, dict[str, np.ndarray]]:
+                  to_nm: float, engagement: str, notes: list[str] | None = None) -> dict[str, dict[str, np.ndarray]]:
     r"""The concentration each in-vivo target sees from one compound: ``{target: {name: C (nM)}}``.
 
     Total plasma :math:`C_p`, or, where the in-vivo table gives ke0 (brain equilibration seen as
     hysteresis between plasma and PET occupancy), the effect-site concentration
     :math:`dC_e/dt = k_{e0}(C_p - C_e)` of the total. Empty with ``engagement = "in_vitro"``.
+    With ``engagement = "in_vivo"``, each target the drug binds without a PET curve is named in
+    ``notes`` (the in-vitro constant on the unbound concentration is then an assumption).
     """
     if engagement not in ENGAGEMENTS:
         raise InputError(f"`engagement` must be one of {', '.join(ENGAGEMENTS)} (got {engagement!r}).")
     out: dict[str, dict[str, np.ndarray]] = {}
     if engagement != "in_vivo":
         return out
+    without = [t for t in dr.targets if in_vivo(dr, t) is None]
+    if without and notes is not None:
+        notes.append(f"{name}: no human PET/SPECT curve at {', '.join(without)}; occupancy there from the in-vitro "
+                     f"constant on the unbound concentration (unbound brain = unbound plasma unless kp_uu is "
+                     f"given), an assumption.")
     for t in dr.targets:
         iv = in_vivo(dr, t)
         if iv is None:

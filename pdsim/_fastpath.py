@@ -52,6 +52,8 @@ def eligible(sc: Any, arm: Any, systems: list[str]) -> bool:
         p = spec.params
         if spec.model != "one_compartment" or "ke0" not in p or "fu" not in p or not p["fu"].to("dimensionless") > 0:
             return False
+        if sc.engagement == "in_vivo" and any("in_vivo.EC50" in b.params for b in dr.targets.values()):
+            return False  # issue 13: PET-anchored engagement runs on the generic path
         routes = {d.route for d in arm.doses}
         if not routes <= set(ROUTES) or ("oral" in routes and "ka" not in p):
             return False
@@ -117,7 +119,7 @@ def run_arm(sc: Any, arm: Any, n: int, t_out: np.ndarray, notes: list[str], firs
         if factor is not None and factor != 1.0:
             np.multiply(res[key], factor, out=res[key])
     if dr.targets:
-        drive = res[f"brain.{name}"] if (sc.site == "brain" and brain is not None) else res[f"free.{name}"]
+        drive = res[f"biophase.{name}"]  # issue 13: targets follow the effect site (every arm here has ke0)
         sig = target_signals({name: drive}, list(sc.targets) if sc.targets is not None else None)
         for k, v in sig.items():
             res[k] = np.ascontiguousarray(np.broadcast_to(np.asarray(v, dtype=float), (n, t_out.size)))

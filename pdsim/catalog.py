@@ -258,7 +258,8 @@ def load_drug_file(path: Path, reg: Registry | None = None) -> Drug:
             aff.to("nM")
         except Exception:
             raise ModelFileError(f"{path}: targets.{tname}.affinity must be a concentration such as 'nM' (got {aff.unit!r}).") from None
-        rest = _params_of({k: v for k, v in tbl.items() if k not in ("action", "measure", "affinity")}, f"targets.{tname}", path, reg)
+        rest = _params_of({k: v for k, v in tbl.items() if k not in ("action", "measure", "affinity", "in_vivo")}, f"targets.{tname}", path, reg)
+        rest.update(_in_vivo_params(tbl.get("in_vivo"), tname, path, reg))
         targets[tname] = TargetBinding(target=tname, action=action, measure=measure, affinity=aff, params=rest)
     extra = {}
     for sec in ("therapeutic_range", "doses"):
@@ -276,6 +277,33 @@ def load_drug_file(path: Path, reg: Registry | None = None) -> Drug:
         extra=extra,
         path=path,
     )
+
+
+#: keys of a [targets.<T>.in_vivo] table (human PET/SPECT occupancy curve; pdsim.targets.engagement)
+IN_VIVO_KEYS = ("EC50", "Emax", "ke0")
+
+
+def _in_vivo_params(iv: Any, tname: str, path: Path, reg: Registry | None) -> dict[str, Parameter]:
+    """[targets.<T>.in_vivo] as parameters keyed ``in_vivo.<key>`` (so ids read ``targets.<T>.in_vivo.EC50``)."""
+    if iv is None:
+        return {}
+    if not isinstance(iv, dict):
+        raise ModelFileError(f"{path}: targets.{tname}.in_vivo must be a table with {', '.join(IN_VIVO_KEYS)}.")
+    for k in iv:
+        if k not in IN_VIVO_KEYS:
+            ln = line_of(path, k)
+            raise ModelFileError(f"{path}{':' + str(ln) if ln else ''}: unknown field 'targets.{tname}.in_vivo.{k}'."
+                                 f"{suggest(k, IN_VIVO_KEYS)}")
+    for k in ("EC50", "Emax"):
+        if k not in iv:
+            raise ModelFileError(f"{path}: targets.{tname}.in_vivo is missing '{k}'; see models/README.md (drugs).")
+    params = _params_of(iv, f"targets.{tname}.in_vivo", path, reg)
+    units = {"EC50": ("nM", "ng/mL"), "Emax": ("dimensionless",), "ke0": ("1/h",)}
+    for k, p in params.items():
+        if not any(_compatible(p.unit, u) for u in units[k]):
+            raise ModelFileError(f"{path}: targets.{tname}.in_vivo.{k} has unit {p.unit!r}; it must be in "
+                                 f"{' or '.join(units[k])}.")
+    return {f"in_vivo.{k}": p for k, p in params.items()}
 
 
 _PK_UNITS = {"ka": "1/h", "tlag": "h", "ke0": "1/h", "F": "", "fu": "", "kp_uu": "", "F_ip": ""}

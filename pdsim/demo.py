@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["DEMO_SCENARIO", "run_demo", "demo_figures"]
+__all__ = ["DEMO_SCENARIO", "CLASS_SCENARIO", "run_demo", "demo_figures", "class_figures"]
 
 #: the scenario the demo runs (a name in models/scenarios/)
 DEMO_SCENARIO = "demo"
+
+#: the antidepressant-classes comparison the demo adds (a name in models/scenarios/)
+CLASS_SCENARIO = "antidepressant_classes"
 
 _ONSET = ("effect.antidepressant_index", "effect.antidepressant_monoamine", "effect.antidepressant_mor")
 
@@ -57,4 +60,48 @@ def run_demo(out_dir: str | Path = "pdsim-demo") -> list[Path]:
     from .runner import simulate_scenario, write_outputs
 
     _, result = simulate_scenario(DEMO_SCENARIO)
-    return write_outputs(result, Path(out_dir), figures=demo_figures(result))
+    return write_outputs(result, Path(out_dir), figures={**demo_figures(result), **class_figures()})
+
+
+def class_figures(result=None, treated_days: float = 28.0) -> dict:
+    """Antidepressant classes side by side (models/scenarios/antidepressant_classes.toml).
+
+    ``classes_profile``: drug × target heat map of occupancy, mean over the last day of treatment
+    common to every arm (day ``treated_days``), blank where the drug has no affinity;
+    ``classes_engagement``: SERT, NET and DAT occupancy over the whole scenario, including the
+    fluoxetine washout (norfluoxetine holds SERT for weeks).
+
+    Parameters
+    ----------
+    result : Result, optional
+        A result of the classes scenario; simulated when not given.
+    treated_days : float
+        End (days) of the one-day window the profile averages.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from . import catalog, plot
+    from .runner import arm_drugs, dosed_drugs, simulate_scenario
+
+    if result is None:
+        _, result = simulate_scenario(CLASS_SCENARIO)
+    t = result.time_h
+    window = (t >= (treated_days - 1.0) * 24.0) & (t <= treated_days * 24.0)
+    targets = [v.split(".", 1)[1] for v in result.variables if v.startswith("occupancy.") and v.count(".") == 1]
+    rows = {}
+    compounds = arm_drugs(result)  # with the metabolites (nortriptyline, norfluoxetine)
+    for i, drugs in enumerate(dosed_drugs(result)):
+        row = []
+        for tg in targets:
+            bound = any(tg in catalog.drug(d).targets for d in compounds[i])
+            row.append(float(result.data[f"occupancy.{tg}"][i][:, window].mean()) if bound else np.nan)
+        rows[", ".join(drugs)] = row
+    prof = pd.DataFrame.from_dict(rows, orient="index", columns=targets)
+    prof.index.name, prof.columns.name = "drug", "target"
+    figs = {"classes_profile": plot.plot_receptor_profile(
+        prof, kind="occupancy", sources=True,
+        title=f"Antidepressant classes: occupancy on day {treated_days:g} (SERT from human PET where known)")}
+    shown = [tg for tg in ("SERT", "NET", "DAT") if tg in targets]
+    figs["classes_engagement"] = plot.plot_occupancy(result, shown, sources=True)
+    return figs

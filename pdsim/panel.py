@@ -40,7 +40,8 @@ def _check_targets(targets: Iterable[str]) -> list[str]:
     return out
 
 
-def target_signals(concs: Mapping[str, Any], targets: Iterable[str] | None = None, **options: Any) -> dict[str, Any]:
+def target_signals(concs: Mapping[str, Any], targets: Iterable[str] | None = None, *,
+                   in_vivo: Mapping[str, Mapping[str, Any]] | None = None, **options: Any) -> dict[str, Any]:
     r"""Occupancy and signal of every target from free concentrations (the engine's algebraic layer).
 
     Pure and vectorised: each concentration is an array (any shape, e.g. time × subjects) or a
@@ -60,6 +61,11 @@ def target_signals(concs: Mapping[str, Any], targets: Iterable[str] | None = Non
         concentration uses the drug's molar mass.
     targets : iterable of str, optional
         Targets to report; default every target any drug in ``concs`` binds.
+    in_vivo : dict, optional
+        ``{target: {drug: C}}``: total plasma (or in-vivo effect-site) concentration in nM of the
+        drugs whose [targets.<T>.in_vivo] PET curve drives that target
+        (`pdsim.targets.engagement.engaged_signals`); the others at the target use their in-vitro K
+        on ``concs``. The engine fills it when a scenario's ``engagement`` is "in_vivo".
     **options
         Per-family options keyed by target, e.g. ``MOR={"receptor_available": R}``,
         ``SERT={"uptake_enhancer": True}``.
@@ -81,7 +87,14 @@ def target_signals(concs: Mapping[str, Any], targets: Iterable[str] | None = Non
                          f"give options only for {', '.join(tlist)}.")
     out: dict[str, Any] = {}
     for t in tlist:
-        out.update(signals(c, t, **options.get(t, {})))
+        engaged = (in_vivo or {}).get(t)
+        if engaged:  # PET-anchored occupancy (issue 13): pdsim.targets.engagement
+            from .targets.engagement import engaged_signals
+
+            total = {as_drug(k).name: conc_nM(v, k, f"in_vivo['{t}']['{k}']") for k, v in engaged.items()}
+            out.update(engaged_signals(c, total, t, FAMILIES.get(t, ""), **options.get(t, {})))
+        else:
+            out.update(signals(c, t, **options.get(t, {})))
     return out
 
 

@@ -17,7 +17,7 @@ from .units import Q_, ureg
 
 __all__ = ["Parameter", "Claim", "Reference", "Registry", "KINDS", "CLAIM_KINDS", "line_of", "load_toml"]
 
-KINDS = ("measured", "derived", "assumed")
+KINDS = ("measured", "derived", "assumed", "calibrated")
 CLAIM_KINDS = ("mechanism", "quantitative", "clinical", "historical", "method")
 _PARAM_KEYS = {"value", "unit", "sources", "kind", "note"}
 #: "Surname AB" (a personal author as written in references.toml)
@@ -71,9 +71,11 @@ class Parameter:
         A pint unit string ("nM", "1/h", "L/h/kg"; "1" or "" for dimensionless).
     sources : tuple of str
         Ids into ``seeds/claims.toml`` or ``seeds/references.toml``; at least one.
-    kind : {"measured", "derived", "assumed"}
+    kind : {"measured", "derived", "assumed", "calibrated"}
         Measured: read from a source. Derived: computed from sourced values (the note names
         the inputs and the arithmetic). Assumed: not known; the note gives the reasoning.
+        Calibrated: fitted so the model reproduces a source's data (the note describes the fit);
+        a check against those same data is then not independent.
     note : str
         Species, assay, derivation or reasoning.
     """
@@ -105,8 +107,9 @@ class Parameter:
             raise ProvenanceError(f"`{label}` has no sources; add sources = [\"<claim or reference id>\"].")
         if self.kind not in KINDS:
             raise ProvenanceError(f"`{label}`: kind must be one of {', '.join(KINDS)} (got {self.kind!r}).")
-        if self.kind in ("derived", "assumed") and not self.note.strip():
-            what = "the inputs and arithmetic" if self.kind == "derived" else "the reasoning"
+        if self.kind in ("derived", "assumed", "calibrated") and not self.note.strip():
+            what = {"derived": "the inputs and arithmetic", "assumed": "the reasoning",
+                    "calibrated": "the data fitted and how"}[self.kind]
             raise ProvenanceError(f"`{label}` is {self.kind} but has no note; say {what} in note = \"...\".")
 
     @property

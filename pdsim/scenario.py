@@ -19,12 +19,14 @@ from .units import as_float, quantity
 __all__ = ["DoseSpec", "Arm", "Population", "Scenario", "load_scenario", "ROUTES"]
 
 _TOP = {"name", "description", "duration", "output_every", "arms", "population", "targets", "systems",
-        "drugs", "drug_files", "site", "sources"}
+        "drugs", "drug_files", "site", "sources", "engagement"}
 _ARM = {"label", "species", "body_weight", "doses", "stress", "systems"}
 _DOSE = {"drug", "dose", "every", "count", "until", "route", "start", "duration", "rate"}
 _STRESS = {"protocol", "start"}
 _POP = {"size", "seed", "variability", "correlations", "chunk_size"}
 SITES = ("free", "brain")
+#: target engagement (issue 13): PET-anchored curves where a drug file has them, or in-vitro K only
+ENGAGEMENTS = ("in_vivo", "in_vitro")
 
 
 class _Ctx:
@@ -134,6 +136,7 @@ class Scenario:
     sources: tuple[str, ...] = ()
     custom_drugs: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
+    engagement: str = "in_vivo"
 
     def __post_init__(self) -> None:
         if not self.arms:
@@ -147,6 +150,9 @@ class Scenario:
             raise InputError(f"`output_every` must be > 0 and <= duration (got {self.output_every} h); write e.g. '1 h'.")
         if self.site not in SITES:
             raise InputError(f"`site` must be one of {', '.join(SITES)} (got {self.site!r}).{suggest(self.site, SITES)}")
+        if self.engagement not in ENGAGEMENTS:
+            raise InputError(f"`engagement` must be one of {', '.join(ENGAGEMENTS)} (got {self.engagement!r})."
+                             f"{suggest(str(self.engagement), ENGAGEMENTS)}")
         for arm in self.arms:
             for d in arm.doses:
                 if d.start > self.duration:
@@ -204,7 +210,7 @@ class Scenario:
                 targets=tuple(targets) if targets is not None else None, systems=systems,
                 site=d.get("site", "free"), description=d.get("description", ""), custom_drugs=custom,
                 sources=_sources(d.get("sources", []), ctx),
-                path=ctx.path,
+                path=ctx.path, engagement=d.get("engagement", "in_vivo"),
             )
         except PdsimError as exc:
             raise type(exc)(f"{ctx.path or 'scenario'}: {exc}") from None

@@ -305,7 +305,9 @@ def _tabulate(sc: Scenario, arm: Arm, models: dict[str, tuple[Any, tuple[Dose, .
     ``targets`` restricts the target layer (default: the scenario's targets, else all).
     """
     from .panel import target_signals
+    from .targets.engagement import plasma_drives  # issue 13
 
+    in_vivo: dict[str, dict[str, np.ndarray]] = {}  # issue 13: {target: {drug: total plasma/effect-site nM}}
     fine: dict[str, np.ndarray] = {}
     site_conc: dict[str, np.ndarray] = {}
     shape = (n, len(times))
@@ -328,12 +330,15 @@ def _tabulate(sc: Scenario, arm: Arm, models: dict[str, tuple[Any, tuple[Dose, .
             else:
                 fine[f"biophase.{name}"] = np.zeros(shape)
         drive = fine[f"brain.{name}"] if (sc.site == "brain" and brain is not None) else fine[f"free.{name}"]
+        drive = fine.get(f"biophase.{name}", drive)  # engagement (issue 13): targets follow the effect site if defined
         if dr.targets:
             site_conc[name] = drive
+            for t, got in plasma_drives(name, dr, model, evs, times, shape, to_nm, sc.engagement, notes).items():  # issue 13
+                in_vivo.setdefault(t, {}).update(got)
     if targets is None and sc.targets is not None:
         targets = list(sc.targets)
     if site_conc and (targets is None or targets):
-        for k, v in target_signals(site_conc, targets).items():
+        for k, v in target_signals(site_conc, targets, in_vivo=in_vivo).items():  # issue 13: in_vivo=
             fine[k] = np.broadcast_to(np.asarray(v, dtype=float), shape)
     if arm.stress and stress:
         from .effects import protocol
@@ -661,4 +666,6 @@ def scenario_parameters(sc: Scenario) -> dict[str, Parameter]:
         if t in catalog.targets():
             for k, p in catalog.target(t).parameters.items():
                 out[f"target.{t}.{k}"] = p
-    return out
+    from .targets.engagement import select_parameters  # issue 13: the curve each target used
+
+    return select_parameters(out, sc.engagement)

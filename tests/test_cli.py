@@ -117,7 +117,9 @@ def test_run_writes_tables_and_figures(capsys, tmp_path):
 def test_run_without_plots(capsys, tmp_path):
     code, out, _ = run(capsys, "run", write(tmp_path, GOOD), "--out", tmp_path / "t", "--no-plots")
     assert code == 0
-    assert sorted(Path(line.removeprefix("wrote ")).name for line in out.splitlines()) == ["results.csv", "sources.csv"]
+    # notes.txt: the engine names the targets driven by in-vitro constants (no PET curve), an assumption
+    assert sorted(Path(line.removeprefix("wrote ")).name for line in out.splitlines()) == ["notes.txt", "results.csv",
+                                                                                          "sources.csv"]
 
 
 def test_report_is_one_self_contained_page(capsys, tmp_path):

@@ -138,8 +138,6 @@ def test_readme_numbers_come_from_the_checks(rows):
 
     text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
     sim = {r.check: r.simulated for r in rows if r.check}
-    sert = float(re.search(r"SERT occupancy ([\d.]+)%", sim["transporters.ssri_selective_sert_block"]).group(1))
-    assert f"escitalopram 10 mg/day holds about {round(sert)} % of SERT" in text
     margin = float(re.search(r"hERG IC50 / free peak = (\d+)", sim["cardiac.amitriptyline_herg_margin"]).group(1))
     assert f"hERG margin (about {round(margin, -1):.0f}-fold" in text
     nav = float(re.search(r"block ([\d.]+) at 1 Hz", sim["nav.amitriptyline_block_at_therapeutic_exposure"]).group(1))

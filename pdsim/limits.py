@@ -134,6 +134,6 @@ def check_result_size(sc: Any) -> None:
 def check_count(value: int, cap: int, name: str, why: str, fix: str) -> int:
     """``value`` if it is at most ``cap``, else an InputError giving the cap, its reason and a fix."""
     if value > cap:
-        raise InputError(f"`{name}` asks for {value:,} but at most {cap:,} are allowed ({why}); {fix}",
+        raise InputError(f"`{name}` asks for {value:,} but at most {cap:,} are allowed ({why}); {fix.rstrip('.')}.",
                          key=name, value=value)
     return value

@@ -15,7 +15,7 @@ import numpy as np
 import pint
 
 from .errors import InputError, UnitError, suggest
-from .limits import MAX_DOSES
+from .limits import MAX_DOSES, MIN_INTERVAL_H
 from .units import Q_, as_float, quantity
 
 __all__ = ["ROUTES", "Dose", "Regimen"]
@@ -86,6 +86,9 @@ def _interval_h(value: Any, name: str = "every") -> float:
     h = _time_h(value, name)
     if not h > 0:
         raise InputError(f"`{name}` must be greater than zero (got {value!r}); write e.g. '8 h'.")
+    if name == "every" and h < MIN_INTERVAL_H:
+        raise InputError(f"`every` ({h * 3600:.3g} s) is shorter than one minute, the shortest dosing interval accepted "
+                         f"(closer doses are one dose); for a continuous input use Regimen.infusion.", key=name, value=value)
     return h
 
 

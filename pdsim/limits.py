@@ -14,7 +14,7 @@ from typing import Any
 from .errors import InputError, PdsimError
 
 __all__ = ["DEFAULT_MAX_BYTES", "ENV_MAX_BYTES", "MAX_DOSES", "MAX_OUTPUT_TIMES", "MAX_PULSES", "MAX_PK_POINTS",
-           "MAX_CV", "max_bytes", "estimate_result_bytes", "check_result_size", "check_count", "format_bytes"]
+           "MAX_CV", "MIN_INTERVAL_H", "MAX_DURATION_H", "max_bytes", "estimate_result_bytes", "check_result_size", "check_count", "format_bytes"]
 
 #: default ceiling (bytes) on the arrays `pdsim.simulate` returns
 DEFAULT_MAX_BYTES = 4 * 2**30
@@ -22,6 +22,10 @@ DEFAULT_MAX_BYTES = 4 * 2**30
 ENV_MAX_BYTES = "PDSIM_MAX_BYTES"
 #: most doses one dosing line (or one Regimen) may hold: hourly dosing for over eleven years
 MAX_DOSES = 100_000
+#: shortest dosing interval (h): one minute; doses closer than that are one dose in any protocol
+MIN_INTERVAL_H = 1.0 / 60.0
+#: longest scenario (h): 100 years
+MAX_DURATION_H = 100 * 365.25 * 24
 #: most output times of one scenario: one a minute for almost four years
 MAX_OUTPUT_TIMES = 2_000_000
 #: most pulses of a Nav train (a 5-Hz train of 100 000 pulses lasts 5.6 h; block converges in tens)

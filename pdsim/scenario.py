@@ -25,7 +25,7 @@ import pint
 from ._tomlpos import key_lines, line_for
 from .dosing import ROUTES, _per_kg
 from .errors import InputError, ModelFileError, PdsimError, UnitError, UnknownNameError, suggest
-from .limits import MAX_CV, MAX_DOSES, MAX_OUTPUT_TIMES
+from .limits import MAX_CV, MAX_DOSES, MAX_DURATION_H, MAX_OUTPUT_TIMES, MIN_INTERVAL_H
 from .population import PairCorrelations
 from .units import as_float, quantity
 
@@ -148,6 +148,10 @@ def _shown(value: Any) -> str:
     return text if plain else f"{type(value).__name__} {text}"
 
 
+def _count_text(n: float) -> str:
+    return f"{n:,.0f}" if n < 1e12 else f"{n:.3g}"
+
+
 def _real(value: Any) -> bool:
     return isinstance(value, Real) and not isinstance(value, (bool, np.bool_))
 
@@ -186,8 +190,9 @@ def _check_dose_spec(ctx: _Ctx, path: Key, d: DoseSpec) -> None:
     if d.route not in ROUTES:
         raise ctx.error(InputError, path + ("route",), f"unknown route {d.route!r} for a {what}; use one of "
                                                        f"{', '.join(ROUTES)}.{suggest(str(d.route), ROUTES)}", d.route)
-    if d.every is not None and not (_real(d.every) and math.isfinite(d.every) and d.every > 0):
-        raise ctx.error(InputError, path + ("every",), f"`every` of a {what} must be a finite interval > 0 h "
+    if d.every is not None and not (_real(d.every) and math.isfinite(d.every) and d.every >= MIN_INTERVAL_H):
+        raise ctx.error(InputError, path + ("every",), f"`every` of a {what} must be a finite interval >= "
+                                                       f"{MIN_INTERVAL_H:.4g} h (one minute) "
                                                        f"(got {_shown(d.every)}); write e.g. 8.0, or None for one dose.", d.every)
     ctx.whole(path + ("count",), d.count, f"`count` of a {what}", 1, "count=84", MAX_DOSES,
               "more doses than any protocol; each dose is an event the engine superposes")
@@ -309,9 +314,6 @@ def _check_population(ctx: _Ctx, p: Key, size: Any, seed: Any, chunk: Any, varia
                                                 f"one in [population.variability] or remove the pair.{suggest(x, var)}", k)
         if pair[0] == pair[1]:
             raise ctx.error(InputError, kp, f"population correlation {k!r} pairs a parameter with itself; remove it.", k)
-        if pair[0].split(".")[0] != pair[1].split(".")[0]:
-            raise ctx.error(InputError, kp, f"population correlation {k!r} pairs parameters of two drugs; each drug's "
-                                            f"parameters are drawn independently, so pair parameters of one drug.", k)
         if not (_real(rho) and math.isfinite(rho) and -1 <= rho <= 1):
             raise ctx.error(InputError, kp, f"population correlation {k!r} must be a coefficient between -1 and 1 "
                                             f"(got {_shown(rho)}).", rho)
@@ -453,18 +455,25 @@ class Scenario:
 
 def _check_grid(ctx: _Ctx, duration: float, every: float) -> None:
     """The output grid 0, every, 2·every, ... must end exactly at ``duration`` and stay within the cap."""
+    if duration > MAX_DURATION_H:
+        raise ctx.error(InputError, ("duration",), f"`duration` ({duration:g} h) is longer than {MAX_DURATION_H:g} h "
+                                                   f"(100 years), beyond any study or lifetime; give e.g. '28 day'.", duration)
     if every > duration:
         raise ctx.error(InputError, ("output_every",), f"`output_every` ({every:g} h) must not exceed the duration "
                                                        f"({duration:g} h); write e.g. '1 h'.", every)
     steps = duration / every
     if steps + 1 > MAX_OUTPUT_TIMES:
         raise ctx.error(InputError, ("output_every",), f"`output_every` ({every:g} h) over {duration:g} h gives "
-                                                       f"{steps + 1:,.0f} output times, above the cap of {MAX_OUTPUT_TIMES:,} "
+                                                       f"{_count_text(steps + 1)} output times, above the cap of {MAX_OUTPUT_TIMES:,} "
                                                        f"(each time is stored for every variable and subject); raise "
                                                        f"output_every or shorten the duration.", every)
     k = round(steps)
     if abs(steps - k) > _GRID_TOL * max(1.0, steps):
-        lo, hi = duration / max(1, math.floor(steps)), duration / math.ceil(steps)
+        nice = [x for x in (0.1, 0.25, 0.5, 1, 2, 3, 4, 6, 8, 12, 24, 48, 168)
+                if x <= duration and abs(duration / x - round(duration / x)) <= _GRID_TOL * duration / x]
+        below = [x for x in nice if x < every] or [duration / math.ceil(steps)]
+        above = [x for x in nice if x > every] or [duration / max(1, math.floor(steps))]
+        hi, lo = below[-1], above[0]
         raise ctx.error(InputError, ("output_every",), f"the duration ({duration:g} h) is not a whole number of "
                                                        f"`output_every` steps ({every:g} h), so the last output would "
                                                        f"not fall at the end; choose a step that divides it, e.g. "
@@ -649,6 +658,11 @@ def _dose(dd: Mapping[str, Any], name: str, label: str, ctx: _Ctx, p: Key) -> Do
     cap_why = "more doses than any protocol; each dose is an event the engine superposes"
     if "every" in dd:
         every = ctx.time(p + ("every",), dd["every"], "every", positive=True)
+        if every < MIN_INTERVAL_H:
+            raise ctx.error(InputError, p + ("every",), f"`every` ({every * 3600:.3g} s) is shorter than "
+                                                        f"{MIN_INTERVAL_H * 60:g} minute, the shortest dosing interval "
+                                                        f"accepted (closer doses are one dose); for a continuous input "
+                                                        f"use route = \"iv_infusion\".", dd["every"])
         if "count" in dd and "until" in dd:
             raise ctx.error(InputError, p + ("until",), f"give count or until for {name} in arm '{label}', not both.")
         if "count" in dd:
@@ -657,7 +671,7 @@ def _dose(dd: Mapping[str, Any], name: str, label: str, ctx: _Ctx, p: Key) -> Do
             until = ctx.time(p + ("until",), dd["until"], "until", positive=True)
             steps = (until - start) / every
             if steps > MAX_DOSES:
-                raise ctx.error(InputError, p + ("until",), f"every {every:g} h until {until:g} h gives {steps:,.0f} doses "
+                raise ctx.error(InputError, p + ("until",), f"every {every:g} h until {until:g} h gives {_count_text(steps)} doses "
                                                             f"of {name} in arm '{label}', above the cap of {MAX_DOSES:,} "
                                                             f"({cap_why}); use a longer interval or an earlier until.", dd["until"])
             count = int((until - start) // every) + 1
@@ -756,7 +770,18 @@ def _resolve_variability(ctx: _Ctx, var: dict[str, float], cor: PairCorrelations
             raise ctx.error(InputError, kp, f"population variability '{key}' is '{new}' again (an alias); keep one.", key)
         rename[key] = new
         out[new] = cv
-    pairs = PairCorrelations({(rename[a], rename[b]): rho for (a, b), rho in cor.items()})
+    pairs = PairCorrelations()
+    for (a, b), rho in cor.items():
+        pair = (rename[a], rename[b])
+        if pair[0].split(".")[0] != pair[1].split(".")[0]:
+            raise ctx.error(InputError, ("population", "correlations", f"{a}:{b}"),
+                            f"population correlation '{a}:{b}' pairs parameters of two drugs; each drug's parameters "
+                            f"are drawn independently, so pair parameters of one drug.", (a, b))
+        if pair[0] == pair[1] or pair in pairs or pair[::-1] in pairs:
+            raise ctx.error(InputError, ("population", "correlations", f"{a}:{b}"),
+                            f"population correlation '{a}:{b}' repeats a parameter or a pair (after resolving "
+                            f"aliases); keep one.", (a, b))
+        pairs[pair] = rho
     for drug_name in {k.split(".")[0] for k in out}:
         names = [k for k in out if k.split(".")[0] == drug_name]
         mine = PairCorrelations({pr: r for pr, r in pairs.items() if pr[0] in names})

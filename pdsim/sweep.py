@@ -262,7 +262,7 @@ def _overridden(old: Parameter, value: Any, knob: _Knob) -> Parameter:
     """A new Parameter with ``value`` (a float in ``old``'s unit, or a quantity); sources kept, note says why."""
     unit = old.unit if old.unit not in ("", "1") else "dimensionless"
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (str, int, float, np.number, pint.Quantity)):
-        raise InputError(f"sweep value of '{knob.name}' must be one number or a quantity string (got {value!r}); "
+        raise InputError(f"sweep value of '{knob.name}' must be one finite number > 0 or a quantity string (got {value!r}); "
                          f"give it in {old.unit or '1'}, e.g. '15 L/h'.")
     v = to_canonical(value, unit, knob.name)
     if np.ndim(v) != 0 or not math.isfinite(float(v)) or float(v) < 0 or (float(v) == 0 and knob.key != "tlag"):

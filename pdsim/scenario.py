@@ -761,8 +761,8 @@ def _resolve_variability(ctx: _Ctx, var: dict[str, float], cor: PairCorrelations
                                             f"(the arms have: {', '.join(present) or 'none'}); fix the name or remove "
                                             f"the line.{suggest(canonical, present)}", key)
         if param not in VARIED_PK:
-            raise ctx.error(InputError, kp, f"population variability '{key}': '{param}' is not a PK parameter that can "
-                                            f"vary; use one of {', '.join(VARIED_PK)}.{suggest(param, VARIED_PK)}", key)
+            raise ctx.error(InputError, kp, f"population variability '{key}': {canonical} has no PK parameter '{param}' "
+                                            f"that can vary; use one of {', '.join(VARIED_PK)}.{suggest(param, VARIED_PK)}", key)
         if canonical in present and require_dosed:
             _has_param(ctx, kp, key, canonical, param, present[canonical], custom)
         new = f"{canonical}.{param}"

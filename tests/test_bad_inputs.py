@@ -542,3 +542,38 @@ def test_failed_run_leaves_out_as_it_was(files, monkeypatch):
     monkeypatch.setattr(runner, "write_outputs", half)
     assert main(["run", str(files / "good.toml"), "--out", str(out), "--no-plots"]) == 2
     assert list(out.iterdir()) == []
+
+
+# --- README "Errors and limits": its numbers are the code's ------------------------------------------
+def test_readme_limits_section_matches_the_code():
+    from pdsim import limits
+
+    from .conftest import ROOT
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Errors and limits", 1)[1].split("\n## ", 1)[0]
+    section = " ".join(section.split())
+    assert f"larger than {limits.format_bytes(limits.DEFAULT_MAX_BYTES)}" in section
+    assert f"{limits.MAX_DOSES:,} doses per dosing line" in section
+    assert f"at least {round(limits.MIN_INTERVAL_H * 60)} minute" in section
+    assert f"{limits.MAX_OUTPUT_TIMES:,} output times" in section
+    assert f"at most {round(limits.MAX_DURATION_H / (365.25 * 24))} years" in section
+    assert f"{limits.MAX_PULSES:,} pulses" in section
+    assert f"CVs up to {limits.MAX_CV:g}" in section
+    assert f"{limits.MAX_PK_POINTS:,} points in a `pdsim pk` curve" in section
+    assert limits.ENV_MAX_BYTES in section
+
+
+def test_models_readme_correlations_example_loads(tmp_path):
+    """The [population] example of models/README.md is a working scenario fragment."""
+    import re
+
+    from .conftest import ROOT
+
+    text = (ROOT / "models" / "README.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```toml\n(.*?)```", text, flags=re.S) if "population.correlations" in b)
+    f = tmp_path / "example.toml"
+    f.write_text(TOML + "\n" + block, encoding="utf-8")
+    sc = load_scenario(f)
+    assert dict(sc.population.correlations) == {("tianeptine.CL", "tianeptine.V"): 0.5}
+    assert sc.population.size == 1000

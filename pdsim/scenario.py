@@ -81,7 +81,8 @@ class _Ctx:
         return f"{self.path}{':' + str(ln) if ln else ''}: `{key}`"
 
     def error(self, cls: type, path: Key, msg: str, value: Any = None) -> PdsimError:
-        return cls(f"{self.where(path)}: {msg}", file=self.path, line=self.line(path), key=_render(path), value=value)
+        msg = _one_line(msg)
+        return cls(f"{_one_line(self.where(path))}: {msg}", file=self.path, line=self.line(path), key=_render(path), value=value)
 
     def unknown(self, table: Mapping, allowed: set[str], path: Key, what: str) -> None:
         for k in table:
@@ -146,6 +147,11 @@ def _shown(value: Any) -> str:
         text = text[:57] + "..."
     plain = isinstance(value, (str, int, float)) and not isinstance(value, bool)
     return text if plain else f"{type(value).__name__} {text}"
+
+
+def _one_line(text: str) -> str:
+    """Control characters a user's value may carry (newlines, NUL) shown escaped: a message is one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _count_text(n: float) -> str:

@@ -33,6 +33,8 @@ FORCE_HELP = "replace the previous run in --out (all of its files) instead of re
 #: the list of files a command wrote into its --out folder (what --force replaces)
 MANIFEST = ".pdsim-run"
 #: files that mark a folder written by an older pdsim (before the manifest): a run, a validation or a report
+#: --out folders this process created (removed again if the command fails before writing)
+_MADE: set[Path] = set()
 _LEGACY_OUTPUTS = ("results.csv", "sources.csv", "notes.txt", "report.md", "report.csv", "report.html")
 
 
@@ -126,7 +128,7 @@ def _previous_run(out: Path) -> list[Path]:
 
 def _check_out(out: Path, force: bool) -> None:
     """Before any simulation: ``out`` must be (or become) a writable folder without an earlier run in it
-    (unless ``force``)."""
+    (unless ``force``). A folder made here is removed again if the command then fails with it empty."""
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out} is a file, not a folder; give a folder name.", key="--out", value=str(out))
     previous = _previous_run(out) if out.is_dir() else []
@@ -134,6 +136,8 @@ def _check_out(out: Path, force: bool) -> None:
         shown = ", ".join(p.name for p in previous[:4]) + (", ..." if len(previous) > 4 else "")
         raise InputError(f"--out {out} already holds a run ({shown}); give another folder, or add --force to "
                          f"replace that run's files.", key="--out", value=str(out))
+    if not out.exists():
+        _MADE.add(out.resolve())
     out.mkdir(parents=True, exist_ok=True)
     fd, probe = tempfile.mkstemp(prefix=".pdsim-probe-", dir=out)
     os.close(fd)
@@ -146,6 +150,7 @@ def _write_set(out: Path, force: bool, produce: Callable[[Path], object]) -> lis
     and record them in the manifest. On any failure the staging folder is removed and ``out`` keeps
     what it had."""
     stage = Path(tempfile.mkdtemp(prefix=".pdsim-staging-", dir=out))
+    done = False
     try:
         produce(stage)
         made = sorted(p for p in stage.rglob("*") if p.is_file())
@@ -161,9 +166,12 @@ def _write_set(out: Path, force: bool, produce: Callable[[Path], object]) -> lis
         tmp = stage / MANIFEST
         tmp.write_text("".join(f"{f.relative_to(out).as_posix()}\n" for f in final), encoding="utf-8")
         os.replace(tmp, out / MANIFEST)
+        done = True
         return final
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+        if not done and out.resolve() in _MADE and not any(out.iterdir()):
+            out.rmdir()  # the command made this folder and wrote nothing into it
 
 
 def _dispatch(args) -> int:
@@ -195,8 +203,9 @@ def _dispatch(args) -> int:
         out = Path(args.out)
         _check_out(out, args.force)
         rows = run_checks(progress=sys.stderr.isatty())
-        csv_path, md_path = _write_set(out, args.force, lambda stage: write_report(rows, stage))
-        csv_path, md_path = sorted((csv_path, md_path), key=lambda p: p.suffix != ".csv")
+        written = _write_set(out, args.force, lambda stage: write_report(rows, stage))
+        csv_path = next(p for p in written if p.name == "report.csv")
+        md_path = next(p for p in written if p.name == "report.md")
         counts = {}
         for r in rows:
             counts[r.verdict] = counts.get(r.verdict, 0) + 1

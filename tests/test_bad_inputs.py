@@ -541,7 +541,11 @@ def test_failed_run_leaves_out_as_it_was(files, monkeypatch):
 
     monkeypatch.setattr(runner, "write_outputs", half)
     assert main(["run", str(files / "good.toml"), "--out", str(out), "--no-plots"]) == 2
-    assert list(out.iterdir()) == []
+    assert not out.exists()  # made for this run, removed when nothing was written
+    out.mkdir()
+    (out / "mine.txt").write_text("mine", encoding="utf-8")
+    assert main(["run", str(files / "good.toml"), "--out", str(out), "--no-plots"]) == 2
+    assert sorted(p.name for p in out.iterdir()) == ["mine.txt"]
 
 
 # --- README "Errors and limits": its numbers are the code's ------------------------------------------
@@ -577,3 +581,12 @@ def test_models_readme_correlations_example_loads(tmp_path):
     sc = load_scenario(f)
     assert dict(sc.population.correlations) == {("tianeptine.CL", "tianeptine.V"): 0.5}
     assert sc.population.size == 1000
+
+
+def test_refused_run_leaves_no_new_folder(files, capsys):
+    """A scenario refused by the size guard inside the run leaves no empty --out behind."""
+    big = files / "big.toml"
+    big.write_text(GOOD + "[population]\nsize = 1000000000\n", encoding="utf-8")
+    assert main(["run", str(big), "--out", str(files / "never")]) == 2
+    assert "PDSIM_MAX_BYTES" in capsys.readouterr().err
+    assert not (files / "never").exists()

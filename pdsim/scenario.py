@@ -67,18 +67,23 @@ class _Ctx:
         self.path = path
         self.lines = key_lines(text) if text else {}
         self.python = python  # a Python object's field: no "scenario key" wording
+        self.labels: dict[int, str] = {}  # arm index -> label, once read: messages name the arm
 
     def line(self, path: Key) -> int | None:
         return line_for(self.lines, path) if self.lines else None
 
     def where(self, path: Key) -> str:
         key = _render(path)
+        if len(path) > 2 and path[0] == "arms" and path[1] in self.labels:
+            key_text = f"`{key}` (arm '{self.labels[path[1]]}')"
+        else:
+            key_text = f"`{key}`"
         if self.python:
-            return f"`{key}`"
+            return key_text
         if self.path is None:
-            return f"scenario key `{key}`"
+            return f"scenario key {key_text}"
         ln = self.line(path)
-        return f"{self.path}{':' + str(ln) if ln else ''}: `{key}`"
+        return f"{self.path}{':' + str(ln) if ln else ''}: {key_text}"
 
     def error(self, cls: type, path: Key, msg: str, value: Any = None) -> PdsimError:
         msg = _one_line(msg)
@@ -572,6 +577,7 @@ def _arm(a: Any, i: int, ctx: _Ctx, custom: dict[str, Any]) -> Arm:
     a = ctx.table(p, a, f"arm {i + 1}", '[[arms]] with label = "..." and doses')
     ctx.unknown(a, _ARM, p, f"arm {i + 1}")
     label = ctx.text(p + ("label",), a.get("label", f"arm {i + 1}"), f"the label of arm {i + 1}", 'label = "therapeutic"')
+    ctx.labels[i] = label
     species = ctx.text(p + ("species",), a.get("species", "human"), f"arm '{label}': `species`", 'species = "rat"')
     known = catalog.species_names()
     if species not in known:

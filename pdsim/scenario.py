@@ -528,8 +528,9 @@ def _custom_drugs(d: Mapping[str, Any], ctx: _Ctx) -> dict[str, Any]:
             try:
                 dr = load_drug_file(p, registry())
             except PdsimError as exc:
-                msg = str(exc).replace(str(p), f"{ctx.path or 'scenario'} [drugs.{name}]")
-                raise ctx.error(type(exc), kp, msg.split(f"[drugs.{name}]: ", 1)[-1], name) from None
+                # the temporary file's name and line mean nothing to the user: the scenario's own location replaces them
+                msg = re.sub(re.escape(str(p)) + r"(:\d+)?:?\s*", "", str(exc))
+                raise ctx.error(type(exc), kp, msg, name) from None
         out[dr.name] = dr
     return out
 

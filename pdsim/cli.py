@@ -292,9 +292,18 @@ def _pk(args) -> int:
         raise InputError(f"`--days` must be a finite number greater than zero (got {days}); write e.g. --days 7.",
                          key="--days", value=days)
     points = int(days * 24 * 10) + 1
+    if points < 2:
+        raise InputError(f"`--days {days:g}` is shorter than one step of the curve (6 minutes); give e.g. --days 1.",
+                         key="--days", value=days)
     if points > MAX_PK_POINTS:
         raise InputError(f"`--days {days:g}` needs {points:,} time points (10 per hour), above the cap of "
                          f"{MAX_PK_POINTS:,} ({MAX_PK_POINTS / 240:,.0f} days); give fewer days.", key="--days", value=days)
+    if args.route == "iv_infusion":
+        raise InputError("`--route iv_infusion` needs an infusion duration, which `pdsim pk` has no option for; write a "
+                         "scenario with route = \"iv_infusion\" and duration = \"2 h\" and use `pdsim run`.",
+                         key="--route", value=args.route)
+    if args.body_weight is not None:
+        as_float(args.body_weight, "kg", "--body-weight", positive=True)
     plot = Path(args.plot) if args.plot else None
     if plot is not None:
         _check_plot(plot)

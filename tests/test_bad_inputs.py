@@ -480,6 +480,13 @@ CLI_CASES: list[tuple[list[str], str]] = [
     (["pk", "tianeptin", "--dose", "12.5 mg"], "tianeptin"),
     (["pk", "tianeptine", "--dose", "10 mg/kg", "--body-weight", "-70 kg"], "body_weight"),
     (["sources", "nothing_by_this_name"], "nothing_by_this_name"),
+    (["pk", "tianeptine", "--dose", "12.5 mg", "--body-weight", "abc"], "--body-weight"),
+    (["pk", "tianeptine", "--dose", "12.5 mg", "--body-weight", "70 L"], "--body-weight"),
+    (["pk", "tianeptine", "--dose", "12.5 mg", "--days", "0.0001"], "--days"),
+    (["pk", "tianeptine", "--dose", "12.5 mg", "--route", "iv_infusion"], "--route"),
+    (["pk", "tianeptine", "--dose", "12.5 mg", "--species", "dog"], "dog"),
+    (["validate", "--out", "{d}/afile"], "--out"),
+    (["demo", "--out", "{d}/afile"], "--out"),
 ]
 
 

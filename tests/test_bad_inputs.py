@@ -478,7 +478,7 @@ CLI_CASES: list[tuple[list[str], str]] = [
     (["pk", "tianeptine", "--dose", "banana"], "dose"),
     (["pk", "tianeptine", "--dose", "12.5 mg", "--route", "iv"], "route"),
     (["pk", "tianeptin", "--dose", "12.5 mg"], "tianeptin"),
-    (["pk", "tianeptine", "--dose", "10 mg/kg", "--body-weight", "-70 kg"], "body_weight"),
+    (["pk", "tianeptine", "--dose", "10 mg/kg", "--body-weight", "-70 kg"], "--body-weight"),
     (["sources", "nothing_by_this_name"], "nothing_by_this_name"),
     (["pk", "tianeptine", "--dose", "12.5 mg", "--body-weight", "abc"], "--body-weight"),
     (["pk", "tianeptine", "--dose", "12.5 mg", "--body-weight", "70 L"], "--body-weight"),

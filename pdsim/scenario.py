@@ -32,7 +32,7 @@ from .units import as_float, quantity
 __all__ = ["DoseSpec", "Arm", "Population", "Scenario", "load_scenario", "ROUTES", "VARIED_PK"]
 
 _TOP = {"name", "description", "duration", "output_every", "arms", "population", "targets", "systems",
-        "drugs", "drug_files", "site"}
+        "drugs", "drug_files", "site", "sources"}
 _ARM = {"label", "species", "body_weight", "doses", "stress", "systems"}
 _DOSE = {"drug", "dose", "every", "count", "until", "route", "start", "duration", "rate"}
 _STRESS = {"protocol", "start"}
@@ -347,6 +347,8 @@ class Scenario:
     systems: tuple[str, ...] = ()
     site: str = "free"
     description: str = ""
+    #: claim and reference ids the design follows (study scenarios: protocol, dose, timing, readout)
+    sources: tuple[str, ...] = ()
     custom_drugs: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
 
@@ -377,6 +379,8 @@ class Scenario:
         if self.targets is not None:
             object.__setattr__(self, "targets", ctx.names(("targets",), self.targets, "`targets`", "('MOR', 'SERT')"))
         object.__setattr__(self, "systems", ctx.names(("systems",), self.systems, "`systems`", "('hpa',)"))
+        object.__setattr__(self, "sources", ctx.names(("sources",), self.sources, "`sources`",
+                                                      "('protocol.crs.restraint',)"))
         ctx.text(("site",), self.site, "`site`", "'free'")
         if self.site not in SITES:
             raise ctx.error(InputError, ("site",), f"`site` must be one of {', '.join(SITES)} (got {self.site!r})."
@@ -452,14 +456,15 @@ class Scenario:
             _known_targets(ctx, targets, arms, custom)
         systems = ctx.names(("systems",), d.get("systems", []), "`systems`", 'systems = ["hpa"]')
         _known_systems(ctx, ("systems",), systems)
+        sources = _sources(d.get("sources", []), ctx)
         site = ctx.text(("site",), d.get("site", "free"), "`site`", 'site = "free"')
         if site not in SITES:
             raise ctx.error(InputError, ("site",), f"`site` must be one of {', '.join(SITES)} (got {site!r})."
                                                    f"{suggest(site, SITES)}", site)
         try:
             return cls(name=name, arms=tuple(arms), duration=duration, output_every=every, population=population,
-                       targets=targets, systems=systems, site=site, description=description, custom_drugs=custom,
-                       path=ctx.path)
+                       targets=targets, systems=systems, site=site, description=description, sources=sources,
+                       custom_drugs=custom, path=ctx.path)
         except PdsimError as exc:  # every rule is checked above with its line; this names the file at least
             raise exc.located(f"{ctx.path or 'scenario'}: {exc}") from None
 
@@ -489,6 +494,20 @@ def _check_grid(ctx: _Ctx, duration: float, every: float) -> None:
                                                        f"`output_every` steps ({every:g} h), so the last output would "
                                                        f"not fall at the end; choose a step that divides it, e.g. "
                                                        f"'{hi:.6g} h' or '{lo:.6g} h'.", every)
+
+
+def _sources(ids: Any, ctx: _Ctx) -> tuple[str, ...]:
+    """The ``sources`` list of a study design: ids that must resolve in seeds/claims.toml or references.toml."""
+    from .catalog import registry
+
+    ids = ctx.names(("sources",), ids, "`sources` (claim or reference ids)", 'sources = ["protocol.crs.restraint"]')
+    reg = registry()
+    for i, sid in enumerate(ids):
+        if not reg.resolves(sid):
+            raise ctx.error(UnknownNameError, ("sources", i), f"source id '{sid}' is not in seeds/claims.toml or "
+                                                              f"seeds/references.toml."
+                                                              f"{suggest(sid, list(reg.claims) + list(reg.references))}", sid)
+    return ids
 
 
 def _custom_drugs(d: Mapping[str, Any], ctx: _Ctx) -> dict[str, Any]:

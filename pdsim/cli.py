@@ -145,24 +145,25 @@ def _check_out(out: Path, force: bool) -> None:
 
 
 def _write_set(out: Path, force: bool, produce: Callable[[Path], object]) -> list[Path]:
-    """Run ``produce(stage)``, which writes into a fresh staging folder inside ``out``; then (with
-    ``force``) remove the earlier run's files, move each new file into place with an atomic rename,
-    and record them in the manifest. On any failure the staging folder is removed and ``out`` keeps
+    """Run ``produce(stage)``, which writes into a fresh staging folder inside ``out``; then move each
+    new file into place with an atomic rename, (with ``force``) remove the earlier run's other files,
+    and record the new set in the manifest. On any failure the staging folder is removed and ``out`` keeps
     what it had."""
     stage = Path(tempfile.mkdtemp(prefix=".pdsim-staging-", dir=out))
     done = False
     try:
         produce(stage)
         made = sorted(p for p in stage.rglob("*") if p.is_file())
-        if force:
-            for old in _previous_run(out):
-                old.unlink(missing_ok=True)
+        previous = _previous_run(out) if force else []
         final = []
-        for p in made:
+        for p in made:  # a file of the same name is replaced in one rename: never missing, never half-written
             dest = out / p.relative_to(stage)
             dest.parent.mkdir(parents=True, exist_ok=True)
             os.replace(p, dest)
             final.append(dest)
+        for old in previous:  # then the earlier run's files the new one did not replace
+            if old not in final:
+                old.unlink(missing_ok=True)
         tmp = stage / MANIFEST
         tmp.write_text("".join(f"{f.relative_to(out).as_posix()}\n" for f in final), encoding="utf-8")
         os.replace(tmp, out / MANIFEST)

@@ -1,15 +1,22 @@
 """The `pdsim` command: demo, run, list, sources, check, validate, pk, report, export.
 
-Exit status: 0 success, 1 a failed check, 2 bad input (one line on stderr, no traceback).
+Exit status: 0 success, 1 a failed check, 2 bad input or a file that cannot be read or written
+(one line on stderr, no traceback), 130 interrupted. Commands that write a folder (--out) check it
+before simulating, refuse one that already holds a run unless --force, and write atomically.
 """
 from __future__ import annotations
 
 import argparse
+import math
+import os
+import shutil
 import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from . import __version__
-from .errors import PdsimError
+from .errors import InputError, PdsimError
 
 EXAMPLES = """examples:
   pdsim demo --out pdsim-demo
@@ -24,6 +31,15 @@ EXAMPLES = """examples:
 """
 
 
+FORCE_HELP = "replace the previous run in --out (all of its files) instead of refusing"
+#: the list of files a command wrote into its --out folder (what --force replaces)
+MANIFEST = ".pdsim-run"
+#: files that mark a folder written by an older pdsim (before the manifest): a run, a validation or a report
+#: --out folders this process created (removed again if the command fails before writing)
+_MADE: set[Path] = set()
+_LEGACY_OUTPUTS = ("results.csv", "sources.csv", "notes.txt", "report.md", "report.csv", "report.html")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="pdsim",
@@ -36,12 +52,14 @@ def _parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo", help="the flagship comparison: tianeptine vs amitriptyline vs escitalopram")
     d.add_argument("--out", default="pdsim-demo", help="output folder (default ./pdsim-demo)")
+    d.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     r = sub.add_parser("run", help="run a scenario file: results.csv, sources.csv, notes.txt (assumptions applied) and figures")
     r.add_argument("scenario", help="a scenario .toml file or a name from `pdsim list scenarios`")
     r.add_argument("--out", default=None, help="output folder (default ./pdsim-out/<scenario>)")
     r.add_argument("--no-plots", action="store_true", help="write tables only")
     _add_replay_options(r)
+    r.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     ls = sub.add_parser("list", help="list drugs, targets, systems or scenarios")
     ls.add_argument("what", choices=["drugs", "targets", "systems", "scenarios", "checks"])
@@ -54,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="run the claims-as-checks and write report.md and report.csv")
     v.add_argument("--out", default="pdsim-validation", help="output folder (default ./pdsim-validation)")
+    v.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     k = sub.add_parser("pk", help="PK summary of a regimen: Cmax, Cmin, Tmax, AUC, half-life, accumulation")
     k.add_argument("drug")
@@ -70,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     rp = sub.add_parser("report", help="one self-contained HTML page for a scenario")
     rp.add_argument("scenario")
     rp.add_argument("--out", default="pdsim-report")
+    rp.add_argument("--force", action="store_true", help=FORCE_HELP)
     return p
 
 
@@ -82,11 +102,82 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(_dispatch(args) or 0)
     except PdsimError as exc:
-        print(f"pdsim {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(args.command, str(exc))
+    except UnicodeDecodeError as exc:
+        return _fail(args.command, f"a file is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8.")
+    except OSError as exc:  # permission, disk full, a folder where a file was expected, ...
+        where = f" {exc.filename}" if exc.filename else ""
+        return _fail(args.command, f"cannot read or write{where}: {exc.strerror or exc}; check the path and permissions.")
+    except MemoryError:
+        return _fail(args.command, "out of memory; lower population.size or raise output_every (see the size limit, "
+                                   "PDSIM_MAX_BYTES, in README 'Errors and limits').")
     except KeyboardInterrupt:
         print("pdsim: interrupted", file=sys.stderr)
         return 130
+
+
+def _fail(command: str, message: str) -> int:
+    print(f"pdsim {command}: error: {' '.join(message.split())}", file=sys.stderr)
+    return 2
+
+
+def _previous_run(out: Path) -> list[Path]:
+    """The files of an earlier run in ``out``: those its manifest lists, or the known output names."""
+    manifest = out / MANIFEST
+    if manifest.is_file():
+        names = [n for n in manifest.read_text(encoding="utf-8").splitlines() if n.strip()]
+        files = [out / n for n in names if ".." not in Path(n).parts and not Path(n).is_absolute()]
+        return [f for f in files if f.is_file()] + [manifest]
+    return [out / n for n in _LEGACY_OUTPUTS if (out / n).is_file()]
+
+
+def _check_out(out: Path, force: bool) -> None:
+    """Before any simulation: ``out`` must be (or become) a writable folder without an earlier run in it
+    (unless ``force``). A folder made here is removed again if the command then fails with it empty."""
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file, not a folder; give a folder name.", key="--out", value=str(out))
+    previous = _previous_run(out) if out.is_dir() else []
+    if previous and not force:
+        shown = ", ".join(p.name for p in previous[:4]) + (", ..." if len(previous) > 4 else "")
+        raise InputError(f"--out {out} already holds a run ({shown}); give another folder, or add --force to "
+                         f"replace that run's files.", key="--out", value=str(out))
+    if not out.exists():
+        _MADE.add(out.resolve())
+    out.mkdir(parents=True, exist_ok=True)
+    fd, probe = tempfile.mkstemp(prefix=".pdsim-probe-", dir=out)
+    os.close(fd)
+    os.unlink(probe)
+
+
+def _write_set(out: Path, force: bool, produce: Callable[[Path], object]) -> list[Path]:
+    """Run ``produce(stage)``, which writes into a fresh staging folder inside ``out``; then move each
+    new file into place with an atomic rename, (with ``force``) remove the earlier run's other files,
+    and record the new set in the manifest. On any failure the staging folder is removed and ``out`` keeps
+    what it had."""
+    stage = Path(tempfile.mkdtemp(prefix=".pdsim-staging-", dir=out))
+    done = False
+    try:
+        produce(stage)
+        made = sorted(p for p in stage.rglob("*") if p.is_file())
+        previous = _previous_run(out) if force else []
+        final = []
+        for p in made:  # a file of the same name is replaced in one rename: never missing, never half-written
+            dest = out / p.relative_to(stage)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(p, dest)
+            final.append(dest)
+        for old in previous:  # then the earlier run's files the new one did not replace
+            if old not in final:
+                old.unlink(missing_ok=True)
+        tmp = stage / MANIFEST
+        tmp.write_text("".join(f"{f.relative_to(out).as_posix()}\n" for f in final), encoding="utf-8")
+        os.replace(tmp, out / MANIFEST)
+        done = True
+        return final
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+        if not done and out.resolve() in _MADE and not any(out.iterdir()):
+            out.rmdir()  # the command made this folder and wrote nothing into it
 
 
 def _dispatch(args) -> int:
@@ -115,8 +206,12 @@ def _dispatch(args) -> int:
     if cmd == "validate":
         from .validation import counts, failures, run_checks, write_report
 
+        out = Path(args.out)
+        _check_out(out, args.force)
         rows = run_checks(progress=sys.stderr.isatty())
-        csv_path, md_path = write_report(rows, Path(args.out))
+        written = _write_set(out, args.force, lambda stage: write_report(rows, stage))
+        csv_path = next(p for p in written if p.name == "report.csv")
+        md_path = next(p for p in written if p.name == "report.md")
         print(f"wrote {md_path} and {csv_path}: " + ", ".join(f"{n} {k}" for k, n in counts(rows).items()))
         bad = failures(rows)
         for r in bad:
@@ -125,16 +220,24 @@ def _dispatch(args) -> int:
     if cmd == "pk":
         return _pk(args)
     if cmd == "run":
-        from .runner import run_scenario
+        from .runner import default_out_dir, run_scenario
+        from .scenario import Scenario, load_scenario
 
-        out = run_scenario(_replayed(args), args.out, plots=not args.no_plots, progress=sys.stderr.isatty())
-        for path in out:
+        sc = _replayed(args)
+        if not isinstance(sc, Scenario):
+            sc = load_scenario(sc)
+        out = Path(args.out) if args.out is not None else default_out_dir(sc)
+        _check_out(out, args.force)
+        for path in _write_set(out, args.force, lambda stage: run_scenario(sc, stage, plots=not args.no_plots,
+                                                                           progress=sys.stderr.isatty())):
             print(f"wrote {path}")
         return 0
     if cmd == "demo":
         from .demo import run_demo
 
-        for path in run_demo(Path(args.out)):
+        out = Path(args.out)
+        _check_out(out, args.force)
+        for path in _write_set(out, args.force, run_demo):
             print(f"wrote {path}")
         return 0
     if cmd == "export":
@@ -142,7 +245,14 @@ def _dispatch(args) -> int:
     if cmd == "report":
         from .html_report import write_html_report
 
-        print(f"wrote {write_html_report(args.scenario, Path(args.out), progress=sys.stderr.isatty())}")
+        from .scenario import load_scenario
+
+        sc = load_scenario(args.scenario)
+        out = Path(args.out)
+        _check_out(out, args.force)
+        for path in _write_set(out, args.force, lambda stage: write_html_report(sc, stage, progress=sys.stderr.isatty())):
+            if path.suffix == ".html":
+                print(f"wrote {path}")
         return 0
     raise AssertionError(cmd)  # argparse restricts the choices
 
@@ -221,16 +331,37 @@ def _pk(args) -> int:
     from .pk import pk_summary
     from .units import as_float
 
+    from .limits import MAX_DOSES, MAX_PK_POINTS
+
     dr = drug(args.drug)
     days = args.days
-    if not (days > 0):
-        from .errors import InputError
-
-        raise InputError(f"`--days` must be greater than zero (got {days}); write e.g. --days 7.")
+    if not (math.isfinite(days) and days > 0):
+        raise InputError(f"`--days` must be a finite number greater than zero (got {days}); write e.g. --days 7.",
+                         key="--days", value=days)
+    points = int(days * 24 * 10) + 1
+    if points < 2:
+        raise InputError(f"`--days {days:g}` is shorter than one step of the curve (6 minutes); give e.g. --days 1.",
+                         key="--days", value=days)
+    if points > MAX_PK_POINTS:
+        raise InputError(f"`--days {days:g}` needs {points:,} time points (10 per hour), above the cap of "
+                         f"{MAX_PK_POINTS:,} ({MAX_PK_POINTS / 240:,.0f} days); give fewer days.", key="--days", value=days)
+    if args.route == "iv_infusion":
+        raise InputError("`--route iv_infusion` needs an infusion duration, which `pdsim pk` has no option for; write a "
+                         "scenario with route = \"iv_infusion\" and duration = \"2 h\" and use `pdsim run`.",
+                         key="--route", value=args.route)
+    if args.body_weight is not None:
+        as_float(args.body_weight, "kg", "--body-weight", positive=True)
+    plot = Path(args.plot) if args.plot else None
+    if plot is not None:
+        _check_plot(plot)
     bw = args.body_weight
     if args.every:
         every_h = as_float(args.every, "h", "--every", positive=True)
         count = max(1, int(np.floor(days * 24 / every_h + 1e-9)))
+        if count > MAX_DOSES:
+            raise InputError(f"`--every {args.every}` over {days:g} days is {count:,} doses, above the cap of "
+                             f"{MAX_DOSES:,} (more than any protocol; each dose is an event the engine superposes); "
+                             f"give a longer interval or fewer days.", key="--every", value=args.every)
         reg = Regimen.repeated(dose=args.dose, every=args.every, count=count, route=args.route, body_weight=bw)
     else:
         reg = Regimen.single(dose=args.dose, route=args.route, body_weight=bw)
@@ -244,9 +375,36 @@ def _pk(args) -> int:
         from .plot import plot_pk
 
         fig = plot_pk(dr, reg, times, species=args.species, body_weight=bw)
-        fig.savefig(args.plot, dpi=150, bbox_inches="tight")
+        fd, tmp = tempfile.mkstemp(prefix=".pdsim-", suffix=plot.suffix, dir=plot.parent)
+        os.close(fd)
+        try:
+            fig.savefig(tmp, dpi=150, bbox_inches="tight", format=plot.suffix[1:].lower())
+            os.replace(tmp, plot)  # atomic: a reader never sees half a figure
+        finally:
+            Path(tmp).unlink(missing_ok=True)
         print(f"wrote {args.plot}")
     return 0
+
+
+def _check_plot(plot: Path) -> None:
+    """Before simulating: --plot names a file of a format matplotlib writes, in a writable folder."""
+    from matplotlib.figure import Figure
+
+    kinds = Figure().canvas.get_supported_filetypes()
+    ext = plot.suffix[1:].lower()
+    if ext not in kinds:
+        raise InputError(f"--plot {plot}: unknown figure format '{plot.suffix or '(none)'}'; end the name with one of "
+                         f"{', '.join('.' + k for k in sorted(kinds))} (e.g. tianeptine.png).", key="--plot", value=str(plot))
+    if plot.is_dir():
+        raise InputError(f"--plot {plot} is a folder; give a file name such as {plot / 'pk.png'}.", key="--plot",
+                         value=str(plot))
+    folder = plot.parent
+    if not folder.is_dir():
+        raise InputError(f"--plot {plot}: folder {folder} does not exist; create it or give another path.",
+                         key="--plot", value=str(plot))
+    if not os.access(folder, os.W_OK):
+        raise InputError(f"--plot {plot}: folder {folder} is not writable; give another path.", key="--plot",
+                         value=str(plot))
 
 
 if __name__ == "__main__":  # pragma: no cover

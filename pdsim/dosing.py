@@ -15,6 +15,7 @@ import numpy as np
 import pint
 
 from .errors import InputError, UnitError, suggest
+from .limits import MAX_DOSES, MIN_INTERVAL_H
 from .units import Q_, as_float, quantity
 
 __all__ = ["ROUTES", "Dose", "Regimen"]
@@ -43,6 +44,9 @@ def _read(value: Any, name: str, unit: str, dim: str, what: str, example: str, b
     ``body_weight``), or a plain number already in ``unit``; with the text to show in messages."""
     if _is_number(value):
         return float(value), f"{value} {unit}"
+    if not isinstance(value, (str, pint.Quantity)) or np.ndim(getattr(value, "magnitude", 0)) != 0:
+        raise InputError(f"`{name}` must be one amount, e.g. {example} or a number (got {value!r}).", key=name,
+                         value=value)
     q = quantity(value, name)
     shown = value.strip() if isinstance(value, str) else f"{q:~P}"
     if q.check(dim):
@@ -73,6 +77,8 @@ def _rate_mg_h(value: Any, body_weight: Any = None) -> float:
 
 
 def _time_h(value: Any, name: str) -> float:
+    if isinstance(value, (bool, np.bool_)) or np.ndim(getattr(value, "magnitude", value)) != 0:
+        raise InputError(f"`{name}` must be one time, e.g. '8 h' or 8.0 (got {value!r}).", key=name, value=value)
     return float(as_float(value, "h", name))
 
 
@@ -80,6 +86,9 @@ def _interval_h(value: Any, name: str = "every") -> float:
     h = _time_h(value, name)
     if not h > 0:
         raise InputError(f"`{name}` must be greater than zero (got {value!r}); write e.g. '8 h'.")
+    if name == "every" and h < MIN_INTERVAL_H:
+        raise InputError(f"`every` ({h * 3600:.3g} s) is shorter than one minute, the shortest dosing interval accepted "
+                         f"(closer doses are one dose); for a continuous input use Regimen.infusion.", key=name, value=value)
     return h
 
 
@@ -87,8 +96,18 @@ def _count(count: Any, name: str = "count") -> int:
     whole = isinstance(count, Integral) and not isinstance(count, (bool, np.bool_))
     whole = whole or (isinstance(count, float) and count.is_integer())
     if not whole or count < 1:
-        raise InputError(f"`{name}` must be a whole number >= 1 (got {count!r}); give e.g. {name}=84.")
-    return int(count)
+        raise InputError(f"`{name}` must be a whole number >= 1 (got {count!r}); give e.g. {name}=84.", key=name,
+                         value=count)
+    return _cap(int(count), name)
+
+
+def _cap(n: int, name: str) -> int:
+    """``n`` doses, if at most `pdsim.limits.MAX_DOSES` (each dose is an event the engine superposes)."""
+    if n > MAX_DOSES:
+        raise InputError(f"`{name}` asks for {n:,} doses, above the cap of {MAX_DOSES:,} per regimen (more than any "
+                         f"protocol; each dose is an event the engine superposes); use a longer interval or a shorter "
+                         f"span.", key=name, value=n)
+    return n
 
 
 #: common other names, used only to suggest the right one
@@ -123,7 +142,10 @@ def _dose_times(start: float, every: float | None, count: Any, until: Any) -> li
         return [start + i * every for i in range(_count(count))]
     end = _time_h(until, "until")
     # doses strictly before `until` (28 days of 8-hourly dosing is 84 doses, the last at 664 h)
-    n = math.ceil((end - start) / every - 1e-9)
+    steps = (end - start) / every
+    if steps > MAX_DOSES:
+        _cap(MAX_DOSES + 1 if not math.isfinite(steps) else math.ceil(steps), "until")
+    n = math.ceil(steps - 1e-9)
     if n < 1:
         raise InputError(f"`until` ({end:g} h) must come after the first dose at {start:g} h; write e.g. until='28 day'.")
     return [start + i * every for i in range(n)]
@@ -288,6 +310,7 @@ class Regimen:
         amounts = [_amount_mg(d, "doses", body_weight) for d in doses]
         if not amounts:
             raise InputError("`doses` of a ladder must list at least one dose, e.g. ['12.5 mg', '25 mg'].")
+        _cap(n * len(amounts), "per_step")
         for s, amount in enumerate(amounts):
             out.extend(Dose(t0 + (s * n + i) * step, amount, _route(route), 0.0, drug) for i in range(n))
         return cls(tuple(out))

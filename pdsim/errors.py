@@ -22,7 +22,31 @@ __all__ = [
 
 
 class PdsimError(Exception):
-    """Base class of every error pdsim raises on purpose."""
+    """Base class of every error pdsim raises on purpose.
+
+    Besides the one-line message, an error may say where the bad input was, for programs that
+    report it their own way: ``file`` (path of a scenario or model file), ``line`` (1-based line
+    of the offending value in it), ``key`` (the dotted name of the input, e.g.
+    ``arms[2].doses[1].dose``) and ``value`` (what was given). Each is None when not known.
+    """
+
+    file: str | None = None
+    line: int | None = None
+    key: str | None = None
+    value: object = None
+
+    def __init__(self, *args: object, file: object = None, line: int | None = None, key: str | None = None,
+                 value: object = None) -> None:
+        super().__init__(*args)
+        self.file = None if file is None else str(file)
+        self.line = line
+        self.key = key
+        self.value = value
+
+    def located(self, message: str) -> "PdsimError":
+        """A copy of this error (same class and fields) with another message (adds the location)."""
+        new = type(self)(message, file=self.file, line=self.line, key=self.key, value=self.value)
+        return new
 
 
 class UnitError(PdsimError, ValueError):

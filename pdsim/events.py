@@ -444,12 +444,14 @@ def _cell(v: Any) -> Any:
 _SCENARIO_KEYS = {"events", "drug", "id", "cmt", "amt_unit", "time_unit", "ignore"}
 
 
-def scenario_dose_specs(dd: Mapping[str, Any], label: str, ctx: Any, custom: Mapping[str, Any]) -> list[Any]:
+def scenario_dose_specs(dd: Mapping[str, Any], label: str, ctx: Any, custom: Mapping[str, Any],
+                        where: tuple = ()) -> list[Any]:
     """The `DoseSpec` lines of an arm's dose entry ``{ events = "doses.csv", drug = "...", ... }``.
 
     ``events`` is a CSV path (relative to the scenario file); ``drug`` names the drug of rows without
     a DRUG column; ``id``, ``cmt``, ``amt_unit``, ``time_unit`` and ``ignore`` are as for
-    `read_events`. ``ctx`` is the scenario reader's context (file and line for messages) and
+    `read_events`. ``ctx`` is the scenario reader's context (file and line for messages), ``where``
+    the entry's key path (``("arms", i, "doses", j)``) and
     ``custom`` the scenario's own drugs. Each record becomes one line: TIME the start, II the
     interval, ADDL + 1 the count.
     """
@@ -463,20 +465,20 @@ def scenario_dose_specs(dd: Mapping[str, Any], label: str, ctx: Any, custom: Map
         try:
             return catalog_drug(name).name
         except UnknownNameError as exc:
-            raise UnknownNameError(f"{ctx.where('drug')}: {exc}") from None
+            raise UnknownNameError(f"{ctx.where(where + ('drug',))}: {exc}") from None
 
-    ctx.unknown(dd, _SCENARIO_KEYS, f"an events dose of arm '{label}'")
+    ctx.unknown(dd, _SCENARIO_KEYS, where, f"an events dose of arm '{label}'")
     base = ctx.path.parent if ctx.path else Path.cwd()
     f = Path(str(dd["events"]))
     path = f if f.is_absolute() else base / f
     if not path.is_file():
-        raise ModelFileError(f"{ctx.where('events')}: event table {path} (arm '{label}') does not exist.")
+        raise ModelFileError(f"{ctx.where(where + ('events',))}: event table {path} (arm '{label}') does not exist.")
     kw = {k: dd[k] for k in ("id", "cmt", "amt_unit", "time_unit", "ignore") if k in dd}
     try:
         records = read_events(path, **kw)
     except PdsimError as exc:
-        raise type(exc)(f"{ctx.where('events')} (arm '{label}'): {exc}") from None
-    return _specs(records, dd.get("drug"), resolve_drug, f"{ctx.where('events')} (arm '{label}')", DoseSpec)
+        raise type(exc)(f"{ctx.where(where + ('events',))} (arm '{label}'): {exc}") from None
+    return _specs(records, dd.get("drug"), resolve_drug, f"{ctx.where(where + ('events',))} (arm '{label}')", DoseSpec)
 
 
 def _specs(records: list[EventRecord], drug: str | None, resolve_drug, where: str, DoseSpec,

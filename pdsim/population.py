@@ -13,7 +13,7 @@ import numpy as np
 
 from .errors import InputError
 
-__all__ = ["sample_parameters", "sample_weights", "standard_normals", "omega_from_cv", "BLOCK"]
+__all__ = ["sample_parameters", "sample_weights", "standard_normals", "omega_from_cv", "BLOCK", "PairCorrelations"]
 
 #: subjects per random block; part of the reproducibility contract (changing it changes draws)
 BLOCK = 1024
@@ -90,8 +90,25 @@ def _check_seed(seed: Any) -> int:
     return int(seed)
 
 
+class PairCorrelations(dict):
+    """A scenario's correlation table: ``{(name_a, name_b): rho}`` over the varied parameters of
+    all its drugs (`pdsim.scenario.Population` builds it, each pair within one drug).
+
+    Each drug's parameters are drawn by their own `sample_parameters` call, so given this table
+    a call uses the pairs whose names are both among its own and leaves the others to the call
+    that draws them; a plain dict keeps the strict rule that every pair names a varied parameter.
+    """
+
+
 def _correlation_matrix(correlations: Any, names: Sequence[str]) -> np.ndarray:
     d = len(names)
+    if isinstance(correlations, PairCorrelations):
+        inside = {pair: rho for pair, rho in correlations.items() if pair[0] in names and pair[1] in names}
+        for pair in correlations:
+            if (pair[0] in names) != (pair[1] in names):
+                raise InputError(f"`correlations` pair {pair!r} links a parameter drawn here ({', '.join(names)}) with "
+                                 f"one drawn separately; pair parameters of one drug.")
+        correlations = inside
     if isinstance(correlations, Mapping):
         r = np.eye(d)
         for pair, rho in correlations.items():

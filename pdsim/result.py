@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .errors import UnknownNameError, suggest
+from .errors import InputError, UnknownNameError, suggest
 from .provenance import Parameter
 from .units import Q_
 
@@ -71,6 +72,9 @@ class Result:
         return sorted(self.data)
 
     def _var(self, name: str) -> np.ndarray:
+        if not isinstance(name, str):
+            raise InputError(f"a variable is named by a string such as 'plasma.tianeptine' (got {name!r}); see "
+                             f"result.variables.", key="variable", value=name)
         try:
             return self.data[name]
         except KeyError:
@@ -100,16 +104,35 @@ class Result:
             if len(self.arms) != 1:
                 raise UnknownNameError(f"this result has {len(self.arms)} arms; name one of {self.arms} with arm=.")
             return 0
-        if isinstance(arm, int):
-            return arm
+        if isinstance(arm, (int, np.integer)) and not isinstance(arm, (bool, np.bool_)):
+            n = len(self.arms)
+            if not -n <= arm < n:
+                raise UnknownNameError(f"arm index {arm} is out of range for a result of {n} arm(s) {self.arms}; give "
+                                       f"0..{n - 1} or a label.", key="arm", value=arm)
+            return int(arm) % n
+        if not isinstance(arm, str):
+            raise InputError(f"`arm` must be a label such as {self.arms[0]!r} or an index (got {arm!r}).", key="arm",
+                             value=arm)
         if arm not in self.arms:
             raise UnknownNameError(f"Unknown arm '{arm}'.{suggest(arm, self.arms)}")
         return self.arms.index(arm)
 
+    def _names(self, variables: Any) -> list[str]:
+        """``variables`` checked: None (all) or a list of names (a single name must still be in a list)."""
+        if variables is None or (isinstance(variables, (list, tuple)) and not variables):
+            return self.variables
+        if isinstance(variables, str) or not isinstance(variables, (list, tuple)):
+            raise InputError(f"`variables` must be a list of names, e.g. [{self.variables[0]!r}] (got {variables!r}).",
+                             key="variables", value=variables)
+        for v in variables:
+            if not isinstance(v, str):
+                raise InputError(f"each of `variables` must be a name (got {v!r}).", key="variables", value=v)
+        return list(variables)
+
     def to_dataframe(self, variables: list[str] | None = None) -> pd.DataFrame:
         """Tidy table: one row per arm, subject, time and variable (columns arm, subject, time_h,
         variable, value, unit)."""
-        names = variables or self.variables
+        names = self._names(variables)
         frames = []
         nt = len(self.time_h)
         for name in names:
@@ -160,9 +183,13 @@ class Result:
 
     def summary(self, variables: list[str] | None = None, interval: float = 0.9) -> pd.DataFrame:
         """Median and a prediction interval (default 90 %) per arm, variable and time."""
+        if isinstance(interval, (bool, np.bool_)) or not isinstance(interval, (int, float, np.floating)) \
+                or not 0 < interval < 1:
+            raise InputError(f"`interval` must be a fraction between 0 and 1, e.g. 0.9 for a 90 % interval "
+                             f"(got {interval!r}).", key="interval", value=interval)
         lo_q, hi_q = (1 - interval) / 2, 1 - (1 - interval) / 2
         rows = []
-        for name in variables or self.variables:
+        for name in self._names(variables):
             arr = self._var(name)
             med = np.median(arr, axis=1)
             lo = np.quantile(arr, lo_q, axis=1)

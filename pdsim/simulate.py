@@ -23,6 +23,7 @@ import numpy as np
 from . import catalog
 from .dosing import Dose
 from .errors import InputError, PdsimError, SolverError, UnknownNameError, suggest
+from .limits import check_result_size
 from .model import DynamicModel
 from .provenance import Parameter
 from .result import Result
@@ -601,6 +602,7 @@ def simulate(scenario: Scenario | str, *, progress: bool = False) -> Result:
     memory bounded by a chunk of subjects.
     """
     sc = _as_scenario(scenario, "simulate")
+    check_result_size(sc)  # refuse a Result over PDSIM_MAX_BYTES before allocating
     t_out = _output_times(sc)
     n = sc.population.size
     notes = scenario_notes(sc)

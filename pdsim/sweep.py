@@ -254,13 +254,23 @@ def _canonical(name: str, present: Iterable[str]) -> str:
         return name
 
 
+#: parameters that are fractions (at most 1), with what they are a fraction of
+_FRACTIONS = {"F": "oral bioavailability", "F_ip": "ip/sc bioavailability", "fu": "unbound fraction in plasma"}
+
+
 def _overridden(old: Parameter, value: Any, knob: _Knob) -> Parameter:
     """A new Parameter with ``value`` (a float in ``old``'s unit, or a quantity); sources kept, note says why."""
     unit = old.unit if old.unit not in ("", "1") else "dimensionless"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (str, int, float, np.number, pint.Quantity)):
+        raise InputError(f"sweep value of '{knob.name}' must be one finite number > 0 or a quantity string (got {value!r}); "
+                         f"give it in {old.unit or '1'}, e.g. '15 L/h'.")
     v = to_canonical(value, unit, knob.name)
     if np.ndim(v) != 0 or not math.isfinite(float(v)) or float(v) < 0 or (float(v) == 0 and knob.key != "tlag"):
         raise InputError(f"sweep value of '{knob.name}' must be one finite number > 0 (got {value!r}); "
                          f"give it in {old.unit or '1'} or as a quantity string.")
+    if knob.key in _FRACTIONS and float(v) > 1:
+        raise InputError(f"sweep value of '{knob.name}' is a fraction of the dose or of the drug ({_FRACTIONS[knob.key]}), "
+                         f"so it must lie in (0, 1] (got {value!r}); give e.g. 0.5.")
     note = f"Overridden by sweep (catalogue value {old.value:g} {old.unit}, {old.kind})."
     return Parameter(value=float(v), unit=old.unit, sources=old.sources, kind="assumed", note=note, name=old.name)
 

@@ -46,7 +46,7 @@ def test_until_counts_doses_before_the_end(tmp_path):
 
 
 def test_unknown_key_names_file_line_and_suggests(tmp_path):
-    with pytest.raises(ModelFileError, match=r"s.toml:10: `evry`: unknown key 'evry'.*Did you mean 'every'"):
+    with pytest.raises(ModelFileError, match=r"s.toml:10: `arms\[0\].doses\[0\].evry` \(arm 'tianeptine'\): unknown key 'evry'.*Did you mean 'every'"):
         _load(tmp_path, BASE.replace("  every =", "  evry ="))
 
 
@@ -56,7 +56,7 @@ def test_unknown_top_key(tmp_path):
 
 
 def test_dose_in_ml(tmp_path):
-    with pytest.raises(UnitError, match=r"(?i)s.toml:9: `dose`: dose must be a mass.*got 12.5 ml"):
+    with pytest.raises(UnitError, match=r"(?i)s.toml:9: `arms\[0\].doses\[0\].dose` \(arm 'tianeptine'\): dose must be a mass.*got 12.5 ml"):
         _load(tmp_path, BASE.replace('"12.5 mg"', '"12.5 mL"'))
 
 
@@ -84,7 +84,7 @@ def test_unknown_route_and_drug(tmp_path):
 def test_population_rules(tmp_path):
     with pytest.raises(InputError, match=r"population `size` must be a whole number >= 1 \(got 0\)"):
         _load(tmp_path, BASE.replace("size = 10", "size = 0"))
-    with pytest.raises(InputError, match="must be a CV >= 0"):
+    with pytest.raises(InputError, match="must be a CV between 0 and 10"):
         _load(tmp_path, BASE.replace("= 0.3", "= -0.3"))
     with pytest.raises(InputError, match=r"population `chunk_size` must be a whole number >= 1 \(got 0\)"):
         _load(tmp_path, BASE.replace("size = 10", "size = 10\nchunk_size = 0"))

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
+from ..limits import MAX_PULSES, check_count
 from ..units import as_float
 from ._base import antagonist_outputs, as_drug, binding_param, conc_nM, concs_nM, target_param, value
 
@@ -127,6 +128,10 @@ class NavBlock:
         return 1.0 - self.per_pulse
 
 
+#: highest concentration (nM) accepted: 1 mol/L; above it the blocked fractions round to 1 in floating point
+MAX_CONC_NM = 1e9
+
+
 def nav_block(drug: Any, conc: Any, frequency: Any = "5 Hz", holding: Any = "-90 mV", pulses: int = 60,
               pulse_duration: Any = "20 ms") -> NavBlock:
     r"""Tonic and use-dependent Na+ channel block by a drug in a train of depolarising pulses (F10).
@@ -177,8 +182,15 @@ def nav_block(drug: Any, conc: Any, frequency: Any = "5 Hz", holding: Any = "-90
     f = as_float(frequency, "Hz", "frequency", positive=True)
     vh = as_float(holding, "mV", "holding")
     td = as_float(pulse_duration, "ms", "pulse_duration", positive=True)
-    if not isinstance(pulses, (int, np.integer)) or pulses < 1:
-        raise InputError(f"`pulses` must be a whole number >= 1 (got {pulses!r}); e.g. pulses=60.")
+    if isinstance(pulses, (bool, np.bool_)) or not isinstance(pulses, (int, np.integer)) or pulses < 1:
+        raise InputError(f"`pulses` must be a whole number >= 1 (got {pulses!r}); e.g. pulses=60.", key="pulses",
+                         value=pulses)
+    check_count(int(pulses), MAX_PULSES, "pulses", "the block reaches its fixed point within tens of pulses, "
+                "and the per-pulse trace is kept in memory", "use e.g. pulses=600; steady_state gives the limit")
+    if dc > MAX_CONC_NM:
+        raise InputError(f"`conc` ({dc:g} nM) is above {MAX_CONC_NM:g} nM (1 mol/L), beyond any drug's solubility and "
+                         f"where the block fractions round to 1; give a free concentration in the nM-uM range.",
+                         key="conc", value=conc)
     period = 1e3 / f
     if td >= period:
         raise InputError(f"`pulse_duration` ({td:g} ms) must be shorter than the period 1/frequency ({period:g} ms); "

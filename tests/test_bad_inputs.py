@@ -519,8 +519,9 @@ def test_out_reuse_refused_then_force_replaces_the_whole_set(files, capsys):
     assert main(["run", str(files / "good.toml"), "--out", str(out), "--no-plots", "--force"]) == 0
     now = sorted(p.name for p in out.iterdir())
     # the earlier run's PNGs are gone (the set was replaced), the user's own file stays, no staging left
-    assert now == [".pdsim-run", "my_notes.md", "results.csv", "sources.csv"], now
-    assert (out / ".pdsim-run").read_text(encoding="utf-8").split() == ["results.csv", "sources.csv"]
+    manifest = (out / ".pdsim-run").read_text(encoding="utf-8").split()
+    assert {"results.csv", "sources.csv"} <= set(manifest) <= {"results.csv", "sources.csv", "notes.txt"}
+    assert now == sorted([".pdsim-run", "my_notes.md"] + manifest), now
 
 
 def test_out_legacy_run_without_manifest_is_refused(files):

@@ -210,10 +210,15 @@ def target_label(name: str) -> str:
         return name
 
 
-def conc_unit(max_nM: float, unit: str | None) -> tuple[float, str]:
-    """Scale factor from nM and the display unit: µM above 10 µM unless ``unit`` is given."""
+def conc_unit(max_nM: float, unit: str | None, molar_mass: Any = None) -> tuple[float, str]:
+    """Scale factor from nM and the display unit: µM above 10 µM unless ``unit`` is given.
+
+    A mass concentration (e.g. 'ng/mL') needs the drug's ``molar_mass`` (g/mol).
+    """
     if unit is not None:
-        return float(Q_(1.0, "nM").to(unit).magnitude), unit
+        from .units import concentration_scale
+
+        return concentration_scale(unit, molar_mass, name="unit"), unit_text(unit)
     return (1e-3, "µM") if max_nM > 1e4 else (1.0, "nM")
 
 

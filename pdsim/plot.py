@@ -43,6 +43,7 @@ from ._style import (
     target_label,
     therapeutic_band,
     time_axis,
+    unit_text,
     variable,
     window,
     running_mean,
@@ -51,7 +52,7 @@ from ._style import (
 )
 from .errors import InputError, UnknownNameError, suggest
 from .provenance import Parameter
-from .units import as_float
+from .units import as_float, is_mass_concentration
 
 __all__ = [
     "PALETTE",
@@ -62,6 +63,7 @@ __all__ = [
     "plot_occupancy",
     "plot_effects",
     "plot_population",
+    "plot_variable",
     "plot_arms",
     "plot_steady_state",
     "plot_concentration_response",
@@ -106,7 +108,8 @@ def plot_pk(drug: Any, regimen: Any, times: Any, species: str = "human", body_we
     sites : sequence of {"plasma", "free", "brain", "effect"}
         One line per site; the therapeutic range (if the drug file has one) is shaded.
     unit : str, optional
-        Concentration unit of the y axis (default nM, or µM above 10 µM).
+        Concentration unit of the y axis (default nM, or µM above 10 µM); a mass concentration such as
+        'ng/mL' is converted with the drug's molar mass.
     log : bool
         Logarithmic concentration axis.
     sources : bool
@@ -126,7 +129,7 @@ def plot_pk(drug: Any, regimen: Any, times: Any, species: str = "human", body_we
         c = concentration(dr, regimen, t, site=site, species=species, body_weight=body_weight)
         curves[site] = as_float(c, "nM", "concentration")
     top = max(float(np.max(c)) for c in curves.values()) if curves else 0.0
-    scale, u = conc_unit(top, unit)
+    scale, u = conc_unit(top, unit, dr.molar_mass.quantity)
     tx, tlabel = time_axis(t)
     with style():
         fig, ax = single_axes(ax)
@@ -166,7 +169,8 @@ def plot_concentrations(result: Any, drugs: Sequence[str] | None = None, site: s
     arms : sequence of str, optional
         Arm labels to draw (default all).
     unit : str, optional
-        Display unit (default nM, or µM if a drug exceeds 10 µM).
+        Display unit (default nM, or µM if a drug exceeds 10 µM); a mass concentration such as 'ng/mL'
+        is converted with each drug's molar mass (`Result.molar_mass`).
     log : bool
         Logarithmic concentration axis.
     time_range : (float, float), optional
@@ -187,7 +191,8 @@ def plot_concentrations(result: Any, drugs: Sequence[str] | None = None, site: s
         fig, axes = grid(len(names))
         for ax, name, var in zip(axes, names, variables):
             arr = result.data[var]
-            scale, u = conc_unit(float(np.nanmax(arr[..., m])) if arr.size else 0.0, unit)
+            mm = result.molar_mass(name) if unit is not None and is_mass_concentration(unit) else None
+            scale, u = conc_unit(float(np.nanmax(arr[..., m])) if arr.size else 0.0, unit, mm)
             if unit is None and result.units.get(var, "nM") != "nM":
                 scale, u = 1.0, result.units[var]
             for i, arm in arm_list:
@@ -352,6 +357,64 @@ def plot_population(result: Any, var: str, arms: Sequence[str] | None = None, in
         if sources:
             source_caption(fig, params_for(result.parameters, var.split(".")[1:]))
     return fig
+
+
+def plot_variable(result: Any, var: str, arms: Sequence[str] | None = None, unit: str | None = None,
+                  time_range: Sequence[float] | None = None, ax: Any = None) -> Figure:
+    """A quick look at one result variable (what `Result.plot` draws): a line per arm, and for a
+    population the median with a band holding 90 % of subjects.
+
+    Parameters
+    ----------
+    result : Result
+    var : str
+        Variable name, e.g. ``"free.tianeptine"`` or ``"occupancy.MOR.naloxone"``.
+    arms : sequence of str, optional
+        Arm labels to draw (default all; arms where the variable stays zero are left out).
+    unit : str, optional
+        Display unit; a drug concentration also takes a mass concentration such as ``"ng/mL"``
+        (converted with the drug's molar mass).
+    time_range : (float, float), optional
+        Start and end (h) of the part to draw.
+    ax : matplotlib Axes, optional
+    """
+    var = variable(result, var)
+    if unit is None:
+        scale, qty, u = display(var, result.units.get(var, ""))
+    else:
+        scale, qty, u = result._scale(var, unit), display(var, result.units.get(var, ""))[1], unit_text(unit)
+    arm_list = arms_of(result, arms)
+    m = window(result.time_h, time_range)
+    tx, tlabel = time_axis(result.time_h[m])
+    with style():
+        fig, ax = single_axes(ax, width=8.6, height=4.6)
+        drawn = 0
+        for i, arm in arm_list:
+            arr = result.data[var][i][:, m] * scale
+            if arms is None and not np.any(arr):
+                continue
+            if arr.shape[0] > 1:
+                lo, hi = np.quantile(arr, [0.05, 0.95], axis=0)
+                ax.fill_between(tx, lo, hi, color=color(i), alpha=0.2, lw=0, label=f"{arm}: 90 % of subjects")
+            ax.plot(tx, central(arr), color=color(i), ls=linestyle(i), label=arm + (": median" if arr.shape[0] > 1 else ""))
+            drawn += 1
+        ax.set_xlabel(tlabel)
+        ax.set_ylabel(axis_label(qty, u))
+        ax.set_xlim(tx[0], tx[-1])
+        ax.set_title(_variable_title(var, qty))
+        if drawn:
+            _style.legend_outside(ax, fontsize=10)
+    return fig
+
+
+def _variable_title(var: str, qty: str) -> str:
+    """'MOR occupancy by naloxone' for a per-ligand occupancy, else the quantity."""
+    parts = var.split(".")
+    if parts[0] == "occupancy" and len(parts) == 3:
+        return f"{parts[1]} occupancy by {drug_label(parts[2])}"
+    if parts[0] in SITE_LABEL and len(parts) == 2:
+        return f"{drug_label(parts[1])}: {qty[0].lower() + qty[1:]}"
+    return qty
 
 
 def plot_arms(result: Any, var: str, arms: Sequence[str] | None = None, stat: str = "mean",

@@ -26,6 +26,7 @@ from ._style import (
     arms_of,
     axis_label,
     source_caption,
+    short_citation,
     central,
     color,
     conc_unit,
@@ -218,7 +219,18 @@ def plot_concentrations(result: Any, drugs: Sequence[str] | None = None, site: s
 
 def plot_occupancy(result: Any, targets: Sequence[str] | None = None, arms: Sequence[str] | None = None,
                    time_range: Sequence[float] | None = None, sources: bool = False) -> Figure:
-    """Receptor or transporter occupancy (all ligands together) over time: a panel per target.
+    """Receptor or transporter occupancy over time: a panel per target, a line per arm.
+
+    Where ligands compete at a target (an agonist with its antagonist, a drug with its metabolite)
+    the panel draws each ligand's own occupancy (``occupancy.<target>.<drug>``), labelled with the
+    ligand and its action, instead of the total: the total under naloxone is naloxone's occupancy,
+    which would read as "more receptors activated". For an agonist target in such a result a second
+    panel shows the agonist signal (``signal.<target>``, the response the occupancy drives), on its
+    own scale, so a blocked agonist's falling response is visible. An antagonist's occupancy is
+    dotted; ligands with one action (a drug and its metabolite) also get their sum as a broad faint line.
+
+    A sourced guide line marks the SERT occupancy of SSRIs at their minimum therapeutic dose
+    (about 80 %, Meyer et al. 2004; models/systems/reference_exposures.toml).
 
     Parameters
     ----------
@@ -239,21 +251,84 @@ def plot_occupancy(result: Any, targets: Sequence[str] | None = None, arms: Sequ
     arm_list = arms_of(result, arms)
     m = window(result.time_h, time_range)
     tx, tlabel = time_axis(result.time_h[m])
+    ligands = {var.split(".")[1]: _ligands(result, var.split(".")[1], arm_list, m) for var in variables}
+    signals = [t for t, per_arm in ligands.items()
+               if f"signal.{t}" in result.data and any(len(x) > 1 for x in per_arm.values())
+               and any(act == "agonist" for x in per_arm.values() for _, act in x)]
     with style():
-        fig, axes = grid(len(names), max_cols=4)
+        fig, axes = grid(len(names) + len(signals), max_cols=4)
         for ax, name, var in zip(axes, names, variables):
             scale, _, u = display(var, result.units.get(var, ""))
+            target = var.split(".")[1]
+            per_arm = ligands[target]
+            competing = any(len(x) > 1 for x in per_arm.values())
             for i, arm in arm_list:
-                ax.plot(tx, central(result.data[var][i][:, m]) * scale, color=color(i), ls=linestyle(i), label=arm)
-            ax.set_title(wrap(target_label(var.split(".")[1]), 26), fontsize=12)
+                if competing:
+                    actions = {a for _, a in per_arm[i]}
+                    if len(per_arm[i]) > 1 and len(actions) == 1:
+                        # ligands with one action (a drug and its metabolite) add up: the total means something
+                        ax.plot(tx, central(result.data[var][i][:, m]) * scale, color=color(i), lw=4.0, alpha=0.35,
+                                label=f"{arm}: all ligands")
+                    for j, (drug_name, action) in enumerate(per_arm[i]):
+                        y = central(result.data[f"occupancy.{target}.{drug_name}"][i][:, m]) * scale
+                        ax.plot(tx, y, color=color(i), ls=":" if action == "antagonist" else linestyle(j),
+                                label=f"{arm}: {drug_label(drug_name)} ({action})")
+                else:
+                    ax.plot(tx, central(result.data[var][i][:, m]) * scale, color=color(i), ls=linestyle(i), label=arm)
+            title = target_label(target) + (", by ligand" if competing else "")
+            ax.set_title(wrap(title, 30), fontsize=12)
             ax.set_xlabel(tlabel)
             ax.set_ylabel(axis_label("Occupancy", u))
             ax.set_ylim(0, 100 if u == "%" else None)
+            ax.set_xlim(tx[0], tx[-1])
+            if target == "SERT" and u == "%":
+                _ssri_guide(ax)
+        for ax, target in zip(axes[len(names):], signals):
+            var = f"signal.{target}"
+            for i, arm in arm_list:
+                ax.plot(tx, central(result.data[var][i][:, m]), color=color(i), ls=linestyle(i), label=arm)
+            ax.set_title(wrap(f"{target} agonist signal (response, fraction of the system maximum)", 30), fontsize=12)
+            ax.set_xlabel(tlabel)
+            ax.set_ylabel(axis_label("Response", result.units.get(var, "")))
+            ax.set_ylim(bottom=0)
             ax.set_xlim(tx[0], tx[-1])
         figure_legend(fig, axes)
         if sources:
             source_caption(fig, params_for(result.parameters, [v.split(".")[1] for v in variables]))
     return fig
+
+
+def _ligands(result: Any, target: str, arm_list: Sequence[tuple[int, str]], m: np.ndarray) -> dict[int, list]:
+    """Per arm index, the (drug, action) pairs with a non-zero ``occupancy.<target>.<drug>`` in the window."""
+    prefix = f"occupancy.{target}."
+    drugs = [v[len(prefix):] for v in result.variables if v.startswith(prefix)]
+    out: dict[int, list] = {}
+    for i, _ in arm_list:
+        found = []
+        for d in drugs:
+            if np.any(result.data[prefix + d][i][:, m] > 0):
+                try:
+                    from .catalog import drug as get_drug
+
+                    action = get_drug(d).binding(target).action
+                except Exception:  # an inline drug: its action is not in the catalogue
+                    action = "ligand"
+                found.append((d, action))
+        out[i] = found
+    return out
+
+
+def _ssri_guide(ax: Any) -> None:
+    """Dashed line at the SERT occupancy of SSRIs at their minimum therapeutic dose (reference_exposures.toml)."""
+    try:
+        from .catalog import registry, system
+
+        p = system("reference_exposures").parameters["ssri_sert_occupancy"]
+        cite = "; ".join(short_citation(registry(), s) for s in p.sources)
+    except Exception:  # the guide is optional: without its sourced value no line is drawn
+        return
+    ax.axhline(100 * float(p.value), color="#555555", ls="--", lw=1.0,
+               label=f"SSRIs at minimum therapeutic dose, PET ({cite})")
 
 
 def plot_effects(result: Any, names: Sequence[str], arms: Sequence[str] | None = None,

@@ -166,8 +166,14 @@ ABBREVIATIONS = {"crh": "CRH", "acth": "ACTH", "bdnf": "BDNF", "ca3": "CA3", "ca
                  "ampa": "AMPA", "gr": "GR", "mtor": "mTOR", "akt": "Akt", "erk": "ERK"}
 
 
+#: names whose word-by-word reading would mislead ('net' is not the noradrenaline transporter here)
+DISPLAY_NAMES = {"mor_net_effect": "MOR net effect (after tolerance)"}
+
+
 def pretty(name: str) -> str:
     """'anticholinergic_burden' → 'Anticholinergic burden'; 'bdnf_hippocampus' → 'BDNF hippocampus'."""
+    if name in DISPLAY_NAMES:
+        return DISPLAY_NAMES[name]
     tokens = name.replace(".", " ").replace("_", " ").split()
     if not tokens:
         return name

@@ -146,7 +146,7 @@ def plot_pk(drug: Any, regimen: Any, times: Any, species: str = "human", body_we
             ax.set_ylim(bottom=0)
         ax.set_xlim(tx[0], tx[-1])
         ax.set_title(label or f"{dr.display_name} ({species})")
-        ax.legend(loc="best")
+        _style.legend_outside(ax, fontsize=10)  # beside the axes: never over the curves
         if sources:
             source_caption(fig, {k: p for k, p in dr.parameters().items() if k.startswith(f"pk.{species}") or k == "molar_mass"})
     return fig
@@ -333,7 +333,7 @@ def _ssri_guide(ax: Any) -> None:
 
 def plot_effects(result: Any, names: Sequence[str], arms: Sequence[str] | None = None,
                  time_range: Sequence[float] | None = None, running_mean_h: float | None = None,
-                 sources: bool = False) -> Figure:
+                 sources: bool = False, skip_flat: bool = True) -> Figure:
     """Downstream states (``effect.<name>``, or any variable) over time: a panel per state.
 
     Parameters
@@ -349,6 +349,9 @@ def plot_effects(result: Any, names: Sequence[str], arms: Sequence[str] | None =
         to show a trend through dose-to-dose swings.
     sources : bool
         Caption with the sources of the result's parameters that mention these states.
+    skip_flat : bool
+        Leave out states that stay constant in every arm drawn (e.g. tolerance states in a run
+        without the drug that drives them); the caption names them. If all are constant, all are drawn.
     """
     if isinstance(names, str):
         names = [names]
@@ -356,6 +359,10 @@ def plot_effects(result: Any, names: Sequence[str], arms: Sequence[str] | None =
     arm_list = arms_of(result, arms)
     m = window(result.time_h, time_range)
     tx, tlabel = time_axis(result.time_h[m])
+    flat = [v for v in variables if _is_flat(result.data[v][[i for i, _ in arm_list]][..., m])] if skip_flat else []
+    if len(flat) == len(variables):
+        flat = []  # nothing would be left: draw them all rather than an empty figure
+    variables = [v for v in variables if v not in flat]
     with style():
         fig, axes = grid(len(variables))
         for ax, var in zip(axes, variables):
@@ -372,9 +379,22 @@ def plot_effects(result: Any, names: Sequence[str], arms: Sequence[str] | None =
             ax.set_ylabel(axis_label(qty, u))
             ax.set_xlim(tx[0], tx[-1])
         figure_legend(fig, axes)
+        note = ("Not drawn, unchanged from baseline in every arm shown: "
+                + ", ".join(display(v, "")[1] for v in flat) + ".") if flat else ""
         if sources:
-            source_caption(fig, params_for(result.parameters, [v.split(".", 1)[1] for v in variables]))
+            source_caption(fig, params_for(result.parameters, [v.split(".", 1)[1] for v in variables]), extra=note)
+        elif note:
+            _style.add_caption(fig, note)
     return fig
+
+
+def _is_flat(arr: np.ndarray, rtol: float = 1e-6) -> bool:
+    """True when every arm and subject holds one constant value (a state the run never moved)."""
+    arr = np.asarray(arr, dtype=float)
+    if arr.size == 0:
+        return True
+    span = float(np.nanmax(arr) - np.nanmin(arr))
+    return span <= rtol * max(1.0, float(np.nanmax(np.abs(arr))))
 
 
 def plot_population(result: Any, var: str, arms: Sequence[str] | None = None, interval: float = 0.9,
@@ -721,7 +741,7 @@ def plot_schild(antagonist_concs: Sequence[Any], kb: Any = None, dose_ratios: Se
         ax.set_xlabel(f"log10 [{drug_label(antagonist) if antagonist != 'antagonist' else 'antagonist'}] (log10 M)")
         ax.set_ylabel("log10 (dose ratio − 1) (dimensionless)")
         ax.set_title("Schild plot: slope 1 means simple competition")
-        ax.legend(loc="upper left")
+        _style.legend_outside(ax, fontsize=10)
         if sources and target:
             source_caption(fig, drug_params([antagonist], [f"targets.{target}.affinity"]))
     return fig
@@ -776,8 +796,9 @@ def plot_dose_response(drug: Any, doses: Sequence[Any], target: str, every: Any 
         ax.set_xlabel(axis_label(f"{dr.display_name} dose, every {tau:g} h", "mg"))
         ax.set_ylabel(axis_label(f"{target} occupancy at steady state", "%"))
         ax.set_ylim(0, 100)
-        ax.set_title(f"{dr.display_name}: dose to {target} occupancy ({site} concentration, K {k:.3g} nM)", fontsize=12)
-        ax.legend(loc="upper left")
+        ax.set_title(wrap(f"{dr.display_name}: dose to {target} occupancy ({site} concentration, K {k:.3g} nM)", 60),
+                     fontsize=12)
+        _style.legend_outside(ax, fontsize=10)
         if sources:
             source_caption(fig, {k2: p for k2, p in dr.parameters().items()
                            if k2.startswith(f"pk.{species}") or k2.startswith(f"targets.{target}.")})

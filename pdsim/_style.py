@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 
 from .errors import InputError, UnknownNameError, suggest
 from .provenance import Parameter
-from .units import Q_, as_float, mass_to_molar
+from .units import as_float, mass_to_molar
 
 __all__ = [
     "OKABE_ITO",

@@ -796,7 +796,7 @@ def plot_dose_response(drug: Any, doses: Sequence[Any], target: str, every: Any 
         ax.set_xlabel(axis_label(f"{dr.display_name} dose, every {tau:g} h", "mg"))
         ax.set_ylabel(axis_label(f"{target} occupancy at steady state", "%"))
         ax.set_ylim(0, 100)
-        ax.set_title(wrap(f"{dr.display_name}: dose to {target} occupancy ({site} concentration, K {k:.3g} nM)", 60),
+        ax.set_title(wrap(f"{dr.display_name}: dose to {target} occupancy ({site} concentration, K\u00a0{k:.3g}\u00a0nM)", 60),
                      fontsize=12)
         _style.legend_outside(ax, fontsize=10)
         if sources:

@@ -205,3 +205,9 @@ def test_script_writes_its_figure(name, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert f"wrote {out}" in proc.stdout
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_script_uses_the_public_interface(name):
+    text = (EXAMPLES / name).read_text(encoding="utf-8")
+    assert not PRIVATE.search(text), PRIVATE.search(text).group(0)

@@ -32,7 +32,7 @@ __all__ = [
     "linestyle",
     "legend_outside",
     # helpers shared by pdsim.plot
-    "SITE_LABEL", "pretty", "drug_label", "is_metabolite", "target_label", "conc_unit", "display", "central", "arms_of",
+    "SITE_LABEL", "OCCUPANCY_GUIDES", "pretty", "drug_label", "is_metabolite", "target_label", "conc_unit", "display", "central", "arms_of",
     "variable", "params_for", "source_caption", "short_citation", "caption_text", "drug_params", "therapeutic_band", "single_axes", "grid",
     "figure_legend", "wrap", "window", "window_stat", "running_mean", "drugs_at", "agonist_constants",
     "antagonist_kb", "wide_panel", "mask_unbound",
@@ -153,6 +153,11 @@ def legend_outside(ax, handles: Sequence[Any] | None = None, labels: Sequence[st
 
 
 # --- helpers shared by pdsim.plot ----------------------------------------------------------
+
+#: sourced occupancy ranges drawn on occupancy panels: target -> (low, high, what, source id). Meyer et al.
+#: (2004, [11C]DASB PET): mean striatal SERT occupancy 76-85 % for five SSRIs at their minimum therapeutic
+#: doses (seeds/references.toml, meyer2004; tests/test_plot.py checks the record states this range)
+OCCUPANCY_GUIDES = {"SERT": (0.76, 0.85, "SSRIs at minimum therapeutic dose, PET", "meyer2004")}
 
 #: result variable prefixes that hold concentrations (``effect.`` is a downstream state, not a site)
 SITE_LABEL = {"plasma": "Total plasma concentration", "free": "Free plasma concentration",

@@ -27,6 +27,7 @@ from ._style import (
     axis_label,
     source_caption,
     short_citation,
+    OCCUPANCY_GUIDES,
     central,
     color,
     conc_unit,
@@ -229,8 +230,8 @@ def plot_occupancy(result: Any, targets: Sequence[str] | None = None, arms: Sequ
     own scale, so a blocked agonist's falling response is visible. An antagonist's occupancy is
     dotted; ligands with one action (a drug and its metabolite) also get their sum as a broad faint line.
 
-    A sourced guide line marks the SERT occupancy of SSRIs at their minimum therapeutic dose
-    (about 80 %, Meyer et al. 2004; models/systems/reference_exposures.toml).
+    A sourced band marks the SERT occupancy PET finds for SSRIs at their minimum therapeutic doses
+    (76–85 %, Meyer et al. 2004; `_style.OCCUPANCY_GUIDES`).
 
     Parameters
     ----------
@@ -281,8 +282,8 @@ def plot_occupancy(result: Any, targets: Sequence[str] | None = None, arms: Sequ
             ax.set_ylabel(axis_label("Occupancy", u))
             ax.set_ylim(0, 100 if u == "%" else None)
             ax.set_xlim(tx[0], tx[-1])
-            if target == "SERT" and u == "%":
-                _ssri_guide(ax)
+            if u == "%":
+                _occupancy_guide(ax, target)
         for ax, target in zip(axes[len(names):], signals):
             var = f"signal.{target}"
             for i, arm in arm_list:
@@ -318,17 +319,16 @@ def _ligands(result: Any, target: str, arm_list: Sequence[tuple[int, str]], m: n
     return out
 
 
-def _ssri_guide(ax: Any) -> None:
-    """Dashed line at the SERT occupancy of SSRIs at their minimum therapeutic dose (reference_exposures.toml)."""
-    try:
-        from .catalog import registry, system
-
-        p = system("reference_exposures").parameters["ssri_sert_occupancy"]
-        cite = "; ".join(short_citation(registry(), s) for s in p.sources)
-    except Exception:  # the guide is optional: without its sourced value no line is drawn
+def _occupancy_guide(ax: Any, target: str) -> None:
+    """Shade a sourced occupancy range on a target's panel (`_style.OCCUPANCY_GUIDES`), e.g. the SERT
+    occupancy PET finds for SSRIs at their minimum therapeutic doses."""
+    if target not in OCCUPANCY_GUIDES:
         return
-    ax.axhline(100 * float(p.value), color="#555555", ls="--", lw=1.0,
-               label=f"SSRIs at minimum therapeutic dose, PET ({cite})")
+    from .catalog import registry
+
+    low, high, text, source = OCCUPANCY_GUIDES[target]
+    ax.axhspan(100 * low, 100 * high, color="#555555", alpha=0.12, lw=0,
+               label=f"{text}: {100 * low:.0f}–{100 * high:.0f} % ({short_citation(registry(), source)})")
 
 
 def plot_effects(result: Any, names: Sequence[str], arms: Sequence[str] | None = None,

@@ -176,7 +176,7 @@ MODEL_NUMBER = re.compile(r"(?<![\w.])\d[\d.,]*\s?(nM|µM|ng/mL|%)")
 CITED = re.compile(r"\b(19|20)\d\d\b|assum|SmPC|prescribing", re.I)
 #: numbers the prose sets rather than reports: a question's premise, an input, the checker's tolerance
 INPUTS = ("from 10 % to 90 %", "= 100 nM,", "after 80 % of the receptors", "70 % of MOR", "with 3 nM naloxone",
-          "about 5 % heavier", "within 10 %", "(20 % for exercise 3)", "needed for 30 % block", "the roughly 80 % that PET")
+          "about 5 % heavier", "within 10 %", "(20 % for exercise 3)", "needed for 30 % block")
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)

@@ -121,10 +121,20 @@ def test_occupancy_in_percent_every_arm_drawn(result):
     esc = sert.get_lines()[2].get_ydata()
     assert 90 < esc.max() <= 100  # fractions shown as percent
     guide = [t for t in legend_texts(fig) if t not in ARMS]
-    # the sourced guide: about 80 % SERT at SSRIs' minimum therapeutic dose (Meyer et al. 2004, reference_exposures.toml)
-    assert guide == ["SSRIs at minimum therapeutic dose, PET (Meyer et al. 2004)"]
-    assert sert.get_lines()[3].get_ydata()[0] == pytest.approx(80.0)
+    # the sourced band: 76-85 % SERT at SSRIs' minimum therapeutic doses (Meyer et al. 2004)
+    assert guide == ["SSRIs at minimum therapeutic dose, PET: 76–85 % (Meyer et al. 2004)"]
+    band = sert.patches[0]  # axhspan: a Rectangle in (axes x, data y)
+    assert band.get_y() == pytest.approx(76.0) and band.get_y() + band.get_height() == pytest.approx(85.0)
     assert sorted(t for t in legend_texts(fig) if t in ARMS) == sorted(ARMS)
+
+
+def test_occupancy_guides_match_their_source_records():
+    """Each guide's range is the one its reference record states (seeds/references.toml)."""
+    from pdsim._style import OCCUPANCY_GUIDES
+
+    reg = catalog.registry()
+    for target, (low, high, _, source) in OCCUPANCY_GUIDES.items():
+        assert f"{100 * low:.0f}-{100 * high:.0f} %" in reg.references[source].note
 
 
 def test_therapeutic_range_is_shaded_from_the_drug_file():

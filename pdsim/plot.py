@@ -807,7 +807,7 @@ def plot_dose_response(drug: Any, doses: Sequence[Any], target: str, every: Any 
 
 def plot_receptor_profile(panel: pd.DataFrame, kind: str = "auto", annotate: bool = True, title: str | None = None,
                           sources: bool = False, params: Mapping[str, Parameter] | None = None,
-                          ax: Any = None) -> Figure:
+                          ax: Any = None, row_label: str = "Drug") -> Figure:
     """Drug × target heatmap: occupancy (%) or affinity (pK = −log10 K in M); blank where no affinity is known.
 
     Parameters
@@ -826,6 +826,8 @@ def plot_receptor_profile(panel: pd.DataFrame, kind: str = "auto", annotate: boo
         The parameters to cite instead of the catalogue drugs' affinities.
     ax : matplotlib Axes, optional
         Draw into this axes (its figure is returned) instead of a new figure.
+    row_label : str
+        What the rows are ('Drug', or 'Arm' for a scenario's arms).
     """
     df = mask_unbound(wide_panel(panel))
     vals = df.to_numpy(dtype=float)
@@ -839,10 +841,13 @@ def plot_receptor_profile(panel: pd.DataFrame, kind: str = "auto", annotate: boo
         cbar, fmt, norm = "Affinity pK (−log10 M)", "{:.1f}", Normalize(4, 10)
     else:
         raise InputError(f"`kind` must be 'auto', 'occupancy' or 'affinity' (got {kind!r}).")
-    rows = [drug_label(str(r)) for r in df.index]
+    rows = [wrap(drug_label(str(r)), 28) for r in df.index]  # arm labels can be long: break them
     cols = [_TARGET_SHORT.get(str(c), str(c)) for c in df.columns]
+    longest = max((len(line) for r in rows for line in r.split("\n")), default=10)
+    lines = sum(r.count("\n") + 1 for r in rows)
+    width = max(6.5, 1.05 * len(cols) + 1.6 + 0.11 * longest + 1.4)  # cells, row labels, colour bar
     with style():
-        fig, ax = single_axes(ax, width=max(6.5, 1.05 * len(cols) + 3.2), height=max(3.2, 0.8 * len(rows) + 1.9))
+        fig, ax = single_axes(ax, width=width, height=max(3.2, 0.8 * len(rows) + 0.2 * (lines - len(rows)) + 1.9))
         ax.set_facecolor("#eeeeee")
         masked = np.ma.masked_invalid(shown)
         im = ax.imshow(masked, cmap="viridis", norm=norm, aspect="auto")
@@ -866,9 +871,9 @@ def plot_receptor_profile(panel: pd.DataFrame, kind: str = "auto", annotate: boo
                         ax.text(c, r, "–", ha="center", va="center", fontsize=12, color="#777777")
         fig.colorbar(im, ax=ax, label=cbar, shrink=0.9)
         ax.set_xlabel("Target")
-        ax.set_ylabel("Drug")
-        ax.set_title(title or ("Occupancy at each target" if kind == "occupancy" else "Affinity at each target")
-                     + " (– no affinity in the model)", fontsize=12)
+        ax.set_ylabel(row_label)
+        ax.set_title(wrap(title or ("Occupancy at each target" if kind == "occupancy" else "Affinity at each target")
+                          + " (– no affinity in the model)", int(9 * width)), fontsize=12)
         if sources:
             ps = dict(params) if params is not None else drug_params(
                 [str(r) for r in df.index], [f"targets.{c}." for c in df.columns])

@@ -419,3 +419,20 @@ def test_mor_blockade_separates_ligands_and_signal(blockade):
     sig = {ln.get_label(): ln.get_ydata()[last_day].mean() for ln in sig_ax.get_lines()}
     assert sig["Tianeptine + naloxone infusion"] < sig["Tianeptine"] / 2
     assert "Tianeptine + naloxone infusion" not in lines  # no total line: it would be naloxone's occupancy
+
+
+def test_mor_blockade_profile_gives_each_ligand_its_row(blockade):
+    """In the naloxone arm the receptor profile splits the MOR total into naloxone's and tianeptine's own
+    occupancy, so 'Tianeptine + naloxone' never shows naloxone's 83 % as the arm's MOR occupancy."""
+    from pdsim.runner import figures_for, ligand_profile
+
+    prof = ligand_profile(blockade)
+    nal = "Tianeptine + naloxone infusion: Naloxone (antagonist)"
+    tia = "Tianeptine + naloxone infusion: Tianeptine (agonist)"
+    assert list(prof.index) == ["Tianeptine", nal, tia]
+    last = blockade.time_h >= blockade.time_h[-1] - 24
+    assert prof.loc[nal, "MOR"] == pytest.approx(blockade.get("occupancy.MOR.naloxone", 1)[0, last].mean())
+    assert prof.loc[tia, "MOR"] < prof.loc["Tianeptine", "MOR"] / 2 and np.isnan(prof.loc[nal, "DOR"])
+    ax = figures_for(blockade)["receptor_profile"].axes[0]
+    assert ax.get_ylabel() == "Arm" and len(ax.get_yticklabels()) == 3
+    assert ligand_profile(make_result()) is None  # one ligand per target and arm: the totals stay

@@ -43,7 +43,8 @@ _FIGURE_TEXT = {
     "occupancy": "Fraction of each target occupied, one panel per target; where ligands compete (an agonist and its "
                  "antagonist, a drug and its metabolite) each ligand's own occupancy is drawn, with the agonist's "
                  "signal in a panel of its own.",
-    "receptor_profile": "Mean occupancy over the last simulated day, arm by target; a dash marks no affinity in the model.",
+    "receptor_profile": "Mean occupancy over the last simulated day, arm by target; a dash marks no affinity in the model. "
+                        "In an arm where an agonist and its antagonist share a target, each ligand has its own row.",
     "side_effects": "Side-effect indices: the fraction of H1, muscarinic and α1 receptors blocked (an index, not a probability).",
     "effects": "Downstream states over the whole simulation (relative to baseline where dimensionless).",
     "onset": "Antidepressant-like index and its monoamine and MOR components.",

@@ -6,56 +6,68 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-# --- units and errors ---------------------------------------------------------------
-from .units import Q_, mass_to_molar, molar_to_mass, ureg
-from .errors import (
-    InputError,
-    ModelFileError,
-    PdsimError,
-    ProvenanceError,
-    SolverError,
-    UnitError,
-    UnknownNameError,
-)
+import importlib
+import sys
+import types
 
-# --- provenance and the catalogue ---------------------------------------------------
-from .provenance import Claim, Parameter, Reference
-from .catalog import Drug, drug, drugs
-from .report import sources
+# The public names and the module each lives in. They are imported on first use (PEP 562), so that
+# `import pdsim` and `pdsim --help` stay fast: the engine (numba, scipy, pandas) loads only when needed.
+_EXPORTS: dict[str, str] = {
+    # units and errors
+    "ureg": "units", "Q_": "units", "mass_to_molar": "units", "molar_to_mass": "units",
+    "PdsimError": "errors", "UnitError": "errors", "InputError": "errors", "UnknownNameError": "errors",
+    "ModelFileError": "errors", "ProvenanceError": "errors", "SolverError": "errors",
+    # provenance and the catalogue
+    "Parameter": "provenance", "Claim": "provenance", "Reference": "provenance",
+    "Drug": "catalog", "drug": "catalog", "drugs": "catalog", "sources": "report",
+    # dosing and pharmacokinetics
+    "Dose": "dosing", "Regimen": "dosing",
+    "OneCompartment": "pk", "TwoCompartment": "pk", "Metabolite": "pk", "concentration": "pk",
+    "steady_state": "pk", "pk_summary": "pk",
+    # receptor theory
+    "occupancy": "receptors", "competitive_occupancy": "receptors", "operational_response": "receptors",
+    "operational_response_competitive": "receptors", "operational_ec50": "receptors",
+    "operational_emax": "receptors", "cheng_prusoff": "receptors", "schild_dose_ratio": "receptors",
+    "schild_kb": "receptors", "pa2": "receptors",
+    # targets
+    "nav_block": "targets.ion_channels", "panel": "panel", "target_signals": "panel",
+    # scenarios and the engine
+    "Scenario": "scenario", "Arm": "scenario", "DoseSpec": "scenario", "Population": "scenario",
+    "load_scenario": "scenario", "simulate": "simulate", "Result": "result",
+    "simulate_summary": "summary", "PopulationSummary": "summary",
+    # validation
+    "run_checks": "validation",
+}
+#: sweeps and sensitivity: the module itself is the public name (SALib, Dask imported when used)
+_SUBMODULES = ("sweep",)
 
-# --- dosing and pharmacokinetics ----------------------------------------------------
-from .dosing import Dose, Regimen
-from .pk import OneCompartment, TwoCompartment, Metabolite, concentration, pk_summary, steady_state
 
-# --- receptor theory ----------------------------------------------------------------
-from .receptors import (
-    cheng_prusoff,
-    competitive_occupancy,
-    occupancy,
-    operational_ec50,
-    operational_emax,
-    operational_response,
-    operational_response_competitive,
-    pa2,
-    schild_dose_ratio,
-    schild_kb,
-)
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module 'pdsim' has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
-# --- targets ------------------------------------------------------------------------
-from .targets.ion_channels import nav_block
-from .panel import panel, target_signals
 
-# --- scenarios and the engine -------------------------------------------------------
-from .scenario import Arm, DoseSpec, Population, Scenario, load_scenario
-from .simulate import simulate
-from .summary import PopulationSummary, simulate_summary
-from .result import Result
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS) | set(_SUBMODULES))
 
-# --- sweeps and sensitivity (SALib, Dask: optional extras, imported when used) --------
-from . import sweep
 
-# --- validation ---------------------------------------------------------------------
-from .validation import run_checks
+class _Package(types.ModuleType):
+    """pdsim's module type: importing the submodule ``pdsim.simulate`` (or ``pdsim.panel``) must not
+    replace the public function of the same name, as Python's import system would by default."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if isinstance(value, types.ModuleType) and _EXPORTS.get(name) == name:
+            return  # the submodule stays reachable through sys.modules and `from pdsim.simulate import ...`
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 __all__ = [
     "__version__",

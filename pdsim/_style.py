@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 
 from .errors import InputError, UnknownNameError, suggest
 from .provenance import Parameter
-from .units import Q_, as_float, mass_to_molar
+from .units import as_float, mass_to_molar
 
 __all__ = [
     "OKABE_ITO",
@@ -32,8 +32,8 @@ __all__ = [
     "linestyle",
     "legend_outside",
     # helpers shared by pdsim.plot
-    "SITE_LABEL", "pretty", "drug_label", "is_metabolite", "target_label", "conc_unit", "display", "central", "arms_of",
-    "variable", "params_for", "source_caption", "drug_params", "therapeutic_band", "single_axes", "grid",
+    "SITE_LABEL", "OCCUPANCY_GUIDES", "pretty", "drug_label", "is_metabolite", "target_label", "conc_unit", "display", "central", "arms_of",
+    "variable", "params_for", "source_caption", "short_citation", "caption_text", "drug_params", "therapeutic_band", "single_axes", "grid",
     "figure_legend", "wrap", "window", "window_stat", "running_mean", "drugs_at", "agonist_constants",
     "antagonist_kb", "wide_panel", "mask_unbound",
 ]
@@ -154,6 +154,11 @@ def legend_outside(ax, handles: Sequence[Any] | None = None, labels: Sequence[st
 
 # --- helpers shared by pdsim.plot ----------------------------------------------------------
 
+#: sourced occupancy ranges drawn on occupancy panels: target -> (low, high, what, source id). Meyer et al.
+#: (2004, [11C]DASB PET): mean striatal SERT occupancy 76-85 % for five SSRIs at their minimum therapeutic
+#: doses (seeds/references.toml, meyer2004; tests/test_plot.py checks the record states this range)
+OCCUPANCY_GUIDES = {"SERT": (0.76, 0.85, "SSRIs at minimum therapeutic dose, PET", "meyer2004")}
+
 #: result variable prefixes that hold concentrations (``effect.`` is a downstream state, not a site)
 SITE_LABEL = {"plasma": "Total plasma concentration", "free": "Free plasma concentration",
               "brain": "Free brain concentration"}
@@ -166,8 +171,14 @@ ABBREVIATIONS = {"crh": "CRH", "acth": "ACTH", "bdnf": "BDNF", "ca3": "CA3", "ca
                  "ampa": "AMPA", "gr": "GR", "mtor": "mTOR", "akt": "Akt", "erk": "ERK"}
 
 
+#: names whose word-by-word reading would mislead ('net' is not the noradrenaline transporter here)
+DISPLAY_NAMES = {"mor_net_effect": "MOR net effect (after tolerance)"}
+
+
 def pretty(name: str) -> str:
     """'anticholinergic_burden' → 'Anticholinergic burden'; 'bdnf_hippocampus' → 'BDNF hippocampus'."""
+    if name in DISPLAY_NAMES:
+        return DISPLAY_NAMES[name]
     tokens = name.replace(".", " ").replace("_", " ").split()
     if not tokens:
         return name
@@ -210,10 +221,15 @@ def target_label(name: str) -> str:
         return name
 
 
-def conc_unit(max_nM: float, unit: str | None) -> tuple[float, str]:
-    """Scale factor from nM and the display unit: µM above 10 µM unless ``unit`` is given."""
+def conc_unit(max_nM: float, unit: str | None, molar_mass: Any = None) -> tuple[float, str]:
+    """Scale factor from nM and the display unit: µM above 10 µM unless ``unit`` is given.
+
+    A mass concentration (e.g. 'ng/mL') needs the drug's ``molar_mass`` (g/mol).
+    """
     if unit is not None:
-        return float(Q_(1.0, "nM").to(unit).magnitude), unit
+        from .units import concentration_scale
+
+        return concentration_scale(unit, molar_mass, name="unit"), unit_text(unit)
     return (1e-3, "µM") if max_nM > 1e4 else (1.0, "nM")
 
 
@@ -266,11 +282,80 @@ def params_for(params: Mapping[str, Parameter], tokens: Sequence[str]) -> dict[s
     return keep or dict(params)
 
 
-def source_caption(fig: Figure, params: Mapping[str, Parameter] | Sequence[Parameter], extra: str = "") -> None:
-    """Caption ``fig`` with 'Sources: …' (pdsim.report.caption) for ``params``, after ``extra`` text."""
-    from .report import caption
+def short_citation(reg: Any, source_id: str) -> str:
+    """A figure-sized citation of a source id: 'Gassaway et al. 2014', 'Servier n.d.', 'J Addict Dis 2023'.
 
-    text = caption(params) if params else ""
+    A reference with personal authors reads 'Surname [et al.] year'; one without them is named by its
+    organisation (a label's manufacturer, a vendor, Wikipedia) or, when the authors were not shown, by
+    its journal. A claim is cited by the references behind it, or, with none, by its seed document
+    and line ('seed doc 2, l. 40'). Full entries: the HTML report's reference list, `pdsim sources`.
+    """
+    if source_id == "assumption":
+        return "pdsim assumption"
+    if source_id in reg.references:
+        ref = reg.references[source_id]
+        short = ref.short()
+        organisation = any(k in (ref.authors or "").lower() for k in ("no individual authors", "no listed authors"))
+        if not short.startswith(f"{ref.id} (") and not organisation:
+            return short
+        year = str(ref.year) if ref.year else "n.d."
+        return f"{_organisation(ref)} {year}"
+    if source_id in reg.claims:
+        c = reg.claims[source_id]
+        refs = [short_citation(reg, r) for r in c.references if r in reg.references]
+        if refs:
+            return "; ".join(dict.fromkeys(refs))
+        doc = c.seed.split("_", 1)[0]
+        number = int(doc) + 1 if doc.isdigit() else doc
+        return f"seed doc {number}, l. {c.lines[0]}"
+    return source_id
+
+
+def _organisation(ref: Any) -> str:
+    """Who stands behind a reference without personal authors, in a few words."""
+    authors = (ref.authors or "").strip()
+    named = authors.split(";")[0].split("(")[0].strip().rstrip(",")
+    if named and not named.lower().startswith("authors") and "not shown" in authors.lower():
+        # some names were shown: 'Maxwell, Garcia Creighton, Shirazi (...); authors not shown in full'
+        if "," in named:
+            return named.split(",")[0].split()[-1] + " et al."
+        return named if len(named) <= 40 else " ".join(named.split()[:4]) + "…"
+    if not authors or "not shown" in authors.lower():
+        journal = (ref.journal or "").strip()
+        # 'Pharmacology 48(5):293-300' -> 'Pharmacology'; 'J Addict Dis' stays
+        name = journal.split(",")[0].split(":")[0].rstrip(" 0123456789()-").strip()
+        if name and len(name) <= 40 and "(" not in name:
+            return name
+        words = ref.title.strip("[]").split()
+        return " ".join(words[:4]) + ("…" if len(words) > 4 else "")
+    name = authors.split(";")[0].split("(")[0].strip().rstrip(",")
+    for suffix in (" contributors", " developers"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    return name if len(name) <= 40 else " ".join(name.split()[:4]) + "…"
+
+
+def caption_text(params: Mapping[str, Parameter] | Sequence[Parameter], max_items: int = 8) -> str:
+    """'Sources: Gassaway et al. 2014; Royer et al. 1988; …' naming the distinct references behind ``params``."""
+    from .catalog import registry
+
+    reg = registry()
+    plist = list(params.values()) if isinstance(params, Mapping) else list(params)
+    seen: list[str] = []
+    for p in plist:
+        for sid in p.sources:
+            for c in short_citation(reg, sid).split("; "):
+                if c not in seen:
+                    seen.append(c)
+    more = len(seen) - max_items
+    text = "; ".join(seen[:max_items]) + (f"; and {more} more (full list: pdsim sources)" if more > 0 else "")
+    return f"Sources: {text.rstrip('.')}." if text else ""
+
+
+def source_caption(fig: Figure, params: Mapping[str, Parameter] | Sequence[Parameter], extra: str = "") -> None:
+    """Caption ``fig`` with 'Sources: …' (short 'Author year' citations, `caption_text`) for ``params``,
+    after ``extra`` text."""
+    text = caption_text(params) if params else ""
     add_caption(fig, " ".join(t for t in (extra, text) if t))
 
 

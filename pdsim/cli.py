@@ -24,6 +24,7 @@ EXAMPLES = """examples:
   pdsim run demo --doses doses.csv --arm "Tianeptine 12.5 mg three times daily"
   pdsim list drugs
   pdsim pk tianeptine --dose "12.5 mg" --every "8 h" --days 7 --plot tianeptine.png
+  pdsim pk tianeptine --dose "12.5 mg" --unit ng/mL
   pdsim sources tianeptine --format markdown
   pdsim check
   pdsim validate --out validation/
@@ -60,13 +61,18 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--no-plots", action="store_true", help="write tables only")
     _add_replay_options(r)
     r.add_argument("--force", action="store_true", help=FORCE_HELP)
+    r.add_argument("--variables", default=None,
+                   help="comma-separated variables or prefixes for results.csv, e.g. 'plasma,occupancy.MOR' "
+                        "(default: all; a population's full table can run to hundreds of MB)")
 
     ls = sub.add_parser("list", help="list drugs, targets, systems or scenarios")
-    ls.add_argument("what", choices=["drugs", "targets", "systems", "scenarios", "checks"])
+    ls.add_argument("what", choices=["drugs", "targets", "systems", "scenarios", "checks"],
+                    help="what to list: drugs, targets, systems, scenarios (with their descriptions) or checks")
 
     s = sub.add_parser("sources", help="every parameter of a drug/target/system/scenario with its source")
-    s.add_argument("name")
-    s.add_argument("--format", choices=["table", "csv", "markdown"], default="table")
+    s.add_argument("name", help="a drug, target, system or scenario name (see `pdsim list ...`)")
+    s.add_argument("--format", choices=["table", "csv", "markdown"], default="table",
+                   help="output format (default: a plain-text table)")
 
     sub.add_parser("check", help="exit 1 if any parameter lacks a resolvable source (walks models/ and seeds/)")
 
@@ -75,20 +81,23 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     k = sub.add_parser("pk", help="PK summary of a regimen: Cmax, Cmin, Tmax, AUC, half-life, accumulation")
-    k.add_argument("drug")
+    k.add_argument("drug", help="a drug name from `pdsim list drugs`, or a drug .toml file")
     k.add_argument("--dose", required=True, help="e.g. '12.5 mg' or '10 mg/kg' (with --body-weight)")
     k.add_argument("--every", default=None, help="dosing interval, e.g. '8 h' (omit for one dose)")
     k.add_argument("--days", type=float, default=7.0, help="how long to dose and simulate (default 7)")
-    k.add_argument("--route", default="oral")
-    k.add_argument("--species", default="human")
+    k.add_argument("--route", default="oral", help="oral (default), iv_bolus, iv_infusion, ip or sc")
+    k.add_argument("--species", default="human", help="species whose PK parameters to use (default human)")
     k.add_argument("--body-weight", default=None, help="e.g. '70 kg' (for mg/kg doses)")
+    k.add_argument("--unit", default=None,
+                   help="concentration unit of the output, molar or mass per volume, e.g. 'nM', 'uM', 'ng/mL' "
+                        "(default: nM with ng/mL beside it)")
     k.add_argument("--plot", default=None, help="write a concentration-time PNG here")
 
     _add_export(sub)
 
     rp = sub.add_parser("report", help="one self-contained HTML page for a scenario")
-    rp.add_argument("scenario")
-    rp.add_argument("--out", default="pdsim-report")
+    rp.add_argument("scenario", help="a scenario .toml file or a name from `pdsim list scenarios`")
+    rp.add_argument("--out", default="pdsim-report", help="output folder (default ./pdsim-report)")
     rp.add_argument("--force", action="store_true", help=FORCE_HELP)
     return p
 
@@ -100,7 +109,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(_dispatch(args) or 0)
+        status = int(_dispatch(args) or 0)
+        sys.stdout.flush()  # inside the try: a reader that closed the pipe early is handled below
+        return status
+    except BrokenPipeError:
+        # the reader went away (e.g. `pdsim pk ... | head`): stop quietly, as other Unix tools do
+        _silence_stdout()
+        return 141
     except PdsimError as exc:
         return _fail(args.command, str(exc))
     except UnicodeDecodeError as exc:
@@ -180,6 +195,17 @@ def _write_set(out: Path, force: bool, produce: Callable[[Path], object]) -> lis
             out.rmdir()  # the command made this folder and wrote nothing into it
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that Python's final flush does not raise on the closed pipe again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout without a file descriptor (e.g. captured): nothing to redirect
+        pass
+
+
 def _dispatch(args) -> int:
     cmd = args.command
     if cmd == "list":
@@ -220,18 +246,7 @@ def _dispatch(args) -> int:
     if cmd == "pk":
         return _pk(args)
     if cmd == "run":
-        from .runner import default_out_dir, run_scenario
-        from .scenario import Scenario, load_scenario
-
-        sc = _replayed(args)
-        if not isinstance(sc, Scenario):
-            sc = load_scenario(sc)
-        out = Path(args.out) if args.out is not None else default_out_dir(sc)
-        _check_out(out, args.force)
-        for path in _write_set(out, args.force, lambda stage: run_scenario(sc, stage, plots=not args.no_plots,
-                                                                           progress=sys.stderr.isatty())):
-            print(f"wrote {path}")
-        return 0
+        return _run(args)
     if cmd == "demo":
         from .demo import run_demo
 
@@ -260,10 +275,10 @@ def _dispatch(args) -> int:
 def _add_export(sub) -> None:
     """`pdsim export sbml`: one arm of a scenario as an SBML Level 3 model."""
     e = sub.add_parser("export", help="write a scenario arm in another format (sbml)")
-    e.add_argument("format", choices=["sbml"])
+    e.add_argument("format", choices=["sbml"], help="the format to write (sbml: SBML Level 3 Version 2)")
     e.add_argument("scenario", help="a scenario .toml file or a name from `pdsim list scenarios`")
     e.add_argument("--arm", default=None, metavar="LABEL", help="the arm to export (if there are several)")
-    e.add_argument("--out", required=True, metavar="FILE.xml")
+    e.add_argument("--out", required=True, metavar="FILE.xml", help="the SBML file to write")
     e.add_argument("--no-systems", action="store_true",
                    help="leave out downstream systems (SBML export does not express them yet)")
 
@@ -297,6 +312,57 @@ def _replayed(args):
     return replay_scenario(args.scenario, Path(args.doses), arm=args.arm, id=args.id)
 
 
+#: results.csv larger than this (bytes, estimated) is announced on stderr before it is written
+CSV_WARN_BYTES = 50e6
+
+
+def _run(args) -> int:
+    """`pdsim run`: simulate, announce a large results.csv with its estimated size, write the outputs."""
+    import dataclasses
+
+    from .runner import default_out_dir, figures_for, simulate_scenario, write_outputs
+    from .scenario import Scenario, load_scenario
+
+    target = _replayed(args)
+    sc = target if isinstance(target, Scenario) else load_scenario(target)
+    out_dir = Path(args.out) if args.out is not None else default_out_dir(sc)
+    _check_out(out_dir, args.force)
+    sc, result = simulate_scenario(sc, progress=sys.stderr.isatty())
+    figures = None if args.no_plots else figures_for(result)
+    table = result
+    if args.variables:
+        wanted = [w.strip() for w in args.variables.split(",") if w.strip()]
+        keep = [v for v in result.variables if any(v == w or v.startswith(w + ".") for w in wanted)]
+        if not keep:
+            from .errors import UnknownNameError, suggest
+
+            raise UnknownNameError(f"`--variables` {args.variables!r} matches no variable of this result."
+                                   f"{suggest(wanted[0], result.variables)} Known prefixes: plasma, free, occupancy, "
+                                   f"signal, effect; `pdsim run` without --variables writes them all.")
+        table = dataclasses.replace(result, data={k: result.data[k] for k in keep},
+                                    units={k: result.units[k] for k in keep if k in result.units})
+    rows, size = csv_estimate(table)
+    if size > CSV_WARN_BYTES:
+        print(f"pdsim run: results.csv will hold {rows:,} rows, about {size / 1e6:,.0f} MB "
+              f"({len(table.arms)} arms x {table.n_subjects} subjects x {len(table.time_h)} times x "
+              f"{len(table.data)} variables); --variables writes fewer.", file=sys.stderr)
+    for path in _write_set(out_dir, args.force,
+                           lambda stage: write_outputs(table, stage, plots=not args.no_plots, figures=figures)):
+        print(f"wrote {path}")
+    return 0
+
+
+def csv_estimate(result) -> tuple[int, float]:
+    """(rows, bytes) of ``result.to_csv``: the row count exactly, the size from a sample of rows."""
+    rows = int(sum(arr.size for arr in result.data.values()))
+    if rows == 0:
+        return 0, 0.0
+    first = result.variables[0]
+    sample = result.to_dataframe([first]).head(2000)
+    per_row = len(sample.to_csv(index=False).encode()) / max(len(sample), 1)
+    return rows, rows * per_row
+
+
 def _list(what: str) -> int:
     from . import catalog
 
@@ -308,10 +374,13 @@ def _list(what: str) -> int:
         return 0
     names = {"drugs": catalog.drugs, "targets": catalog.targets, "systems": catalog.systems,
              "scenarios": catalog.scenarios}[what]()
+    width = max((len(n) for n in names), default=0) + 2
     for n in names:
         desc = ""
         try:
-            if what == "drugs":
+            if what == "scenarios":
+                desc = _scenario_description(n)
+            elif what == "drugs":
                 desc = catalog.drug(n).description
             elif what == "targets":
                 desc = catalog.target(n).description
@@ -319,8 +388,22 @@ def _list(what: str) -> int:
                 desc = catalog.system(n).description
         except PdsimError as exc:
             desc = f"(does not load: {exc})"
-        print(f"{n:24s} {desc}")
+        print(f"{n:{width}s}{desc}")
     return 0
+
+
+def _scenario_description(name: str) -> str:
+    """A scenario file's ``description`` (read without building the scenario, so the list stays quick)."""
+    import tomllib
+
+    from .catalog import scenario_path
+    from .errors import ModelFileError
+
+    try:
+        with open(scenario_path(name), "rb") as fh:
+            return str(tomllib.load(fh).get("description", ""))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ModelFileError(f"scenario '{name}' could not be read: {exc}") from exc
 
 
 def _pk(args) -> int:
@@ -334,6 +417,10 @@ def _pk(args) -> int:
     from .limits import MAX_DOSES, MAX_PK_POINTS
 
     dr = drug(args.drug)
+    if args.unit:  # checked before anything is printed
+        from .units import concentration_scale
+
+        scale = concentration_scale(args.unit, dr.molar_mass.quantity, name="--unit")
     days = args.days
     if not (math.isfinite(days) and days > 0):
         raise InputError(f"`--days` must be a finite number greater than zero (got {days}); write e.g. --days 7.",
@@ -369,12 +456,19 @@ def _pk(args) -> int:
     summ = pk_summary(dr, reg, times, species=args.species, body_weight=bw)
     print(f"{dr.display_name} ({args.species}), {args.dose}" + (f" every {args.every}" if args.every else " once")
           + f", {days:g} days")
-    for k, v in summ.items():
+    rows = summ.items()
+    if args.unit:
+        u = args.unit
+        conc = {"Cmax": summ.cmax, "Cmin (last interval)": summ.cmin,
+                "AUC (trapezoid over grid)": summ.auc, "AUC 0-inf (exact, all doses)": summ.auc_inf}
+        rows = [(k, f"{conc[k].magnitude * scale:.4g} {u}" + ("·h" if k.startswith("AUC") else "")
+                 if k in conc else v) for k, v in rows]
+    for k, v in rows:
         print(f"  {k:28s} {v}")
     if args.plot:
         from .plot import plot_pk
 
-        fig = plot_pk(dr, reg, times, species=args.species, body_weight=bw)
+        fig = plot_pk(dr, reg, times, species=args.species, body_weight=bw, unit=args.unit)
         fd, tmp = tempfile.mkstemp(prefix=".pdsim-", suffix=plot.suffix, dir=plot.parent)
         os.close(fd)
         try:

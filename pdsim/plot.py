@@ -26,6 +26,8 @@ from ._style import (
     arms_of,
     axis_label,
     source_caption,
+    short_citation,
+    OCCUPANCY_GUIDES,
     central,
     color,
     conc_unit,
@@ -43,6 +45,7 @@ from ._style import (
     target_label,
     therapeutic_band,
     time_axis,
+    unit_text,
     variable,
     window,
     running_mean,
@@ -51,7 +54,7 @@ from ._style import (
 )
 from .errors import InputError, UnknownNameError, suggest
 from .provenance import Parameter
-from .units import as_float
+from .units import as_float, is_mass_concentration
 
 __all__ = [
     "PALETTE",
@@ -62,6 +65,7 @@ __all__ = [
     "plot_occupancy",
     "plot_effects",
     "plot_population",
+    "plot_variable",
     "plot_arms",
     "plot_steady_state",
     "plot_concentration_response",
@@ -106,7 +110,8 @@ def plot_pk(drug: Any, regimen: Any, times: Any, species: str = "human", body_we
     sites : sequence of {"plasma", "free", "brain", "effect"}
         One line per site; the therapeutic range (if the drug file has one) is shaded.
     unit : str, optional
-        Concentration unit of the y axis (default nM, or µM above 10 µM).
+        Concentration unit of the y axis (default nM, or µM above 10 µM); a mass concentration such as
+        'ng/mL' is converted with the drug's molar mass.
     log : bool
         Logarithmic concentration axis.
     sources : bool
@@ -126,7 +131,7 @@ def plot_pk(drug: Any, regimen: Any, times: Any, species: str = "human", body_we
         c = concentration(dr, regimen, t, site=site, species=species, body_weight=body_weight)
         curves[site] = as_float(c, "nM", "concentration")
     top = max(float(np.max(c)) for c in curves.values()) if curves else 0.0
-    scale, u = conc_unit(top, unit)
+    scale, u = conc_unit(top, unit, dr.molar_mass.quantity)
     tx, tlabel = time_axis(t)
     with style():
         fig, ax = single_axes(ax)
@@ -142,7 +147,7 @@ def plot_pk(drug: Any, regimen: Any, times: Any, species: str = "human", body_we
             ax.set_ylim(bottom=0)
         ax.set_xlim(tx[0], tx[-1])
         ax.set_title(label or f"{dr.display_name} ({species})")
-        ax.legend(loc="best")
+        _style.legend_outside(ax, fontsize=10)  # beside the axes: never over the curves
         if sources:
             source_caption(fig, {k: p for k, p in dr.parameters().items() if k.startswith(f"pk.{species}") or k == "molar_mass"})
     return fig
@@ -166,7 +171,8 @@ def plot_concentrations(result: Any, drugs: Sequence[str] | None = None, site: s
     arms : sequence of str, optional
         Arm labels to draw (default all).
     unit : str, optional
-        Display unit (default nM, or µM if a drug exceeds 10 µM).
+        Display unit (default nM, or µM if a drug exceeds 10 µM); a mass concentration such as 'ng/mL'
+        is converted with each drug's molar mass (`Result.molar_mass`).
     log : bool
         Logarithmic concentration axis.
     time_range : (float, float), optional
@@ -187,7 +193,8 @@ def plot_concentrations(result: Any, drugs: Sequence[str] | None = None, site: s
         fig, axes = grid(len(names))
         for ax, name, var in zip(axes, names, variables):
             arr = result.data[var]
-            scale, u = conc_unit(float(np.nanmax(arr[..., m])) if arr.size else 0.0, unit)
+            mm = result.molar_mass(name) if unit is not None and is_mass_concentration(unit) else None
+            scale, u = conc_unit(float(np.nanmax(arr[..., m])) if arr.size else 0.0, unit, mm)
             if unit is None and result.units.get(var, "nM") != "nM":
                 scale, u = 1.0, result.units[var]
             for i, arm in arm_list:
@@ -213,7 +220,18 @@ def plot_concentrations(result: Any, drugs: Sequence[str] | None = None, site: s
 
 def plot_occupancy(result: Any, targets: Sequence[str] | None = None, arms: Sequence[str] | None = None,
                    time_range: Sequence[float] | None = None, sources: bool = False) -> Figure:
-    """Receptor or transporter occupancy (all ligands together) over time: a panel per target.
+    """Receptor or transporter occupancy over time: a panel per target, a line per arm.
+
+    Where ligands compete at a target (an agonist with its antagonist, a drug with its metabolite)
+    the panel draws each ligand's own occupancy (``occupancy.<target>.<drug>``), labelled with the
+    ligand and its action, instead of the total: the total under naloxone is naloxone's occupancy,
+    which would read as "more receptors activated". For an agonist target in such a result a second
+    panel shows the agonist signal (``signal.<target>``, the response the occupancy drives), on its
+    own scale, so a blocked agonist's falling response is visible. An antagonist's occupancy is
+    dotted; ligands with one action (a drug and its metabolite) also get their sum as a broad faint line.
+
+    A sourced band marks the SERT occupancy PET finds for SSRIs at their minimum therapeutic doses
+    (76–85 %, Meyer et al. 2004; `_style.OCCUPANCY_GUIDES`).
 
     Parameters
     ----------
@@ -234,16 +252,46 @@ def plot_occupancy(result: Any, targets: Sequence[str] | None = None, arms: Sequ
     arm_list = arms_of(result, arms)
     m = window(result.time_h, time_range)
     tx, tlabel = time_axis(result.time_h[m])
+    ligands = {var.split(".")[1]: _ligands(result, var.split(".")[1], arm_list, m) for var in variables}
+    signals = [t for t, per_arm in ligands.items()
+               if f"signal.{t}" in result.data and any(len(x) > 1 for x in per_arm.values())
+               and any(act == "agonist" for x in per_arm.values() for _, act in x)]
     with style():
-        fig, axes = grid(len(names), max_cols=4)
+        fig, axes = grid(len(names) + len(signals), max_cols=4)
         for ax, name, var in zip(axes, names, variables):
             scale, _, u = display(var, result.units.get(var, ""))
+            target = var.split(".")[1]
+            per_arm = ligands[target]
+            competing = any(len(x) > 1 for x in per_arm.values())
             for i, arm in arm_list:
-                ax.plot(tx, central(result.data[var][i][:, m]) * scale, color=color(i), ls=linestyle(i), label=arm)
-            ax.set_title(wrap(target_label(var.split(".")[1]), 26), fontsize=12)
+                if competing:
+                    actions = {a for _, a in per_arm[i]}
+                    if len(per_arm[i]) > 1 and len(actions) == 1:
+                        # ligands with one action (a drug and its metabolite) add up: the total means something
+                        ax.plot(tx, central(result.data[var][i][:, m]) * scale, color=color(i), lw=4.0, alpha=0.35,
+                                label=f"{arm}: all ligands")
+                    for j, (drug_name, action) in enumerate(per_arm[i]):
+                        y = central(result.data[f"occupancy.{target}.{drug_name}"][i][:, m]) * scale
+                        ax.plot(tx, y, color=color(i), ls=":" if action == "antagonist" else linestyle(j),
+                                label=f"{arm}: {drug_label(drug_name)} ({action})")
+                else:
+                    ax.plot(tx, central(result.data[var][i][:, m]) * scale, color=color(i), ls=linestyle(i), label=arm)
+            title = target_label(target) + (", by ligand" if competing else "")
+            ax.set_title(wrap(title, 30), fontsize=12)
             ax.set_xlabel(tlabel)
             ax.set_ylabel(axis_label("Occupancy", u))
             ax.set_ylim(0, 100 if u == "%" else None)
+            ax.set_xlim(tx[0], tx[-1])
+            if u == "%":
+                _occupancy_guide(ax, target)
+        for ax, target in zip(axes[len(names):], signals):
+            var = f"signal.{target}"
+            for i, arm in arm_list:
+                ax.plot(tx, central(result.data[var][i][:, m]), color=color(i), ls=linestyle(i), label=arm)
+            ax.set_title(wrap(f"{target} agonist signal (response, fraction of the system maximum)", 30), fontsize=12)
+            ax.set_xlabel(tlabel)
+            ax.set_ylabel(axis_label("Response", result.units.get(var, "")))
+            ax.set_ylim(bottom=0)
             ax.set_xlim(tx[0], tx[-1])
         figure_legend(fig, axes)
         if sources:
@@ -251,9 +299,41 @@ def plot_occupancy(result: Any, targets: Sequence[str] | None = None, arms: Sequ
     return fig
 
 
+def _ligands(result: Any, target: str, arm_list: Sequence[tuple[int, str]], m: np.ndarray) -> dict[int, list]:
+    """Per arm index, the (drug, action) pairs with a non-zero ``occupancy.<target>.<drug>`` in the window."""
+    prefix = f"occupancy.{target}."
+    drugs = [v[len(prefix):] for v in result.variables if v.startswith(prefix)]
+    out: dict[int, list] = {}
+    for i, _ in arm_list:
+        found = []
+        for d in drugs:
+            if np.any(result.data[prefix + d][i][:, m] > 0):
+                try:
+                    from .catalog import drug as get_drug
+
+                    action = get_drug(d).binding(target).action
+                except Exception:  # an inline drug: its action is not in the catalogue
+                    action = "ligand"
+                found.append((d, action))
+        out[i] = found
+    return out
+
+
+def _occupancy_guide(ax: Any, target: str) -> None:
+    """Shade a sourced occupancy range on a target's panel (`_style.OCCUPANCY_GUIDES`), e.g. the SERT
+    occupancy PET finds for SSRIs at their minimum therapeutic doses."""
+    if target not in OCCUPANCY_GUIDES:
+        return
+    from .catalog import registry
+
+    low, high, text, source = OCCUPANCY_GUIDES[target]
+    ax.axhspan(100 * low, 100 * high, color="#555555", alpha=0.12, lw=0,
+               label=f"{text}: {100 * low:.0f}–{100 * high:.0f} % ({short_citation(registry(), source)})")
+
+
 def plot_effects(result: Any, names: Sequence[str], arms: Sequence[str] | None = None,
                  time_range: Sequence[float] | None = None, running_mean_h: float | None = None,
-                 sources: bool = False) -> Figure:
+                 sources: bool = False, skip_flat: bool = True) -> Figure:
     """Downstream states (``effect.<name>``, or any variable) over time: a panel per state.
 
     Parameters
@@ -269,6 +349,9 @@ def plot_effects(result: Any, names: Sequence[str], arms: Sequence[str] | None =
         to show a trend through dose-to-dose swings.
     sources : bool
         Caption with the sources of the result's parameters that mention these states.
+    skip_flat : bool
+        Leave out states that stay constant in every arm drawn (e.g. tolerance states in a run
+        without the drug that drives them); the caption names them. If all are constant, all are drawn.
     """
     if isinstance(names, str):
         names = [names]
@@ -276,6 +359,10 @@ def plot_effects(result: Any, names: Sequence[str], arms: Sequence[str] | None =
     arm_list = arms_of(result, arms)
     m = window(result.time_h, time_range)
     tx, tlabel = time_axis(result.time_h[m])
+    flat = [v for v in variables if _is_flat(result.data[v][[i for i, _ in arm_list]][..., m])] if skip_flat else []
+    if len(flat) == len(variables):
+        flat = []  # nothing would be left: draw them all rather than an empty figure
+    variables = [v for v in variables if v not in flat]
     with style():
         fig, axes = grid(len(variables))
         for ax, var in zip(axes, variables):
@@ -292,9 +379,22 @@ def plot_effects(result: Any, names: Sequence[str], arms: Sequence[str] | None =
             ax.set_ylabel(axis_label(qty, u))
             ax.set_xlim(tx[0], tx[-1])
         figure_legend(fig, axes)
+        note = ("Not drawn, unchanged from baseline in every arm shown: "
+                + ", ".join(display(v, "")[1] for v in flat) + ".") if flat else ""
         if sources:
-            source_caption(fig, params_for(result.parameters, [v.split(".", 1)[1] for v in variables]))
+            source_caption(fig, params_for(result.parameters, [v.split(".", 1)[1] for v in variables]), extra=note)
+        elif note:
+            _style.add_caption(fig, note)
     return fig
+
+
+def _is_flat(arr: np.ndarray, rtol: float = 1e-6) -> bool:
+    """True when every arm and subject holds one constant value (a state the run never moved)."""
+    arr = np.asarray(arr, dtype=float)
+    if arr.size == 0:
+        return True
+    span = float(np.nanmax(arr) - np.nanmin(arr))
+    return span <= rtol * max(1.0, float(np.nanmax(np.abs(arr))))
 
 
 def plot_population(result: Any, var: str, arms: Sequence[str] | None = None, interval: float = 0.9,
@@ -352,6 +452,64 @@ def plot_population(result: Any, var: str, arms: Sequence[str] | None = None, in
         if sources:
             source_caption(fig, params_for(result.parameters, var.split(".")[1:]))
     return fig
+
+
+def plot_variable(result: Any, var: str, arms: Sequence[str] | None = None, unit: str | None = None,
+                  time_range: Sequence[float] | None = None, ax: Any = None) -> Figure:
+    """A quick look at one result variable (what `Result.plot` draws): a line per arm, and for a
+    population the median with a band holding 90 % of subjects.
+
+    Parameters
+    ----------
+    result : Result
+    var : str
+        Variable name, e.g. ``"free.tianeptine"`` or ``"occupancy.MOR.naloxone"``.
+    arms : sequence of str, optional
+        Arm labels to draw (default all; arms where the variable stays zero are left out).
+    unit : str, optional
+        Display unit; a drug concentration also takes a mass concentration such as ``"ng/mL"``
+        (converted with the drug's molar mass).
+    time_range : (float, float), optional
+        Start and end (h) of the part to draw.
+    ax : matplotlib Axes, optional
+    """
+    var = variable(result, var)
+    if unit is None:
+        scale, qty, u = display(var, result.units.get(var, ""))
+    else:
+        scale, qty, u = result._scale(var, unit), display(var, result.units.get(var, ""))[1], unit_text(unit)
+    arm_list = arms_of(result, arms)
+    m = window(result.time_h, time_range)
+    tx, tlabel = time_axis(result.time_h[m])
+    with style():
+        fig, ax = single_axes(ax, width=8.6, height=4.6)
+        drawn = 0
+        for i, arm in arm_list:
+            arr = result.data[var][i][:, m] * scale
+            if arms is None and not np.any(arr):
+                continue
+            if arr.shape[0] > 1:
+                lo, hi = np.quantile(arr, [0.05, 0.95], axis=0)
+                ax.fill_between(tx, lo, hi, color=color(i), alpha=0.2, lw=0, label=f"{arm}: 90 % of subjects")
+            ax.plot(tx, central(arr), color=color(i), ls=linestyle(i), label=arm + (": median" if arr.shape[0] > 1 else ""))
+            drawn += 1
+        ax.set_xlabel(tlabel)
+        ax.set_ylabel(axis_label(qty, u))
+        ax.set_xlim(tx[0], tx[-1])
+        ax.set_title(_variable_title(var, qty))
+        if drawn:
+            _style.legend_outside(ax, fontsize=10)
+    return fig
+
+
+def _variable_title(var: str, qty: str) -> str:
+    """'MOR occupancy by naloxone' for a per-ligand occupancy, else the quantity."""
+    parts = var.split(".")
+    if parts[0] == "occupancy" and len(parts) == 3:
+        return f"{parts[1]} occupancy by {drug_label(parts[2])}"
+    if parts[0] in SITE_LABEL and len(parts) == 2:
+        return f"{drug_label(parts[1])}: {qty[0].lower() + qty[1:]}"
+    return qty
 
 
 def plot_arms(result: Any, var: str, arms: Sequence[str] | None = None, stat: str = "mean",
@@ -583,7 +741,7 @@ def plot_schild(antagonist_concs: Sequence[Any], kb: Any = None, dose_ratios: Se
         ax.set_xlabel(f"log10 [{drug_label(antagonist) if antagonist != 'antagonist' else 'antagonist'}] (log10 M)")
         ax.set_ylabel("log10 (dose ratio − 1) (dimensionless)")
         ax.set_title("Schild plot: slope 1 means simple competition")
-        ax.legend(loc="upper left")
+        _style.legend_outside(ax, fontsize=10)
         if sources and target:
             source_caption(fig, drug_params([antagonist], [f"targets.{target}.affinity"]))
     return fig
@@ -638,8 +796,9 @@ def plot_dose_response(drug: Any, doses: Sequence[Any], target: str, every: Any 
         ax.set_xlabel(axis_label(f"{dr.display_name} dose, every {tau:g} h", "mg"))
         ax.set_ylabel(axis_label(f"{target} occupancy at steady state", "%"))
         ax.set_ylim(0, 100)
-        ax.set_title(f"{dr.display_name}: dose to {target} occupancy ({site} concentration, K {k:.3g} nM)", fontsize=12)
-        ax.legend(loc="upper left")
+        ax.set_title(wrap(f"{dr.display_name}: dose to {target} occupancy ({site} concentration, K\u00a0{k:.3g}\u00a0nM)", 60),
+                     fontsize=12)
+        _style.legend_outside(ax, fontsize=10)
         if sources:
             source_caption(fig, {k2: p for k2, p in dr.parameters().items()
                            if k2.startswith(f"pk.{species}") or k2.startswith(f"targets.{target}.")})
@@ -648,7 +807,7 @@ def plot_dose_response(drug: Any, doses: Sequence[Any], target: str, every: Any 
 
 def plot_receptor_profile(panel: pd.DataFrame, kind: str = "auto", annotate: bool = True, title: str | None = None,
                           sources: bool = False, params: Mapping[str, Parameter] | None = None,
-                          ax: Any = None) -> Figure:
+                          ax: Any = None, row_label: str = "Drug") -> Figure:
     """Drug × target heatmap: occupancy (%) or affinity (pK = −log10 K in M); blank where no affinity is known.
 
     Parameters
@@ -667,6 +826,8 @@ def plot_receptor_profile(panel: pd.DataFrame, kind: str = "auto", annotate: boo
         The parameters to cite instead of the catalogue drugs' affinities.
     ax : matplotlib Axes, optional
         Draw into this axes (its figure is returned) instead of a new figure.
+    row_label : str
+        What the rows are ('Drug', or 'Arm' for a scenario's arms).
     """
     df = mask_unbound(wide_panel(panel))
     vals = df.to_numpy(dtype=float)
@@ -680,10 +841,13 @@ def plot_receptor_profile(panel: pd.DataFrame, kind: str = "auto", annotate: boo
         cbar, fmt, norm = "Affinity pK (−log10 M)", "{:.1f}", Normalize(4, 10)
     else:
         raise InputError(f"`kind` must be 'auto', 'occupancy' or 'affinity' (got {kind!r}).")
-    rows = [drug_label(str(r)) for r in df.index]
+    rows = [wrap(drug_label(str(r)), 28) for r in df.index]  # arm labels can be long: break them
     cols = [_TARGET_SHORT.get(str(c), str(c)) for c in df.columns]
+    longest = max((len(line) for r in rows for line in r.split("\n")), default=10)
+    lines = sum(r.count("\n") + 1 for r in rows)
+    width = max(6.5, 1.05 * len(cols) + 1.6 + 0.11 * longest + 1.4)  # cells, row labels, colour bar
     with style():
-        fig, ax = single_axes(ax, width=max(6.5, 1.05 * len(cols) + 3.2), height=max(3.2, 0.8 * len(rows) + 1.9))
+        fig, ax = single_axes(ax, width=width, height=max(3.2, 0.8 * len(rows) + 0.2 * (lines - len(rows)) + 1.9))
         ax.set_facecolor("#eeeeee")
         masked = np.ma.masked_invalid(shown)
         im = ax.imshow(masked, cmap="viridis", norm=norm, aspect="auto")
@@ -707,9 +871,9 @@ def plot_receptor_profile(panel: pd.DataFrame, kind: str = "auto", annotate: boo
                         ax.text(c, r, "–", ha="center", va="center", fontsize=12, color="#777777")
         fig.colorbar(im, ax=ax, label=cbar, shrink=0.9)
         ax.set_xlabel("Target")
-        ax.set_ylabel("Drug")
-        ax.set_title(title or ("Occupancy at each target" if kind == "occupancy" else "Affinity at each target")
-                     + " (– no affinity in the model)", fontsize=12)
+        ax.set_ylabel(row_label)
+        ax.set_title(wrap(title or ("Occupancy at each target" if kind == "occupancy" else "Affinity at each target")
+                          + " (– no affinity in the model)", int(9 * width)), fontsize=12)
         if sources:
             ps = dict(params) if params is not None else drug_params(
                 [str(r) for r in df.index], [f"targets.{c}." for c in df.columns])

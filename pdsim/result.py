@@ -13,11 +13,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, UnknownNameError, suggest
+from .errors import InputError, UnitError, UnknownNameError, suggest
 from .provenance import Parameter
 from .units import Q_
 
 __all__ = ["Result"]
+
+#: variable prefixes that hold a drug's concentration (the second token names the drug)
+_CONCENTRATIONS = ("plasma", "free", "brain", "biophase")
 
 
 def _tidy(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
@@ -85,7 +88,10 @@ class Result:
 
     def __getitem__(self, name: str):
         """The variable as a quantity: (time) for one arm and one subject, (subjects, time) for one arm,
-        (arms, [subjects,] time) otherwise."""
+        (arms, [subjects,] time) otherwise.
+
+        Concentrations are molar (nM); pint cannot turn them into ng/mL without the molar mass, so
+        use ``result.get(name, unit="ng/mL")`` for a mass concentration."""
         arr = self._var(name)
         if arr.shape[1] == 1:
             arr = arr[:, 0, :]
@@ -93,11 +99,60 @@ class Result:
             arr = arr[0]
         return Q_(arr, self.units.get(name, "dimensionless"))
 
-    def get(self, name: str, arm: str | int | None = None) -> np.ndarray:
-        """Plain floats (subjects × time) of one arm (by label or index), in ``units[name]``."""
+    def get(self, name: str, arm: str | int | None = None, unit: str | None = None) -> np.ndarray:
+        """Plain floats (subjects × time) of one arm (by label or index), in ``units[name]`` or in ``unit``.
+
+        ``unit`` may be any unit of the same dimension, and for a drug concentration
+        (``plasma.<drug>``, ``free.<drug>``, ``brain.<drug>``, ``biophase.<drug>``) also a mass
+        concentration such as ``"ng/mL"``, converted with the drug's molar mass M:
+        :math:`C_{ng/mL} = C_{nM} \\cdot M_{g/mol} / 10^3`.
+
+        Raises
+        ------
+        UnitError
+            If ``unit`` is not compatible with the variable (the message names the variable and its unit).
+        """
         arr = self._var(name)
         idx = self._arm_index(arm)
-        return arr[idx]
+        out = arr[idx]
+        return out if unit is None else out * self._scale(name, unit)
+
+    def molar_mass(self, drug: str) -> float:
+        """Molar mass (g/mol) of a drug in this result: its ``<drug>.molar_mass`` parameter, else the catalogue's."""
+        p = self.parameters.get(f"{drug}.molar_mass")
+        if p is not None:
+            return float(p.quantity.to("g/mol").magnitude)
+        from .catalog import drug as get_drug
+
+        return float(get_drug(drug).molar_mass.quantity.to("g/mol").magnitude)
+
+    def _scale(self, name: str, unit: str) -> float:
+        """Factor from ``units[name]`` to ``unit`` (through the molar mass for a drug concentration)."""
+        from .units import concentration_scale, is_mass_concentration
+
+        have = self.units.get(name, "dimensionless")
+        head, _, drug = name.partition(".")
+        if is_mass_concentration(unit) and head in _CONCENTRATIONS and Q_(1.0, have).check("[concentration]"):
+            to_nm = float(Q_(1.0, have).to("nM").magnitude)
+            return to_nm * concentration_scale(unit, self.molar_mass(drug), name="unit")
+        try:
+            return float(Q_(1.0, have).to(unit).magnitude)
+        except Exception as exc:  # pint: DimensionalityError or UndefinedUnitError
+            hint = (" Mass concentrations (e.g. 'ng/mL') work for drug concentrations: plasma.<drug>, free.<drug>, "
+                    "brain.<drug>, biophase.<drug>." if is_mass_concentration(unit) else "")
+            raise UnitError(f"`unit` {unit!r} does not fit '{name}', which is in {have}; give a unit of the same "
+                            f"dimension.{hint}") from exc
+
+    def plot(self, variable: str, arms: list[str] | None = None, unit: str | None = None, ax=None,
+             time_range=None):
+        """A quick look at one variable: its central curve (the median of a population) per arm.
+
+        For a population the band of `pdsim.plot.plot_population` is drawn instead; ``unit`` converts
+        as in `get` (e.g. ``"ng/mL"`` for a drug concentration). Returns the matplotlib Figure.
+        """
+        from .plot import plot_variable
+
+        return plot_variable(self, variable, arms=arms, unit=unit, ax=ax, time_range=time_range)
 
     def _arm_index(self, arm: str | int | None) -> int:
         if arm is None:

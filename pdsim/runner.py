@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .errors import InputError
+from .errors import InputError, PdsimError
 
-__all__ = ["run_scenario", "simulate_scenario", "figures_for", "occupancy_profile", "arm_drugs", "dosed_drugs",
-           "write_outputs", "default_out_dir"]
+__all__ = ["run_scenario", "simulate_scenario", "figures_for", "occupancy_profile", "ligand_profile", "arm_drugs",
+           "dosed_drugs", "write_outputs", "default_out_dir"]
 
 #: the order of the target panel's columns
 PANEL_ORDER = ("MOR", "DOR", "KOR", "SERT", "NET", "DAT", "H1", "mAChR", "alpha1", "Nav", "hERG")
@@ -90,6 +90,44 @@ def occupancy_profile(result: Any, window_h: float = 24.0) -> pd.DataFrame:
     return df
 
 
+def ligand_profile(result: Any, window_h: float = 24.0) -> pd.DataFrame | None:
+    """Like `occupancy_profile`, but an arm where ligands of different action share a target (an agonist
+    and its antagonist) gets one row per ligand, 'arm: Ligand (action)', each its own occupancy; None
+    when no arm has such a pair (the totals of `occupancy_profile` then mislead no one)."""
+    from ._style import drug_label, window_stat
+    from .catalog import drug as get_drug
+
+    targets = _targets(result)
+    drugs = arm_drugs(result)
+
+    def action(d: str, t: str) -> str:
+        try:
+            return get_drug(d).binding(t).action
+        except PdsimError:  # an inline drug without a catalogue entry
+            return "ligand"
+
+    mixed = [any(len({action(d, t) for d in drugs[i] if f"occupancy.{t}.{d}" in result.data}) > 1 for t in targets)
+             for i in range(len(result.arms))]
+    if not any(mixed):
+        return None
+    base = occupancy_profile(result, window_h)
+    rows = {}
+    for i, label in enumerate(result.arms):
+        if not mixed[i]:
+            rows[label] = base.loc[label].tolist()
+            continue
+        for d in drugs[i]:
+            if not any(f"occupancy.{t}.{d}" in result.data for t in targets):
+                continue  # a metabolite without affinity: no row
+            acts = {action(d, t) for t in targets if f"occupancy.{t}.{d}" in result.data}
+            rows[f"{label}: {drug_label(d)} ({'/'.join(sorted(acts))})"] = [
+                window_stat(result, f"occupancy.{t}.{d}", i, window_h, "mean") if f"occupancy.{t}.{d}" in result.data
+                else np.nan for t in targets]
+    df = pd.DataFrame.from_dict(rows, orient="index", columns=targets)
+    df.index.name, df.columns.name = "arm", "target"
+    return df
+
+
 def figures_for(result: Any, sources: bool = True) -> dict[str, Figure]:
     """The figures a result supports, by file stem: concentrations, occupancy, receptor profile,
     side effects, effects (nine states a figure; 24-h means beyond four days), and population
@@ -105,10 +143,12 @@ def figures_for(result: Any, sources: bool = True) -> dict[str, Figure]:
     targets = _targets(result)
     if targets:
         figs["occupancy"] = plot.plot_occupancy(result, targets=targets, time_range=first, sources=sources)
-        profile = occupancy_profile(result)
+        by_ligand = ligand_profile(result)  # an antagonist's occupancy must not read as the arm's agonism
+        profile = occupancy_profile(result) if by_ligand is None else by_ligand
         figs["receptor_profile"] = plot.plot_receptor_profile(
-            profile, kind="occupancy", sources=sources, params=result.parameters,
-            title="Occupancy at steady state (mean of the last day; – no affinity)")
+            profile, kind="occupancy", sources=sources, params=result.parameters, row_label="Arm",
+            title="Occupancy at steady state (mean of the last day; – no affinity)"
+                  + ("; each ligand of a mixed arm on its own row" if by_ligand is not None else ""))
     indices = [t for t in SIDE_EFFECTS if f"signal.{t}" in result.data]
     if indices:
         figs["side_effects"] = plot.plot_steady_state(

@@ -24,6 +24,8 @@ __all__ = [
     "check_nonnegative",
     "mass_to_molar",
     "molar_to_mass",
+    "is_mass_concentration",
+    "concentration_scale",
 ]
 
 ureg = pint.UnitRegistry()
@@ -177,3 +179,34 @@ def molar_to_mass(conc: Any, molar_mass: Any) -> Any:
     return Q_(out, "ng/mL") if is_q else out
 
 
+
+
+def is_mass_concentration(unit: Any) -> bool:
+    """True when ``unit`` (text or pint unit) is a mass per volume, e.g. 'ng/mL' or 'mg/L'."""
+    try:
+        return bool(Q_(1.0, unit).check("[mass] / [length] ** 3"))
+    except Exception:  # not a unit pint reads: the caller reports it with its own context
+        return False
+
+
+def concentration_scale(unit: str, molar_mass: Any = None, name: str = "unit") -> float:
+    """Factor that turns floats in nM into floats in ``unit`` (molar, or mass per volume with the molar mass).
+
+    .. math:: C_{ng/mL} = C_{nM} \\cdot M_{g/mol} / 10^3
+
+    Raises
+    ------
+    UnitError
+        If ``unit`` is not a concentration, or is a mass concentration and no molar mass is given.
+    """
+    if is_mass_concentration(unit):
+        if molar_mass is None:
+            raise UnitError(f"`{name}` {unit!r} is a mass concentration; converting from nM needs the drug's molar mass "
+                            f"(give a drug, or use a molar unit such as 'nM').")
+        mm = as_float(molar_mass, "g/mol", "molar_mass", positive=True)
+        return float(Q_(mm / 1e3, "ng/mL").to(unit).magnitude)
+    try:
+        return float(Q_(1.0, "nM").to(unit).magnitude)
+    except Exception as exc:  # pint raises DimensionalityError or UndefinedUnitError
+        raise UnitError(f"`{name}` must be a concentration unit, molar ('nM', 'uM') or mass per volume ('ng/mL') "
+                        f"(got {unit!r}).") from exc

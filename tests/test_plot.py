@@ -115,12 +115,26 @@ def test_occupancy_in_percent_every_arm_drawn(result):
     assert len(axes) == 3
     for ax in axes:
         assert ax.get_ylabel() == "Occupancy (%)"
-        assert len(ax.get_lines()) == 3
+        assert len([ln for ln in ax.get_lines() if ln.get_label() in ARMS]) == 3
         assert ax.get_ylim() == (0.0, 100.0)
     sert = next(ax for ax in axes if ax.get_title().startswith("SERT"))
     esc = sert.get_lines()[2].get_ydata()
     assert 90 < esc.max() <= 100  # fractions shown as percent
-    assert sorted(legend_texts(fig)) == sorted(ARMS)
+    guide = [t for t in legend_texts(fig) if t not in ARMS]
+    # the sourced band: 76-85 % SERT at SSRIs' minimum therapeutic doses (Meyer et al. 2004)
+    assert guide == ["SSRIs at minimum therapeutic dose, PET: 76–85 % (Meyer et al. 2004)"]
+    band = sert.patches[0]  # axhspan: a Rectangle in (axes x, data y)
+    assert band.get_y() == pytest.approx(76.0) and band.get_y() + band.get_height() == pytest.approx(85.0)
+    assert sorted(t for t in legend_texts(fig) if t in ARMS) == sorted(ARMS)
+
+
+def test_occupancy_guides_match_their_source_records():
+    """Each guide's range is the one its reference record states (seeds/references.toml)."""
+    from pdsim._style import OCCUPANCY_GUIDES
+
+    reg = catalog.registry()
+    for target, (low, high, _, source) in OCCUPANCY_GUIDES.items():
+        assert f"{100 * low:.0f}-{100 * high:.0f} %" in reg.references[source].note
 
 
 def test_therapeutic_range_is_shaded_from_the_drug_file():
@@ -298,7 +312,7 @@ def test_no_global_rcparams_change(result):
 def test_okabe_ito_colours_and_projector_fonts(result):
     fig = plot.plot_occupancy(result, targets=["SERT"])
     ax = visible_axes(fig)[0]
-    colours = [mpl.colors.to_hex(ln.get_color()).upper() for ln in ax.get_lines()]
+    colours = [mpl.colors.to_hex(ln.get_color()).upper() for ln in ax.get_lines()[:3]]  # then the 80 % guide
     assert colours == plot.PALETTE[:3]
     assert ax.xaxis.label.get_fontsize() >= 12
 
@@ -317,3 +331,108 @@ def test_every_axis_label_has_a_unit(result):
 def test_save_figure_writes_png(tmp_path, result):
     path = plot.save_figure(plot.plot_occupancy(result), tmp_path / "sub" / "occ.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_pk_and_concentrations_in_ng_per_ml(result):
+    """unit='ng/mL' converts with each drug's molar mass (C[ng/mL] = C[nM] · M / 1000)."""
+    fig = plot.plot_concentrations(result, unit="ng/mL")
+    ax = next(a for a in visible_axes(fig) if a.get_title() == "Tianeptine")
+    assert ax.get_ylabel() == "Total plasma concentration (ng/mL)"
+    mm = catalog.drug("tianeptine").molar_mass.quantity.to("g/mol").magnitude
+    assert ax.get_lines()[0].get_ydata().max() == pytest.approx(result.data["plasma.tianeptine"][0, 0].max() * mm / 1e3)
+    from pdsim.dosing import Regimen
+
+    reg = Regimen.single(dose="12.5 mg")
+    t = np.linspace(0, 12, 121)
+    nm = plot.plot_pk("tianeptine", reg, t, sites=("plasma",)).axes[0].get_lines()[0].get_ydata()
+    fig = plot.plot_pk("tianeptine", reg, t, sites=("plasma",), unit="ng/mL")
+    assert fig.axes[0].get_ylabel() == "Concentration (ng/mL)"
+    assert np.allclose(fig.axes[0].get_lines()[0].get_ydata(), nm * mm / 1e3)
+
+
+def test_legends_sit_outside_the_data():
+    """Single-panel figures put the legend beside the axes (anchored at x > 1 in axes coordinates)."""
+    from pdsim.dosing import Regimen
+
+    figs = [plot.plot_pk("tianeptine", Regimen.single(dose="12.5 mg"), np.linspace(0, 12, 121)),
+            plot.plot_schild([1, 10, 100], kb=2),
+            plot.plot_dose_response("tianeptine", ["12.5 mg", "125 mg"], "MOR", every="8 h", days=2)]
+    for fig in figs:
+        leg = fig.axes[0].get_legend()
+        anchor = leg.get_bbox_to_anchor().transformed(fig.axes[0].transAxes.inverted())
+        assert anchor.x0 > 1.0
+
+
+def test_flat_effect_panels_are_named_not_drawn(result):
+    r = make_result()
+    r.data["effect.flat_state"] = np.ones_like(r.data["effect.cort"])
+    r.units["effect.flat_state"] = "1"
+    fig = plot.plot_effects(r, ["cort", "flat_state"])
+    assert len(visible_axes(fig)) == 1
+    assert "unchanged from baseline in every arm shown: Flat state" in fig.get_supxlabel()
+    assert len(visible_axes(plot.plot_effects(r, ["flat_state"]))) == 1  # alone, it is drawn
+    assert len(visible_axes(plot.plot_effects(r, ["cort", "flat_state"], skip_flat=False))) == 2
+
+
+def test_mor_net_effect_reads_as_net_not_the_transporter():
+    from pdsim._style import pretty
+
+    assert pretty("mor_net_effect") == "MOR net effect (after tolerance)"
+
+
+def test_captions_cite_author_year_not_seed_spans():
+    from pdsim._style import caption_text, short_citation
+
+    reg = catalog.registry()
+    assert short_citation(reg, "gassaway2014") == "Gassaway et al. 2014"
+    assert short_citation(reg, "stablon_smpc") == "Servier n.d."
+    claim = next(c for c in reg.claims.values() if not c.references)
+    assert short_citation(reg, claim.id).startswith("seed doc ") and ".txt" not in short_citation(reg, claim.id)
+    params = catalog.drug("tianeptine").parameters()
+    text = caption_text(params)
+    assert text.startswith("Sources: ") and ".txt" not in text and "_smpc" not in text
+
+
+@pytest.fixture(scope="module")
+def blockade():
+    import pdsim
+
+    return pdsim.simulate(pdsim.load_scenario("mor_blockade"))
+
+
+def test_mor_blockade_separates_ligands_and_signal(blockade):
+    """Under naloxone the MOR panel shows naloxone's occupancy as the antagonist's (dotted) and
+    tianeptine's own occupancy; the signal panel shows tianeptine's response falling."""
+    fig = plot.plot_occupancy(blockade, targets=["MOR"])
+    occ_ax, sig_ax = visible_axes(fig)
+    assert occ_ax.get_title().startswith("MOR") and "by ligand" in occ_ax.get_title().replace("\n", " ")
+    assert "agonist signal" in sig_ax.get_title()
+    lines = {ln.get_label(): ln for ln in occ_ax.get_lines()}
+    nal = lines["Tianeptine + naloxone infusion: Naloxone (antagonist)"]
+    assert nal.get_linestyle() == ":"
+    last_day = blockade.time_h >= blockade.time_h[-1] - 24
+    assert nal.get_ydata()[last_day].mean() == pytest.approx(
+        100 * blockade.get("occupancy.MOR.naloxone", 1)[0, last_day].mean())
+    alone = lines["Tianeptine: Tianeptine (agonist)"].get_ydata()[last_day].mean()
+    blocked = lines["Tianeptine + naloxone infusion: Tianeptine (agonist)"].get_ydata()[last_day].mean()
+    assert blocked < alone / 2  # naloxone displaces tianeptine
+    sig = {ln.get_label(): ln.get_ydata()[last_day].mean() for ln in sig_ax.get_lines()}
+    assert sig["Tianeptine + naloxone infusion"] < sig["Tianeptine"] / 2
+    assert "Tianeptine + naloxone infusion" not in lines  # no total line: it would be naloxone's occupancy
+
+
+def test_mor_blockade_profile_gives_each_ligand_its_row(blockade):
+    """In the naloxone arm the receptor profile splits the MOR total into naloxone's and tianeptine's own
+    occupancy, so 'Tianeptine + naloxone' never shows naloxone's 83 % as the arm's MOR occupancy."""
+    from pdsim.runner import figures_for, ligand_profile
+
+    prof = ligand_profile(blockade)
+    nal = "Tianeptine + naloxone infusion: Naloxone (antagonist)"
+    tia = "Tianeptine + naloxone infusion: Tianeptine (agonist)"
+    assert list(prof.index) == ["Tianeptine", nal, tia]
+    last = blockade.time_h >= blockade.time_h[-1] - 24
+    assert prof.loc[nal, "MOR"] == pytest.approx(blockade.get("occupancy.MOR.naloxone", 1)[0, last].mean())
+    assert prof.loc[tia, "MOR"] < prof.loc["Tianeptine", "MOR"] / 2 and np.isnan(prof.loc[nal, "DOR"])
+    ax = figures_for(blockade)["receptor_profile"].axes[0]
+    assert ax.get_ylabel() == "Arm" and len(ax.get_yticklabels()) == 3
+    assert ligand_profile(make_result()) is None  # one ligand per target and arm: the totals stay

@@ -317,7 +317,8 @@ CSV_WARN_BYTES = 50e6
 
 
 def _run(args) -> int:
-    """`pdsim run`: simulate, announce a large results.csv with its estimated size, write the outputs."""
+    """`pdsim run`: check --out, simulate, announce a large results.csv with its estimated size, write the outputs
+    (all inside `_write_set`, so a refused or failed run leaves --out as it was)."""
     import dataclasses
 
     from .runner import default_out_dir, figures_for, simulate_scenario, write_outputs
@@ -327,27 +328,30 @@ def _run(args) -> int:
     sc = target if isinstance(target, Scenario) else load_scenario(target)
     out_dir = Path(args.out) if args.out is not None else default_out_dir(sc)
     _check_out(out_dir, args.force)
-    sc, result = simulate_scenario(sc, progress=sys.stderr.isatty())
-    figures = None if args.no_plots else figures_for(result)
-    table = result
-    if args.variables:
-        wanted = [w.strip() for w in args.variables.split(",") if w.strip()]
-        keep = [v for v in result.variables if any(v == w or v.startswith(w + ".") for w in wanted)]
-        if not keep:
-            from .errors import UnknownNameError, suggest
 
-            raise UnknownNameError(f"`--variables` {args.variables!r} matches no variable of this result."
-                                   f"{suggest(wanted[0], result.variables)} Known prefixes: plasma, free, occupancy, "
-                                   f"signal, effect; `pdsim run` without --variables writes them all.")
-        table = dataclasses.replace(result, data={k: result.data[k] for k in keep},
-                                    units={k: result.units[k] for k in keep if k in result.units})
-    rows, size = csv_estimate(table)
-    if size > CSV_WARN_BYTES:
-        print(f"pdsim run: results.csv will hold {rows:,} rows, about {size / 1e6:,.0f} MB "
-              f"({len(table.arms)} arms x {table.n_subjects} subjects x {len(table.time_h)} times x "
-              f"{len(table.data)} variables); --variables writes fewer.", file=sys.stderr)
-    for path in _write_set(out_dir, args.force,
-                           lambda stage: write_outputs(table, stage, plots=not args.no_plots, figures=figures)):
+    def produce(stage: Path) -> list[Path]:
+        _, result = simulate_scenario(sc, progress=sys.stderr.isatty())
+        figures = None if args.no_plots else figures_for(result)
+        table = result
+        if args.variables:
+            wanted = [w.strip() for w in args.variables.split(",") if w.strip()]
+            keep = [v for v in result.variables if any(v == w or v.startswith(w + ".") for w in wanted)]
+            if not keep:
+                from .errors import UnknownNameError, suggest
+
+                raise UnknownNameError(f"`--variables` {args.variables!r} matches no variable of this result."
+                                       f"{suggest(wanted[0], result.variables)} Known prefixes: plasma, free, occupancy, "
+                                       f"signal, effect; `pdsim run` without --variables writes them all.")
+            table = dataclasses.replace(result, data={k: result.data[k] for k in keep},
+                                        units={k: result.units[k] for k in keep if k in result.units})
+        rows, size = csv_estimate(table)
+        if size > CSV_WARN_BYTES:
+            print(f"pdsim run: results.csv will hold {rows:,} rows, about {size / 1e6:,.0f} MB "
+                  f"({len(table.arms)} arms x {table.n_subjects} subjects x {len(table.time_h)} times x "
+                  f"{len(table.data)} variables); --variables writes fewer.", file=sys.stderr)
+        return write_outputs(table, stage, plots=not args.no_plots, figures=figures)
+
+    for path in _write_set(out_dir, args.force, produce):
         print(f"wrote {path}")
     return 0
 

@@ -425,7 +425,7 @@ class Scenario:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], path: Path | None = None, *, text: str | None = None) -> "Scenario":
-        """Build and validate a scenario from the TOML structure (see DESIGN.md).
+        """Build and validate a scenario from the TOML structure (schema: models/README.md).
 
         ``path`` names the file in messages (and is where relative ``drug_files`` are found);
         ``text``, the file's text, lets messages give the line of each offending value.

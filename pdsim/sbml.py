@@ -362,18 +362,26 @@ def scenario_to_sbml(scenario: Any, arm: str | None = None, *, include_systems: 
     infusions as a rate switched on and off), the effect site as a rate rule
     :math:`\dot C_e = k_{e0}(A/V - C_e)`, and as assignment rules in nM the variables
     ``plasma.*``, ``free.*``, ``brain.*``, ``biophase.*``, the competitive occupancies
-    ``occupancy.<target>[.<drug>]`` (:math:`\theta_i = (C_i/K_i)/(1 + \sum_j C_j/K_j)`) and the
+    ``occupancy.<target>[.<drug>]`` (:math:`\theta_i = (C_i/K_i)/(1 + \sum_j C_j/K_j)`, C the
+    unbound concentration, or the effect site's where the drug has a PK ke0) and the
     signals of opioid receptors (operational model, :math:`S = \sum_i \tau_i\theta_i`,
     :math:`S/(1+S)`), transporters (:math:`1 + \sum_j C_j/K_j`) and blockade targets
-    (the occupancy). Downstream systems: ``mor_tolerance``, ``tolerance``, ``hpa``, ``bdnf``,
+    (the occupancy). With ``engagement = "in_vivo"`` (the default), a target where some ligand has
+    a PET/SPECT curve follows `pdsim.targets.engagement.engaged_signals` (`_engaged_target`):
+    :math:`x_j = C_j/EC_{50,j}` on total plasma or on the curve's own effect site (a rate rule,
+    :math:`\dot C_e = k_{e0}(C_p - C_e)`), :math:`x_j = C_{u,j}/K_j` for a ligand without a curve,
+    :math:`\theta_j = E_{max,j}x_j/(1 + \sum_k x_k)`, signal :math:`1/(1 - \theta)` (transporters)
+    or θ; EC50, Emax and ke0 carry their sources. Downstream systems: ``mor_tolerance``, ``tolerance``, ``hpa``, ``bdnf``,
     ``plasticity``, ``onset`` and ``reference_tolerance_turnover`` (states as rate rules, outputs
     ``effect.*`` as assignment rules; `_mor_tolerance`, `_tolerance`, `_hpa`, `_turnover`,
     `_onset`, `_reference`). Every parameter carries its sources as an
     annotation (namespace ``urn:pdsim:provenance:1``); ids are `sbml_id` of the variable names.
 
     The arm's stress protocol is a piecewise-constant parameter ``stress`` set by events at its
-    edges. Refused, by name: population variability, and any downstream system not listed above
-    (``include_systems=False`` leaves every system out and says so in the model's notes).
+    edges. Refused, by name: population variability, an in-vivo curve at a target whose signal is
+    not a function of occupancy alone (opioid receptors, Nav; the engine refuses it too), and any
+    downstream system not listed above (``include_systems=False`` leaves every system out and says
+    so in the model's notes).
 
     Parameters
     ----------

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, MissingExtraError, PdsimError, suggest
+from .errors import InputError, MissingExtraError, PdsimError, UnitError, suggest
 
 __all__ = ["scenario_to_sbml", "write_sbml", "exported_variables", "sbml_id"]
 
@@ -98,6 +98,105 @@ def _kd(drug: str, target: str) -> tuple[float, list[Any], str]:
         params += [b.params["tau"]] if "tau" in b.params else []
         return dissociation_constant(d, target), params, "K_A = EC50 (1 + tau) (operational model)"
     return dissociation_constant(d, target), params, f"{b.measure} used as K"
+
+
+def _curves(sc: Any, target: str, present: list[str]) -> dict[str, Any]:
+    """The in-vivo (PET/SPECT) curves at ``target`` of the ligands present, as the engine selects them:
+    none with ``engagement = "in_vitro"``; else each ligand whose drug file gives [targets.<T>.in_vivo]."""
+    from .targets.engagement import in_vivo
+
+    if sc.engagement != "in_vivo":
+        return {}
+    out = {}
+    for d in present:
+        iv = in_vivo(d, target)
+        if iv is not None:
+            out[d] = iv
+    return out
+
+
+def _curve_sources(drug: str, target: str) -> tuple[list[Any], str | None, list[Any], list[Any]]:
+    """(EC50 Parameters, how EC50 in nM was derived, Emax Parameters, ke0 Parameters) of an in-vivo curve."""
+    from .targets._base import as_drug, value
+
+    d = as_drug(drug)
+    p = d.binding(target).params
+    ec = p["in_vivo.EC50"]
+    try:
+        value(ec, "nM")
+        ec_src, how = [ec], None
+    except UnitError:  # a mass concentration, converted as pdsim.targets.engagement.in_vivo does
+        ec_src, how = [ec, d.molar_mass], "EC50 (ng/mL) x 1000 / molar mass (g/mol), in nM"
+    return ec_src, how, [p["in_vivo.Emax"]], [p["in_vivo.ke0"]] if "in_vivo.ke0" in p else []
+
+
+def _engaged_target(b: Any, t: str, present: list[str], curves: dict[str, Any], drive: dict[str, str],
+                    pk_ids: dict[str, tuple[str, str, str]]) -> None:
+    r"""`pdsim.targets.engagement.engaged_signals` at target ``t`` as assignment (and rate) rules.
+
+    Each ligand j has a normalised concentration :math:`x_j`: :math:`C_j/EC_{50,j}` on total plasma,
+    or on the curve's own effect site :math:`\dot C_{e,j} = k_{e0,j}(C_{p,j} - C_{e,j})` (a rate
+    rule, total concentration) where the curve gives ke0, for a ligand with a PET/SPECT curve;
+    :math:`C_{u,j}/K_j` (its target-driving concentration, in-vitro K) otherwise. Then
+    :math:`\theta_j = E_{max,j} x_j/(1 + \sum_k x_k)` (:math:`E_{max} = 1` without a curve),
+    :math:`\theta = \sum_j\theta_j`, and the signal is :math:`1/(1 - \theta)` for transporters
+    (`monoamine_index` at g = 1) or θ for GPCR and occupancy-only targets.
+    """
+    from .targets import FAMILIES
+    from .targets.engagement import _OCCUPANCY_SIGNAL
+
+    fam = FAMILIES.get(t, "")
+    if fam not in _OCCUPANCY_SIGNAL:  # the engine refuses the same arm (engaged_signals)
+        raise InputError(f"in-vivo engagement at '{t}' ({fam} family) cannot be expressed in SBML: its signal is not a "
+                         f"function of occupancy alone (the engine refuses it too); use engagement = \"in_vitro\".")
+    tid = sbml_id(t)
+    xs, emaxes = [], []
+    for d in present:
+        sd = sbml_id(d)
+        xid = b.parameter(f"x_{tid}_{sd}", None, "dimensionless", f"normalised concentration of {d} at {t}",
+                          constant=False)
+        iv = curves.get(d)
+        if iv is None:
+            k, params, how = _kd(d, t)
+            kid = b.parameter(f"K_{tid}_{sd}", k, "nM", f"{d} dissociation constant at {t} (no in-vivo curve)",
+                              sources=params, how=how)
+            b.assignment(xid, f"{drive[d]} / {kid}")
+            emaxes.append(None)
+        else:
+            ec_src, ec_how, emax_src, ke0_src = _curve_sources(d, t)
+            ec = b.parameter(f"EC50_{tid}_{sd}", iv.ec50_nM, "nM", f"{d} in-vivo EC50 at {t} (total plasma)",
+                             sources=ec_src, how=ec_how)
+            emaxes.append(b.parameter(f"Emax_{tid}_{sd}", iv.emax, "dimensionless",
+                                      f"{d} in-vivo occupancy plateau at {t}", sources=emax_src))
+            if iv.ke0 is None:
+                conc = sbml_id(f"plasma.{d}")
+            else:
+                central, V, mw = pk_ids[d]
+                ke0 = b.parameter(f"{sd}_{tid}_in_vivo_ke0", iv.ke0, "per_hour",
+                                  f"equilibration rate of {d}'s in-vivo {t} occupancy", sources=ke0_src)
+                ce = b.parameter(f"{sd}_{tid}_in_vivo_effect_site", 0.0, "mg_per_L",
+                                 f"{d} effect-site concentration of its in-vivo {t} curve (total)", constant=False)
+                b.rate(ce, f"{ke0} * ({central} / {V} - {ce})")
+                conc = b.parameter(f"{sd}_{tid}_in_vivo_conc", None, "nM",
+                                   f"{d} effect-site concentration of its in-vivo {t} curve (total, nM)", constant=False)
+                b.assignment(conc, f"{ce} / {mw} * nmol_per_mmol")
+            b.assignment(xid, f"{conc} / {ec}")
+        xs.append(xid)
+    denom = b.parameter(f"{tid}_binding_sum", None, "dimensionless", f"1 + sum x at {t}", constant=False)
+    b.assignment(denom, "1 dimensionless + " + " + ".join(xs))
+    for d, x, emax in zip(present, xs, emaxes):
+        oid = sbml_id(f"occupancy.{t}.{d}")
+        b.parameter(oid, None, "dimensionless", f"occupancy of {t} by {d}", constant=False)
+        b.assignment(oid, f"{x} / {denom}" if emax is None else f"{emax} * {x} / {denom}")
+    occ_t = sbml_id(f"occupancy.{t}")
+    b.assignment(occ_t, " + ".join(sbml_id(f"occupancy.{t}.{d}") for d in present))
+    sig = sbml_id(f"signal.{t}")
+    if fam == "transporters":
+        b.parameter(sig, None, "dimensionless", f"extracellular amine index at {t}", constant=False)
+        b.assignment(sig, f"1 dimensionless / (1 dimensionless - {occ_t})")
+    else:
+        b.parameter(sig, None, "dimensionless", f"{t} signal (fraction of sites held)", constant=False)
+        b.assignment(sig, occ_t)
 
 
 # --- building the document --------------------------------------------------------------------------
@@ -263,18 +362,26 @@ def scenario_to_sbml(scenario: Any, arm: str | None = None, *, include_systems: 
     infusions as a rate switched on and off), the effect site as a rate rule
     :math:`\dot C_e = k_{e0}(A/V - C_e)`, and as assignment rules in nM the variables
     ``plasma.*``, ``free.*``, ``brain.*``, ``biophase.*``, the competitive occupancies
-    ``occupancy.<target>[.<drug>]`` (:math:`\theta_i = (C_i/K_i)/(1 + \sum_j C_j/K_j)`) and the
+    ``occupancy.<target>[.<drug>]`` (:math:`\theta_i = (C_i/K_i)/(1 + \sum_j C_j/K_j)`, C the
+    unbound concentration, or the effect site's where the drug has a PK ke0) and the
     signals of opioid receptors (operational model, :math:`S = \sum_i \tau_i\theta_i`,
     :math:`S/(1+S)`), transporters (:math:`1 + \sum_j C_j/K_j`) and blockade targets
-    (the occupancy). Downstream systems: ``mor_tolerance``, ``tolerance``, ``hpa``, ``bdnf``,
+    (the occupancy). With ``engagement = "in_vivo"`` (the default), a target where some ligand has
+    a PET/SPECT curve follows `pdsim.targets.engagement.engaged_signals` (`_engaged_target`):
+    :math:`x_j = C_j/EC_{50,j}` on total plasma or on the curve's own effect site (a rate rule,
+    :math:`\dot C_e = k_{e0}(C_p - C_e)`), :math:`x_j = C_{u,j}/K_j` for a ligand without a curve,
+    :math:`\theta_j = E_{max,j}x_j/(1 + \sum_k x_k)`, signal :math:`1/(1 - \theta)` (transporters)
+    or θ; EC50, Emax and ke0 carry their sources. Downstream systems: ``mor_tolerance``, ``tolerance``, ``hpa``, ``bdnf``,
     ``plasticity``, ``onset`` and ``reference_tolerance_turnover`` (states as rate rules, outputs
     ``effect.*`` as assignment rules; `_mor_tolerance`, `_tolerance`, `_hpa`, `_turnover`,
     `_onset`, `_reference`). Every parameter carries its sources as an
     annotation (namespace ``urn:pdsim:provenance:1``); ids are `sbml_id` of the variable names.
 
     The arm's stress protocol is a piecewise-constant parameter ``stress`` set by events at its
-    edges. Refused, by name: population variability, and any downstream system not listed above
-    (``include_systems=False`` leaves every system out and says so in the model's notes).
+    edges. Refused, by name: population variability, an in-vivo curve at a target whose signal is
+    not a function of occupancy alone (opioid receptors, Nav; the engine refuses it too), and any
+    downstream system not listed above (``include_systems=False`` leaves every system out and says
+    so in the model's notes).
 
     Parameters
     ----------
@@ -305,6 +412,7 @@ def scenario_to_sbml(scenario: Any, arm: str | None = None, *, include_systems: 
         compounds = arm_drugs(a, sc.custom_drugs)
         b = _Builder(libsbml, "pdsim_" + sbml_id(sc.name.lower())[:60] or "pdsim_model", f"{sc.name}: {a.label}")
         drive: dict[str, str] = {}  # compound -> id of the concentration that drives its targets (nM)
+        pk_ids: dict[str, tuple[str, str, str]] = {}  # compound -> ids of its central amount, V and molar mass
         for name, parent in compounds:
             dr = as_drug(name)
             model = pk_model(dr, a.species, a.body_weight)
@@ -361,16 +469,27 @@ def scenario_to_sbml(scenario: Any, arm: str | None = None, *, include_systems: 
                 b.rate(ce, f"{ke0} * ({central} / {V} - {ce})")
                 b.parameter(sbml_id(f"biophase.{name}"), None, "nM", f"unbound effect-site {name}", constant=False)
                 b.assignment(sbml_id(f"biophase.{name}"), f"{fu} * {ce} / {mw} * nmol_per_mmol")
+                drive[name] = sbml_id(f"biophase.{name}")  # the engine's targets follow the effect site (issue 13)
+            pk_ids[name] = (central, V, mw)
             if not dr.targets:
                 drive.pop(name)
         targets = list(sc.targets) if sc.targets is not None else targets_of(list(drive))
+        engaged: list[str] = []  # targets whose occupancy follows in-vivo curves
         for t in targets:
             present = ligands_at(t, list(drive))
             tid = sbml_id(t)
             occ_t = sbml_id(f"occupancy.{t}")
             b.parameter(occ_t, None, "dimensionless", f"occupancy of {t} (all ligands)", constant=False)
-            if not present:
+            if not present:  # a listed target no ligand of the arm binds: the family's drug-free read-out
                 b.assignment(occ_t, "0 dimensionless")
+                sig = sbml_id(f"signal.{t}")
+                b.parameter(sig, None, "dimensionless", f"{t} signal (no ligand: drug-free baseline)", constant=False)
+                b.assignment(sig, "1 dimensionless" if FAMILIES.get(t) == "transporters" else "0 dimensionless")
+                continue
+            curves = _curves(sc, t, present)
+            if curves:  # PET/SPECT-anchored occupancy (pdsim.targets.engagement)
+                engaged.append(t)
+                _engaged_target(b, t, present, curves, drive, pk_ids)
                 continue
             terms = []
             for d in present:
@@ -420,6 +539,13 @@ def scenario_to_sbml(scenario: Any, arm: str | None = None, *, include_systems: 
         if left_out:
             notes.append("Not included: the downstream system(s) " + ", ".join(left_out) + " (SBML export does not "
                          "express them yet).")
+        if engaged:
+            notes.append(f"Target engagement in vivo: occupancy at {', '.join(engaged)} from human PET/SPECT curves "
+                         "(Emax x/(1 + sum x), x = total plasma or curve effect-site concentration / EC50); ligands "
+                         "without a curve there compete with x = C_u/K (in-vitro K, an assumption).")
+        elif sc.engagement == "in_vitro":
+            notes.append("Target engagement in vitro (scenario key engagement = \"in_vitro\"): every occupancy from "
+                         "the in-vitro constants on the unbound concentration.")
         if sc.population.size > 1:
             notes.append(f"The scenario's {sc.population.size} subjects are identical (no variability): one is exported.")
         b.m.setNotes("<body xmlns=\"http://www.w3.org/1999/xhtml\">" + "".join(

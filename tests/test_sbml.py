@@ -207,3 +207,128 @@ def test_cli_export(tmp_path, capsys):
 def test_sbml_ids():
     assert sbml_id("occupancy.MOR.tianeptine") == "occupancy__MOR__tianeptine"
     assert sbml_id("5-ht") == "_5_ht"  # an SBML id cannot start with a digit
+
+
+# --- in-vivo target engagement (PET/SPECT curves, pdsim.targets.engagement) ----------------------------
+def _provenance(m, pid: str) -> str:
+    return m.getParameter(pid).getAnnotationString()
+
+
+def test_escitalopram_curve_with_its_own_effect_site():
+    """Escitalopram's SERT SPECT curve (EC50 in ng/mL, Emax, its own ke0): the effect site of the curve
+    is a rate rule on total plasma, x = C_e/EC50, occupancy Emax x/(1 + x); reproduced with its sources."""
+    sc = pdsim.load_scenario("demo")
+    label = "Escitalopram 10 mg once daily"
+    text = sc.to_sbml(label)
+    assert _issues(text) == []
+    _, names = _compare(sc, label, text)
+    assert {"occupancy.SERT.escitalopram", "signal.SERT", "effect.antidepressant_index"} <= set(names)
+    m = libsbml.readSBMLFromString(text).getModel()
+    curve = pdsim.drug("escitalopram").targets["SERT"].params
+    ce = "escitalopram_SERT_in_vivo_effect_site"
+    assert m.getRateRule(ce) is not None and "escitalopram_SERT_in_vivo_ke0" in libsbml.formulaToL3String(
+        m.getRateRule(ce).getMath())
+    assert m.getParameter("escitalopram_SERT_in_vivo_ke0").getValue() == pytest.approx(curve["in_vivo.ke0"].to("1/h"))
+    assert m.getParameter("Emax_SERT_escitalopram").getValue() == pytest.approx(curve["in_vivo.Emax"].to("dimensionless"))
+    # EC50 is given in ng/mL: converted with the molar mass, both cited
+    ann = _provenance(m, "EC50_SERT_escitalopram")
+    assert all(s in ann for s in curve["in_vivo.EC50"].sources) and "molar mass" in ann
+    assert all(s in _provenance(m, "escitalopram_SERT_in_vivo_ke0") for s in curve["in_vivo.ke0"].sources)
+    # no in-vitro constant at SERT: the curve replaced it (as the engine's parameter list does)
+    assert m.getParameter("K_SERT_escitalopram") is None
+    assert "Target engagement in vivo" in m.getNotesString()
+
+
+def _competition(engagement: str):
+    """Three SSRIs (escitalopram with a ke0 curve, sertraline, fluoxetine forming norfluoxetine: curves on
+    plasma) and amitriptyline (-> nortriptyline; no PET curve: in-vitro K on the unbound concentration)
+    competing at SERT; NET, H1 and the other targets have no curve."""
+    return pdsim.Scenario.from_dict({
+        "name": f"ssri competition {engagement}", "duration": "7 day", "output_every": "1 h",
+        "engagement": engagement, "systems": ["onset"],
+        "arms": [{"label": "four antidepressants", "doses": [
+            {"drug": "escitalopram", "dose": "10 mg", "every": "24 h", "count": 7},
+            {"drug": "sertraline", "dose": "50 mg", "every": "24 h", "count": 7, "start": "2 h"},
+            {"drug": "fluoxetine", "dose": "20 mg", "every": "24 h", "count": 7, "start": "4 h"},
+            {"drug": "amitriptyline", "dose": "25 mg", "every": "8 h", "count": 21},
+        ]}],
+    })
+
+
+def test_ssri_competition_in_vivo():
+    sc = _competition("in_vivo")
+    text = scenario_to_sbml(sc)
+    assert _issues(text) == []
+    _, names = _compare(sc, "four antidepressants", text)
+    ligands = ("escitalopram", "sertraline", "fluoxetine", "norfluoxetine", "amitriptyline", "nortriptyline")
+    assert {f"occupancy.SERT.{d}" for d in ligands} <= set(names)
+    m = libsbml.readSBMLFromString(text).getModel()
+    for d in ligands[:4]:  # PET curves
+        assert m.getParameter(f"EC50_SERT_{d}") is not None and m.getParameter(f"K_SERT_{d}") is None
+    for d in ligands[4:]:  # no curve: in-vitro K on the unbound concentration, competing for the same sites
+        assert m.getParameter(f"K_SERT_{d}") is not None and m.getParameter(f"EC50_SERT_{d}") is None
+        assert f"free__{d}" in libsbml.formulaToL3String(m.getAssignmentRule(f"x_SERT_{d}").getMath())
+    # only escitalopram's curve has its own effect site; NET has no curve and keeps the in-vitro layer
+    assert [m.getRule(i).getVariable() for i in range(m.getNumRules()) if m.getRule(i).isRate()
+            and "in_vivo" in m.getRule(i).getVariable()] == ["escitalopram_SERT_in_vivo_effect_site"]
+    assert m.getParameter("x_NET_amitriptyline") is None and m.getParameter("K_NET_amitriptyline") is not None
+
+
+def test_in_vitro_engagement_keeps_the_in_vitro_layer():
+    """engagement = "in_vitro": every occupancy from K on the unbound concentration, no curve in the model,
+    reproduced; and the SERT occupancy really differs from the in-vivo export (the key is honoured)."""
+    vitro, vivo = _competition("in_vitro"), _competition("in_vivo")
+    text = scenario_to_sbml(vitro)
+    assert _issues(text) == []
+    _compare(vitro, "four antidepressants", text)
+    m = libsbml.readSBMLFromString(text).getModel()
+    assert not [m.getParameter(i).getId() for i in range(m.getNumParameters())
+                if m.getParameter(i).getId().startswith(("EC50_", "Emax_", "x_"))]
+    assert m.getParameter("K_SERT_escitalopram") is not None
+    assert "Target engagement in vitro" in m.getNotesString()
+
+    def sert(doc: str) -> np.ndarray:
+        return roadrunner.RoadRunner(doc).simulate(0.0, vitro.duration, vitro.n_times,
+                                                   selections=["occupancy__SERT__escitalopram"])[:, 0]
+
+    a, b = sert(text), sert(scenario_to_sbml(vivo))
+    assert np.max(np.abs(a - b)) > 0.05  # the two engagements are different models
+
+
+def test_fluoxetine_washout_with_listed_targets():
+    """antidepressant_classes (engagement in_vivo, a target list): fluoxetine and norfluoxetine curves, and
+    listed targets no ligand binds (their drug-free signal: 1 for NET's amine index, 0 for H1)."""
+    sc = pdsim.load_scenario("antidepressant_classes")
+    label = "Fluoxetine 20 mg/day, stopped at week 4 (SSRI)"
+    text = sc.to_sbml(label)
+    assert _issues(text) == []
+    _, names = _compare(sc, label, text)
+    assert {"occupancy.SERT.norfluoxetine", "signal.H1", "signal.mAChR"} <= set(names)
+
+
+#: a scenario-defined MOR agonist with an in-vivo curve at MOR (values are test inputs, not data)
+_MOR_CURVE = {**_INLINE, "name": "mor_curve", "targets": {"MOR": {
+    "action": "agonist", "measure": "Ki",
+    "affinity": {"value": 50.0, "unit": "nM", "sources": ["assumption"], "kind": "assumed", "note": "test"},
+    "tau": {"value": 5.0, "unit": "1", "sources": ["assumption"], "kind": "assumed", "note": "test"},
+    "in_vivo": {k: {"value": v, "unit": u, "sources": ["assumption"], "kind": "assumed", "note": "test"}
+                for k, v, u in (("EC50", 80.0, "nM"), ("Emax", 0.9, "1"))}}}}
+
+
+def test_in_vivo_curve_at_an_opioid_receptor_is_refused():
+    """The engine defines in-vivo engagement only where the signal is a function of occupancy; the export
+    refuses an opioid curve by name, and exports the same arm with engagement = "in_vitro"."""
+    def scenario(engagement: str):
+        return pdsim.Scenario.from_dict({
+            "name": "mor curve", "duration": "2 day", "output_every": "0.5 h", "engagement": engagement,
+            "drugs": {"mor_curve": _MOR_CURVE},
+            "arms": [{"label": "a", "doses": [{"drug": "mor_curve", "dose": "40 mg", "every": "12 h", "count": 4}]}],
+        })
+
+    with pytest.raises(InputError, match=r"in-vivo engagement at 'MOR' \(opioid family\) cannot be expressed in SBML"):
+        scenario_to_sbml(scenario("in_vivo"))
+    sc = scenario("in_vitro")
+    text = scenario_to_sbml(sc)
+    assert _issues(text) == []
+    _, names = _compare(sc, "a", text)
+    assert "signal.MOR" in names

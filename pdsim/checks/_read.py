@@ -9,6 +9,14 @@ import numpy as np
 HOURS_PER_DAY = 24.0
 
 
+def values(r, var: str, arm: str) -> np.ndarray:
+    """``var`` in ``arm`` for every subject (subjects x time); zeros when the run did not produce it
+    (a drug's variables when the drug was removed from the study)."""
+    if var not in r:
+        return np.zeros((r.n_subjects, len(r.time_h)))
+    return np.asarray(r.get(var, arm=arm))
+
+
 def series(r, var: str, arm: str) -> np.ndarray:
     """The time course of ``var`` in ``arm`` (first subject). A variable the run did not produce —
     e.g. a drug's signal when the drug was removed from the study — reads as zero."""

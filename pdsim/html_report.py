@@ -106,13 +106,14 @@ def _references(params: dict[str, Any]) -> str:
 
 
 def _claims_table(rows: list[Any]) -> str:
-    out = ["<table><thead><tr><th>claim</th><th>paraphrase</th><th>check</th><th>expected</th>"
-           "<th>simulated</th><th>verdict</th><th>reason</th></tr></thead><tbody>"]
+    out = ["<table><thead><tr><th>claim</th><th>paraphrase</th><th>check</th><th>basis</th><th>expected</th>"
+           "<th>simulated</th><th>verdict</th><th>reason</th><th>rerun</th></tr></thead><tbody>"]
     for r in rows:
         cls = "verdict-" + r.verdict.replace(" ", "-")
-        cells = [r.claim, r.paraphrase, r.check, r.expected, r.simulated]
+        cells = [r.claim, r.paraphrase, r.check, r.basis, r.expected, r.simulated]
         out.append("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
-                   + f'<td class="{cls}">{html.escape(r.verdict)}</td><td>{html.escape(r.reason)}</td></tr>')
+                   + f'<td class="{cls}">{html.escape(r.verdict)}</td><td>{html.escape(r.reason)}</td>'
+                   + f'<td><code>{html.escape(r.command)}</code></td></tr>')
     out.append("</tbody></table>")
     return '<div class="scroll">' + "\n".join(out) + "</div>"
 
@@ -200,11 +201,12 @@ def write_html_report(scenario: Any, out_dir: str | Path = "pdsim-report", run_c
     parts.append(_section("References", "<p>The sources cited in the figures and the parameter table.</p>"
                           + _references(result.parameters), open_=False))
     if run_claims:
-        from .validation import run_checks
+        from .validation import counts, run_checks
 
         rows = relevant_claims(run_checks(progress=progress), drugs)
-        counts = pd.Series([r.verdict for r in rows]).value_counts().to_dict() if rows else {}
-        claims = ("<p>" + (", ".join(f"{n} {v}" for v, n in counts.items()) or "No claims registered.") + "</p>"
+        tally = counts(rows) if rows else {}
+        claims = ("<p>" + (", ".join(f"{n} {k}" for k, n in tally.items() if n) or "No claims registered.")
+                  + ". A claim that set a parameter of the model counts as <i>calibrated to</i>, not as reproduction.</p>"
                   + _claims_table(rows))
     else:
         claims = "<p>Claim checks were not run for this page (run <code>pdsim validate</code>).</p>"

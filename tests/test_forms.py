@@ -53,7 +53,8 @@ def test_catalogue_masses():
     # each salt is the base plus its counter-ion (HCl 36.46 g/mol; Na for H: +21.98), to the printed precision
     for name, form, extra in [("amitriptyline", "hydrochloride", 36.46), ("nortriptyline", "hydrochloride", 36.46),
                               ("bupropion", "hydrochloride", 36.46), ("fluoxetine", "hydrochloride", 36.46),
-                              ("tianeptine", "sodium", 22.990 - 1.008)]:
+                              ("sertraline", "hydrochloride", 36.46), ("citalopram", "hydrobromide", 80.91),
+                              ("escitalopram", "oxalate", 90.035), ("tianeptine", "sodium", 22.990 - 1.008)]:
         dr = pdsim.drug(name)
         assert dr.forms[form].to("g/mol") == pytest.approx(dr.molar_mass.to("g/mol") + extra, abs=0.011)
 

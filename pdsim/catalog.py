@@ -45,7 +45,9 @@ MEASURES = ("Ki", "Kd", "IC50", "EC50", "KB")
 PK_MODELS = ("one_compartment", "two_compartment")
 PK_PARAMS = ("ka", "F", "tlag", "CL", "V", "Q", "V2", "fu", "kp_uu", "ke0", "F_ip")
 _DRUG_KEYS = {"name", "display_name", "aliases", "description", "parent", "molar_mass", "pk", "targets",
-              "therapeutic_range", "doses", "sources"}
+              "therapeutic_range", "doses", "sources", "forms", "tdm"}
+#: keys of a [tdm] table (therapeutic drug monitoring: reference range and laboratory alert level)
+TDM_KEYS = ("measure", "range_low", "range_high", "alert")
 
 
 def root() -> Path:
@@ -168,6 +170,35 @@ class Drug:
     aliases: tuple[str, ...] = ()
     extra: dict[str, dict[str, Parameter]] = field(default_factory=dict)
     path: Path | None = None
+    #: what a [tdm] range measures: the compounds summed, e.g. ("amitriptyline", "nortriptyline")
+    tdm_measure: tuple[str, ...] = ()
+
+    @property
+    def forms(self) -> dict[str, Parameter]:
+        """Molar mass of each marketed salt form ([forms.<form>] tables), by form name."""
+        return {k.split(".")[0]: p for k, p in self.extra.get("forms", {}).items()}
+
+    def base_fraction(self, form: str) -> float:
+        r"""Mass of base per mass of the salt ``form``: :math:`M_{base} / M_{salt}`.
+
+        A dose of ``form`` is converted to base as amount × this fraction (e.g. amitriptyline
+        hydrochloride: 277.41 / 313.87). An unknown form fails with the forms the drug knows.
+        """
+        forms = self.forms
+        if form not in forms:
+            known = ", ".join(sorted(forms)) or "none (doses are of the base)"
+            raise UnknownNameError(f"{self.display_name} has no form '{form}' in its [forms] table; known forms: "
+                                   f"{known}.{_did_you_mean(form, forms)} Leave `form` out for a dose "
+                                   f"of the base, or add [forms.{form}] molar_mass = {{...}} to the drug file.")
+        return self.molar_mass.to("g/mol") / forms[form].to("g/mol")
+
+    def form_note(self, form: str) -> str:
+        """The sentence that states a salt-to-base conversion (for Result notes)."""
+        m_base, m_salt = self.molar_mass.to("g/mol"), self.forms[form].to("g/mol") if form in self.forms else None
+        if m_salt is None:
+            self.base_fraction(form)  # raises, naming the known forms
+        return (f"{self.name} doses stated as the {form} ({m_salt:g} g/mol) converted to base ({m_base:g} g/mol): "
+                f"amount x {m_base:g}/{m_salt:g} = x {m_base / m_salt:.4f}.")
 
     def pk(self, species: str = "human") -> PKSpec:
         """The PK model for ``species``; an unknown species fails with the ones known."""
@@ -206,6 +237,11 @@ class Drug:
             for k, p in ps.items():
                 out[f"{sec}.{k}"] = p
         return out
+
+
+def _did_you_mean(name: Any, options: Any) -> str:
+    tip = suggest(str(name), options) if options else ""
+    return tip if tip.startswith(" Did") else ""
 
 
 def load_drug_file(path: Path, reg: Registry | None = None) -> Drug:
@@ -265,6 +301,11 @@ def load_drug_file(path: Path, reg: Registry | None = None) -> Drug:
     for sec in ("therapeutic_range", "doses"):
         if sec in d:
             extra[sec] = _params_of(d[sec], sec, path, reg)
+    if "forms" in d:
+        extra["forms"] = _forms(d["forms"], path, reg)
+    measure: tuple[str, ...] = ()
+    if "tdm" in d:
+        extra["tdm"], measure = _tdm(d["tdm"], name, path, reg)
     return Drug(
         name=name,
         display_name=d.get("display_name", name),
@@ -276,7 +317,46 @@ def load_drug_file(path: Path, reg: Registry | None = None) -> Drug:
         aliases=tuple(d.get("aliases", ())),
         extra=extra,
         path=path,
+        tdm_measure=measure,
     )
+
+
+def _forms(tbl: Any, path: Path, reg: Registry | None) -> dict[str, Parameter]:
+    """[forms.<salt>] tables: each holds one Parameter, molar_mass (g/mol), keyed ``<salt>.molar_mass``."""
+    if not isinstance(tbl, dict):
+        raise ModelFileError(f"{path}: [forms] must hold tables such as [forms.hydrochloride] with molar_mass = {{...}}.")
+    out = {}
+    for form, ft in tbl.items():
+        if not isinstance(ft, dict) or set(ft) != {"molar_mass"}:
+            raise ModelFileError(f"{path}{':' + str(line_of(path, form) or '?')}: [forms.{form}] must hold exactly "
+                                 f"molar_mass = {{ value = ..., unit = \"g/mol\", sources = [...], kind = ..., note = ... }}.")
+        p = _param(ft["molar_mass"], f"forms.{form}.molar_mass", path, reg)
+        if not _compatible(p.unit, "g/mol") or p.value <= 0:
+            raise ModelFileError(f"{path}: forms.{form}.molar_mass must be a positive molar mass in g/mol (got {p.value:g} {p.unit}).")
+        out[f"{form}.molar_mass"] = p
+    return out
+
+
+def _tdm(tbl: Any, name: str, path: Path, reg: Registry | None) -> tuple[dict[str, Parameter], tuple[str, ...]]:
+    """[tdm]: measure (compounds summed, "a + b"), range_low/range_high and optional alert (concentrations)."""
+    if not isinstance(tbl, dict):
+        raise ModelFileError(f"{path}: [tdm] must be a table with measure, range_low, range_high and alert.")
+    for k in tbl:
+        if k not in TDM_KEYS:
+            raise ModelFileError(f"{path}{':' + str(line_of(path, k) or '?')}: unknown field 'tdm.{k}'.{suggest(k, TDM_KEYS)}")
+    for k in ("measure", "range_low", "range_high"):
+        if k not in tbl:
+            raise ModelFileError(f"{path}: [tdm] is missing '{k}'; see models/README.md (drugs, [tdm]).")
+    measure = tbl["measure"]
+    parts = tuple(x.strip() for x in measure.split("+")) if isinstance(measure, str) else ()
+    if not parts or not all(parts):
+        raise ModelFileError(f"{path}: tdm.measure must name the compounds measured, e.g. \"{name}\" or "
+                             f"\"{name} + <metabolite>\" (got {measure!r}).")
+    params = _params_of({k: v for k, v in tbl.items() if k != "measure"}, "tdm", path, reg)
+    for k, p in params.items():
+        if not _compatible(p.unit, "ng/mL"):  # a mass concentration: a sum of compounds has no single molar mass
+            raise ModelFileError(f"{path}: tdm.{k} has unit {p.unit!r}; it must be a mass concentration such as ng/mL.")
+    return params, parts
 
 
 #: keys of a [targets.<T>.in_vivo] table (human PET/SPECT occupancy curve; pdsim.targets.engagement)

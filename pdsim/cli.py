@@ -94,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     k.add_argument("--plot", default=None, help="write a concentration-time PNG here")
 
     _add_export(sub)
+    _add_tdm(sub)
 
     rp = sub.add_parser("report", help="one self-contained HTML page for a scenario")
     rp.add_argument("scenario", help="a scenario .toml file or a name from `pdsim list scenarios`")
@@ -257,6 +258,8 @@ def _dispatch(args) -> int:
         return 0
     if cmd == "export":
         return _export(args)
+    if cmd == "tdm":
+        return _tdm(args)
     if cmd == "report":
         from .html_report import write_html_report
 
@@ -288,6 +291,68 @@ def _export(args) -> int:
 
     path = write_sbml(args.scenario, Path(args.out), args.arm, include_systems=not args.no_systems)
     print(f"wrote {path}")
+    return 0
+
+
+def _add_tdm(sub) -> None:
+    """`pdsim tdm`: measured drug levels against the model, an individual clearance and a dose (teaching only)."""
+    t = sub.add_parser("tdm", help="drug-level monitoring: measured levels vs the model, a Bayesian clearance "
+                                   "estimate and the dose for the range middle (teaching and research only)")
+    t.add_argument("drug", help="a drug name from `pdsim list drugs`, or a drug .toml file")
+    t.add_argument("--dose", required=True, help="dose per administration, e.g. '75 mg'")
+    t.add_argument("--every", required=True, help="dosing interval, e.g. '24 h' (doses from time 0 until the last level)")
+    t.add_argument("--level", action="append", required=True, metavar="TIME=VALUE",
+                   help="a measured level, time after the first dose = concentration, e.g. '12 h=85 ng/mL' (repeatable)")
+    t.add_argument("--form", default=None, help="the salt the dose is stated as, e.g. 'hydrochloride' (see `pdsim sources`)")
+    t.add_argument("--route", default="oral", help="oral (default), iv_bolus, ip or sc")
+    t.add_argument("--cv", type=float, default=None,
+                   help="between-subject CV of clearance for the prior (default: the assumed 0.3)")
+    t.add_argument("--target", default=None, help="target level, e.g. '150 ng/mL' (default: middle of the reference range)")
+    t.add_argument("--plot", default=None, help="write the levels on the predicted curve with the range to this PNG")
+
+
+def _tdm(args) -> int:
+    from . import tdm
+    from .catalog import drug
+    from .dosing import Regimen
+    from .units import as_float
+
+    levels = [tdm.parse_level(x, "--level") for x in args.level]
+    plot = Path(args.plot) if args.plot else None
+    if plot is not None:
+        _check_plot(plot)
+    dr = drug(args.drug)
+    every = as_float(args.every, "h", "--every", positive=True)
+    last = max(x.time for x in levels)
+    count = max(1, math.ceil(last / every - 1e-9))  # the doses given before the last level
+    reg = Regimen.repeated(dose=args.dose, every=args.every, count=count, route=args.route, drug=dr.name, form=args.form)
+    est = tdm.estimate_clearance(dr, reg, levels, cv=args.cv)
+    rng = tdm.reference_range(dr)
+    print(f"{dr.display_name}: {args.dose}{' ' + args.form if args.form else ''} every {args.every} "
+          f"({count} dose{'s' if count != 1 else ''} before the last level)")
+    for n in reg.notes:
+        print(f"  {n}")
+    print(f"reference range: {rng.text() if rng else 'none in the catalogue for ' + dr.name}")
+    table = tdm.compare(dr, levels, reg, estimate=est)
+    for _, row in table.iterrows():
+        pos = f", {row['position']}" if "position" in row else ""
+        print(f"  level at {row['time_h']:g} h: measured {row['measured_ng_mL']:.4g} ng/mL; predicted "
+              f"{row['predicted_ng_mL']:.4g} (typical clearance), {row['individual_ng_mL']:.4g} (estimated){pos}")
+    print(f"clearance: typical {est.typical:.4g} L/h; estimated {est.clearance:.4g} L/h (MAP), 95% interval "
+          f"{est.ci95[0]:.3g}-{est.ci95[1]:.3g} L/h (SD of log CL {est.sd_log:.3f})")
+    for n in est.notes:
+        print(f"  {n}")
+    if rng is not None or args.target is not None:
+        sug = tdm.dose_for_target(dr, reg, est, args.target)
+        where = f", {rng.position(sug.current_mean)}" if rng is not None else ""
+        print(f"predicted steady-state mean at the current dose (estimated clearance): {sug.current_mean:.4g} ng/mL{where}")
+        print(f"suggested dose for {sug.target:g} ng/mL: {sug.text()}")
+    else:
+        print("suggested dose: needs a target; give --target '... ng/mL' (no reference range in the catalogue).")
+    if plot is not None:
+        tdm.plot_levels(dr, reg, levels, est, plot)
+        print(f"wrote {plot}")
+    print(tdm.CAUTION)
     return 0
 
 

@@ -129,6 +129,20 @@ def _route(route: Any) -> str:
     return route
 
 
+def _base_fraction(drug: str | None, form: Any) -> float:
+    """M_base / M_salt for a dose of ``drug`` stated as the salt ``form`` (1 without a form)."""
+    if form is None:
+        return 1.0
+    if not isinstance(form, str) or not form.strip():
+        raise InputError(f"`form` must be a salt name such as 'hydrochloride' (got {form!r}).", key="form", value=form)
+    if drug is None:
+        raise InputError(f"`form` ({form!r}) needs `drug`: the salt's molar mass is in the drug's file; give e.g. "
+                         f"drug='amitriptyline', form='hydrochloride'.", key="form", value=form)
+    from .catalog import drug as lookup
+
+    return lookup(drug).base_fraction(form)
+
+
 def _dose_times(start: float, every: float | None, count: Any, until: Any) -> list[float]:
     """Dose times start + i·every for i < count, or for every such time before ``until``."""
     if every is None:
@@ -168,6 +182,9 @@ class Dose:
         Infusion duration in h (> 0 for ``"iv_infusion"``, 0 otherwise).
     drug : str, optional
         Catalogue name of the drug; a dose without a name belongs to whichever drug is asked for.
+    form : str, optional
+        The salt the dose was stated as (e.g. "hydrochloride"); ``amount`` is already the base
+        equivalent (`Regimen.single`/`repeated` with ``form=`` convert it). See `Regimen.notes`.
     """
 
     time: float
@@ -175,6 +192,7 @@ class Dose:
     route: str = "oral"
     duration: float = 0.0
     drug: str | None = None
+    form: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "time", _time_h(self.time, "time"))
@@ -188,6 +206,9 @@ class Dose:
         object.__setattr__(self, "duration", duration)
         if self.drug is not None and not isinstance(self.drug, str):
             raise InputError(f"`drug` must be a catalogue name such as 'tianeptine' (got {self.drug!r}).")
+        if self.form is not None and (not isinstance(self.form, str) or self.drug is None):
+            raise InputError(f"`form` must be a salt name such as 'hydrochloride' on a dose that names its drug "
+                             f"(got form={self.form!r}, drug={self.drug!r}).")
 
     @property
     def rate(self) -> float:
@@ -200,7 +221,7 @@ class Dose:
         return self.time + self.duration
 
     def scaled(self, factor: float) -> "Dose":
-        return Dose(self.time, self.amount * factor, self.route, self.duration, self.drug)
+        return Dose(self.time, self.amount * factor, self.route, self.duration, self.drug, self.form)
 
 
 @dataclass(frozen=True)
@@ -229,15 +250,15 @@ class Regimen:
     # --- construction ---------------------------------------------------------------
     @classmethod
     def single(cls, dose: Any = "25 mg", route: str = "oral", at: Any = "0 h", drug: str | None = None,
-               body_weight: Any = None, duration: Any = None) -> "Regimen":
-        """One dose of ``dose`` (mg, or mg/kg with ``body_weight``) at time ``at``."""
+               body_weight: Any = None, duration: Any = None, form: str | None = None) -> "Regimen":
+        """One dose of ``dose`` (mg, or mg/kg with ``body_weight``) at time ``at``; ``form`` as in `repeated`."""
         return cls.repeated(dose, every=None, count=1, route=route, start=at, drug=drug, body_weight=body_weight,
-                            duration=duration)
+                            duration=duration, form=form)
 
     @classmethod
     def repeated(cls, dose: Any = "12.5 mg", every: Any = "8 h", count: Any = None, until: Any = None,
                  route: str = "oral", start: Any = "0 h", drug: str | None = None, body_weight: Any = None,
-                 duration: Any = None) -> "Regimen":
+                 duration: Any = None, form: str | None = None) -> "Regimen":
         """``dose`` every ``every``, ``count`` times or for every dose time before ``until``.
 
         Parameters
@@ -253,13 +274,16 @@ class Regimen:
             "8 h" gives 84 doses.
         route, start, drug, body_weight, duration
             As for `Dose`; ``start`` is the first dose time.
+        form : str, optional
+            The salt ``dose`` is stated as, one of the drug's [forms] (e.g. "hydrochloride"): the
+            amount is converted to base, :math:`A_{base} = A \\cdot M_{base}/M_{salt}`; needs ``drug``.
         """
         route = _route(route)
-        amount = _amount_mg(dose, "dose", body_weight)
+        amount = _amount_mg(dose, "dose", body_weight) * _base_fraction(drug, form)
         step = None if every is None else _interval_h(every)
         times = _dose_times(_time_h(start, "start"), step, count, until)
         dur = None if duration is None else _time_h(duration, "duration")
-        return cls(tuple(Dose(t, amount, route, dur, drug) for t in times))
+        return cls(tuple(Dose(t, amount, route, dur, drug, form) for t in times))
 
     @classmethod
     def loading(cls, loading: Any, dose: Any, every: Any, count: Any = None, until: Any = None, route: str = "oral",
@@ -388,6 +412,14 @@ class Regimen:
         return Regimen(tuple(e for e in self.events if e.drug is None or e.drug.lower() == key))
 
     # --- inspection -------------------------------------------------------------------
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """The salt-to-base conversions applied to this regimen's doses, one sentence per drug and form."""
+        from .catalog import drug
+
+        pairs = dict.fromkeys((e.drug, e.form) for e in self.events if e.form is not None)
+        return tuple(drug(d).form_note(f) for d, f in pairs)
+
     @property
     def drugs(self) -> tuple[str, ...]:
         """Names of the drugs dosed, in order of first dose."""

@@ -29,12 +29,12 @@ from .limits import MAX_CV, MAX_DOSES, MAX_DURATION_H, MAX_OUTPUT_TIMES, MIN_INT
 from .population import PairCorrelations
 from .units import as_float, quantity
 
-__all__ = ["DoseSpec", "Arm", "Population", "Scenario", "load_scenario", "ROUTES", "VARIED_PK"]
+__all__ = ["DoseSpec", "Arm", "Population", "Scenario", "load_scenario", "dose_notes", "ROUTES", "VARIED_PK"]
 
 _TOP = {"name", "description", "duration", "output_every", "arms", "population", "targets", "systems",
         "drugs", "drug_files", "site", "sources", "engagement"}
 _ARM = {"label", "species", "body_weight", "doses", "stress", "systems"}
-_DOSE = {"drug", "dose", "every", "count", "until", "route", "start", "duration", "rate"}
+_DOSE = {"drug", "dose", "every", "count", "until", "route", "start", "duration", "rate", "form"}
 _STRESS = {"protocol", "start"}
 _POP = {"size", "seed", "variability", "correlations", "chunk_size"}
 SITES = ("free", "brain")
@@ -173,7 +173,11 @@ def _real(value: Any) -> bool:
 
 @dataclass(frozen=True)
 class DoseSpec:
-    """One dosing line of an arm. Times in h, amounts in mg (or mg/kg when ``per_kg``)."""
+    """One dosing line of an arm. Times in h, amounts in mg (or mg/kg when ``per_kg``) of the base.
+
+    ``form`` names the salt the dose was stated as (a scenario's ``form = "hydrochloride"``); the
+    amount is then already converted to base, and ``note`` states the conversion.
+    """
 
     drug: str
     amount: float
@@ -183,6 +187,8 @@ class DoseSpec:
     start: float = 0.0
     duration: float | None = None
     per_kg: bool = False
+    form: str | None = None
+    note: str = ""
 
     def __post_init__(self) -> None:
         _check_dose_spec(_Ctx(python=True), ("DoseSpec",), self)
@@ -224,6 +230,15 @@ def _check_dose_spec(ctx: _Ctx, path: Key, d: DoseSpec) -> None:
                                                           f"{what} is {d.route}; leave it out or use route 'iv_infusion'.", d.duration)
     if not isinstance(d.per_kg, bool):
         raise ctx.error(InputError, path + ("per_kg",), f"`per_kg` must be True or False (got {_shown(d.per_kg)}).", d.per_kg)
+    if d.form is not None:
+        ctx.text(path + ("form",), d.form, "`form`", "'hydrochloride'")
+    if not isinstance(d.note, str):
+        raise ctx.error(InputError, path + ("note",), f"`note` must be a string (got {_shown(d.note)}).", d.note)
+
+
+def dose_notes(sc: "Scenario") -> list[str]:
+    """The salt-to-base conversions of a scenario's doses, one sentence each (for the Result notes)."""
+    return list(dict.fromkeys(d.note for arm in sc.arms for d in arm.doses if d.note))
 
 
 @dataclass(frozen=True)
@@ -659,7 +674,7 @@ def _arm(a: Any, i: int, ctx: _Ctx, custom: dict[str, Any]) -> Arm:
             raise ctx.error(InputError, p + ("species",), f"arm '{label}': {name} has no PK for species '{species}' "
                                                           f"(it has: {', '.join(sorted(dr.pk_specs)) or 'none'}); use one "
                                                           f"of those species or add [pk.{species}] to the drug.", species)
-        doses.append(_dose(dd, name, label, ctx, dp))
+        doses.append(_dose(dd, name, label, ctx, dp, dr))
     stress = None
     stress_start = 0.0
     if "stress" in a:
@@ -691,7 +706,7 @@ def _positive(ctx: _Ctx, path: Key, value: Any, what: str, unit: str, example: s
     return float(ctx.wrap(path, value, as_float, value, unit, what, positive=True))
 
 
-def _dose(dd: Mapping[str, Any], name: str, label: str, ctx: _Ctx, p: Key) -> DoseSpec:
+def _dose(dd: Mapping[str, Any], name: str, label: str, ctx: _Ctx, p: Key, dr: Any = None) -> DoseSpec:
     route = ctx.text(p + ("route",), dd.get("route", "oral"), f"arm '{label}': `route`", 'route = "oral"')
     if route not in ROUTES:
         raise ctx.error(InputError, p + ("route",), f"unknown route {route!r} in arm '{label}'; use one of "
@@ -766,8 +781,17 @@ def _dose(dd: Mapping[str, Any], name: str, label: str, ctx: _Ctx, p: Key) -> Do
                 raise ctx.error(InputError, p + (k,), f"`{k}` applies only to route = \"iv_infusion\", but this dose of "
                                                       f"{name} in arm '{label}' is {route}; remove `{k}` or set "
                                                       f"route = \"iv_infusion\".", dd[k])
+    form, note = None, ""
+    if "form" in dd:  # a salt: the amount becomes base (duration above came from the salt's own amount and rate)
+        form = ctx.text(p + ("form",), dd["form"], f"arm '{label}': `form`", 'form = "hydrochloride"')
+        if dr is None:
+            from . import catalog
+
+            dr = ctx.wrap(p + ("drug",), name, catalog.drug, name)
+        amount *= ctx.wrap(p + ("form",), form, dr.base_fraction, form)
+        note = f"arm '{label}': {dr.form_note(form)}"
     return ctx.wrap(p, raw, DoseSpec, drug=name, amount=amount, route=route, every=every, count=count, start=start,
-                    duration=duration, per_kg=per_kg)
+                    duration=duration, per_kg=per_kg, form=form, note=note)
 
 
 def _compounds(arms: tuple[Arm, ...] | list[Arm], custom: Mapping[str, Any]) -> dict[str, set[str]]:

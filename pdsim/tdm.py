@@ -1,0 +1,482 @@
+"""Therapeutic drug monitoring: measured drug levels beside the model and the reference range,
+a Bayesian (MAP) estimate of one person's clearance from them, and the dose for the range middle.
+
+For teaching and research only: nothing here is a clinical dosing tool (see `CAUTION`).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pint
+
+from . import catalog
+from .catalog import Drug
+from .dosing import Dose, Regimen
+from .errors import InputError, UnitError, UnknownNameError
+from .provenance import Parameter
+from .units import as_float, quantity
+
+__all__ = ["CAUTION", "ASSUMED_CV", "RESIDUAL_CV", "Level", "parse_level", "ReferenceRange", "reference_range",
+           "predict", "compare", "ClearanceEstimate", "estimate_clearance", "DoseSuggestion", "dose_for_target",
+           "plot_levels"]
+
+#: printed with every result of `pdsim tdm`
+CAUTION = "Caution: for teaching and research only - not for clinical use or dosing decisions."
+#: between-subject CV of clearance used as the prior when none is given (the catalogue states none):
+#: an assumption of the order of the inter-individual variation of antidepressant clearance
+ASSUMED_CV = 0.3
+#: proportional residual error (assay plus model misspecification), an assumption: a level is
+#: log-normal about the prediction with this CV
+RESIDUAL_CV = 0.2
+#: the MAP search spans clearance factors exp(-BOUND) .. exp(BOUND) of the typical value
+_ETA_BOUND = 6.0
+#: step (in log CL) of the central difference giving the curvature of the objective (Laplace)
+_H = 1e-4
+
+
+# --- measured levels -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Level:
+    """One measured concentration: time after the first dose (h) and value (ng/mL)."""
+
+    time: float
+    value: float
+
+    def __post_init__(self) -> None:
+        for name, v in (("time", self.time), ("value", self.value)):
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise InputError(f"a level's {name} must be a finite number (got {v!r}).", key=name, value=v)
+        if self.time < 0:
+            raise InputError(f"a level's time must be >= 0 h after the first dose (got {self.time:g} h).", key="time",
+                             value=self.time)
+        if self.value <= 0:
+            raise InputError(f"a level's value must be > 0 ng/mL (got {self.value:g}); a level below the assay's limit "
+                             f"carries no clearance information here, leave it out.", key="value", value=self.value)
+
+
+_LEVEL_EXAMPLE = "'12 h=85 ng/mL' (time after the first dose = measured concentration)"
+
+
+def parse_level(text: Any, name: str = "level") -> Level:
+    """A level from text ``"TIME=VALUE"``, e.g. ``"12 h=85 ng/mL"`` or ``"3 day = 0.12 mg/L"``."""
+    if not isinstance(text, str) or text.count("=") != 1:
+        raise InputError(f"`{name}` must be one TIME=VALUE pair such as {_LEVEL_EXAMPLE} (got {text!r}).", key=name,
+                         value=text)
+    t_text, v_text = (s.strip() for s in text.split("="))
+    if not t_text or not v_text:
+        raise InputError(f"`{name}` {text!r} lacks a time or a value; write e.g. {_LEVEL_EXAMPLE}.", key=name, value=text)
+    try:
+        t = float(as_float(t_text, "h", f"{name} time"))
+        v = _ng_ml(v_text, f"{name} value")
+    except (InputError, UnitError) as exc:
+        raise type(exc)(f"`{name}` {text!r}: {exc}", key=name, value=text) from None
+    return Level(t, v)
+
+
+def _ng_ml(value: Any, name: str) -> float:
+    q = quantity(value, name) if isinstance(value, (str, pint.Quantity)) else None
+    if q is None or not q.check("[mass] / [length] ** 3"):
+        raise UnitError(f"`{name}` must be a mass concentration such as '85 ng/mL' or '0.085 mg/L' (got {value!r}).",
+                        key=name, value=value)
+    return float(q.to("ng/mL").magnitude)
+
+
+def _levels(levels: Any) -> list[Level]:
+    if isinstance(levels, (Level, str)) or (isinstance(levels, tuple) and len(levels) == 2
+                                           and not isinstance(levels[0], (Level, str, tuple))):
+        levels = [levels]
+    out = []
+    for i, lv in enumerate(levels if isinstance(levels, (list, tuple)) else [levels]):
+        if isinstance(lv, Level):
+            out.append(lv)
+        elif isinstance(lv, str):
+            out.append(parse_level(lv, f"levels[{i}]"))
+        elif isinstance(lv, tuple) and len(lv) == 2:
+            t = float(as_float(lv[0], "h", f"levels[{i}] time"))
+            v = _ng_ml(lv[1], f"levels[{i}] value") if isinstance(lv[1], (str, pint.Quantity)) else lv[1]
+            out.append(Level(t, v))
+        else:
+            raise InputError(f"`levels[{i}]` must be a Level, text such as {_LEVEL_EXAMPLE}, or a pair "
+                             f"('12 h', '85 ng/mL') (got {lv!r}).", key="levels", value=lv)
+    if not out:
+        raise InputError(f"give at least one measured level, e.g. {_LEVEL_EXAMPLE}.", key="levels")
+    return sorted(out, key=lambda lv: lv.time)
+
+
+# --- the reference range -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReferenceRange:
+    """A drug's [tdm] table: the compounds measured (summed), range and alert level in ng/mL."""
+
+    measure: tuple[str, ...]
+    low: float
+    high: float
+    alert: float | None
+    parameters: dict[str, Parameter]
+
+    @property
+    def middle(self) -> float:
+        """(low + high) / 2, the target of `dose_for_target`."""
+        return 0.5 * (self.low + self.high)
+
+    def position(self, value: float) -> str:
+        """Where ``value`` (ng/mL) lies: below the range, in range, above the range, or at/above the alert level."""
+        if self.alert is not None and value >= self.alert:
+            return "at or above the alert level"
+        if value < self.low:
+            return "below the range"
+        return "in range" if value <= self.high else "above the range"
+
+    def text(self) -> str:
+        alert = f", alert level {self.alert:g} ng/mL" if self.alert is not None else ""
+        return f"{' + '.join(self.measure)}: {self.low:g}-{self.high:g} ng/mL{alert}"
+
+
+def reference_range(drug: Any) -> ReferenceRange | None:
+    """The drug's [tdm] reference range (None when its file has no [tdm] table)."""
+    dr = catalog.drug(drug)
+    p = dr.extra.get("tdm")
+    if not p:
+        return None
+    alert = p["alert"].to("ng/mL") if "alert" in p else None
+    return ReferenceRange(dr.tdm_measure, p["range_low"].to("ng/mL"), p["range_high"].to("ng/mL"), alert, dict(p))
+
+
+# --- predictions through the public path (pdsim.concentration) -------------------------------------
+def _with_clearance(dr: Drug, factor: float, species: str) -> Drug:
+    """``dr`` with its clearance for ``species`` multiplied by ``factor`` (an individual's value)."""
+    if factor == 1.0:
+        return dr
+    spec = dr.pk(species)
+    cl = spec.params["CL"]
+    ind = Parameter(cl.value * factor, cl.unit, cl.sources, "calibrated", name=cl.name,
+                    note=f"individual estimate: {factor:.6g} x the typical {cl.value:g} {cl.unit} (pdsim.tdm)")
+    specs = dict(dr.pk_specs)
+    specs[species] = replace(spec, params={**spec.params, "CL": ind})
+    return replace(dr, pk_specs=specs)
+
+
+def _measure(dr: Drug, measure: Any, species: str) -> tuple[str, ...]:
+    if measure is None:
+        rng = reference_range(dr)
+        measure = rng.measure if rng is not None else (dr.name,)
+    elif isinstance(measure, str):
+        measure = tuple(s.strip() for s in measure.split("+"))
+    mets = dr.pk(species).metabolites
+    for c in measure:
+        if c != dr.name and c not in mets:
+            raise UnknownNameError(f"the measure '{' + '.join(measure)}' names '{c}', which is neither {dr.name} nor a "
+                                   f"metabolite it forms (known: {', '.join([dr.name, *mets])}).")
+    return tuple(measure)
+
+
+def predict(drug: Any, regimen: Any, times: Any, *, clearance_factor: float = 1.0, measure: Any = None,
+            species: str = "human", body_weight: Any = None) -> np.ndarray:
+    r"""Predicted level (ng/mL) of ``measure`` at ``times`` (h after the first dose).
+
+    The sum over the compounds measured (the drug and/or metabolites it forms) of the plasma
+    concentration from `pdsim.concentration`, each converted by its molar mass,
+    :math:`C[\text{ng/mL}] = C[\text{nM}] \cdot M / 1000`; the drug's clearance is
+    ``clearance_factor`` times the catalogue's (an individual's clearance; metabolites keep theirs).
+    """
+    from .pk import concentration
+
+    dr = catalog.drug(drug)
+    ind = _with_clearance(dr, clearance_factor, species)
+    t = np.atleast_1d(np.asarray(times, dtype=float))
+    total = np.zeros_like(t)
+    for c in _measure(dr, measure, species):
+        met = None if c == dr.name else c
+        nm = concentration(ind, regimen, t, species=species, body_weight=body_weight, metabolite=met)
+        total += nm.to("nM").magnitude * catalog.drug(c).molar_mass.to("g/mol") / 1000.0
+    return total
+
+
+def _subject(subject: Any, regimen: Any, drug: Any, arm: Any) -> tuple[Drug, Regimen, Any]:
+    """(drug, regimen, body weight) from a drug and regimen, or from one arm of a `pdsim.Scenario`."""
+    from .scenario import Scenario
+
+    if not isinstance(subject, Scenario):
+        if regimen is None:
+            raise InputError("give the regimen the levels were measured under, e.g. "
+                             "Regimen.repeated('75 mg', every='24 h', count=14, drug='amitriptyline').", key="regimen")
+        return catalog.drug(subject), regimen, None
+    arms = [a for a in subject.arms if arm is None or a.label == arm]
+    if len(arms) != 1:
+        labels = ", ".join(repr(a.label) for a in subject.arms)
+        raise InputError(f"give arm= one of the scenario's arms ({labels}).", key="arm", value=arm)
+    a = arms[0]
+    names = a.drugs if drug is None else tuple(n for n in a.drugs if n == catalog.drug(drug).name)
+    if len(names) != 1:
+        raise InputError(f"give drug= one drug dosed in arm '{a.label}' (it doses {', '.join(a.drugs) or 'nothing'}).",
+                         key="drug", value=drug)
+    with catalog.extra_drugs(subject.custom_drugs):
+        dr = catalog.drug(names[0])
+    bw = a.body_weight
+    if bw is None and any(d.per_kg for d in a.doses):
+        bw = catalog.species(a.species)["body_weight"].to("kg")
+    evs = [Dose(t, d.amount * (bw if d.per_kg else 1.0), d.route, d.duration or 0.0, dr.name, d.form)
+           for d in a.doses if d.drug == dr.name for t in d.times]
+    return dr, Regimen(tuple(evs)), a.body_weight
+
+
+def compare(subject: Any, levels: Any, regimen: Regimen | None = None, *, drug: Any = None, arm: str | None = None,
+            estimate: "ClearanceEstimate | None" = None, species: str = "human"):
+    """Measured levels beside the model's prediction at the same times and the reference range.
+
+    Parameters
+    ----------
+    subject : str, Drug or Scenario
+        A drug (then give ``regimen``) or a scenario (one arm, one drug: ``arm``/``drug`` choose).
+    levels : Level, text "12 h=85 ng/mL", pair ('12 h', '85 ng/mL'), or a list of them
+        Times after the first dose.
+    estimate : ClearanceEstimate, optional
+        Adds the prediction with the individual's clearance.
+
+    Returns
+    -------
+    pandas.DataFrame
+        time_h, measured_ng_mL, predicted_ng_mL (typical clearance), ratio (measured/predicted),
+        individual_ng_mL (with ``estimate``), and with a [tdm] range: range_ng_mL and position.
+    """
+    import pandas as pd
+
+    dr, reg, bw = _subject(subject, regimen, drug, arm)
+    lv = _levels(levels)
+    t = np.array([x.time for x in lv])
+    y = np.array([x.value for x in lv])
+    pred = predict(dr, reg, t, species=species, body_weight=bw)
+    table = {"time_h": t, "measured_ng_mL": y, "predicted_ng_mL": pred, "ratio": y / pred}
+    if estimate is not None:
+        table["individual_ng_mL"] = predict(dr, reg, t, clearance_factor=estimate.factor, species=species,
+                                            body_weight=bw)
+    rng = reference_range(dr)
+    if rng is not None:
+        table["range_ng_mL"] = [f"{rng.low:g}-{rng.high:g}"] * len(t)
+        table["position"] = [rng.position(v) for v in y]
+    return pd.DataFrame(table)
+
+
+# --- Bayesian estimate of the individual's clearance -------------------------------------------------
+@dataclass(frozen=True)
+class ClearanceEstimate:
+    """A MAP estimate of one person's clearance with its Laplace uncertainty (all CL in L/h)."""
+
+    drug: str
+    typical: float
+    clearance: float
+    sd_log: float
+    ci95: tuple[float, float]
+    prior_cv: float
+    residual_cv: float
+    levels: tuple[Level, ...]
+    predicted: tuple[float, ...]
+    notes: tuple[str, ...]
+
+    @property
+    def factor(self) -> float:
+        """Individual over typical clearance."""
+        return self.clearance / self.typical
+
+
+def _typical_cl(dr: Drug, species: str, body_weight: Any) -> float:
+    from .pk import pk_model
+
+    return float(pk_model(dr, species, body_weight).CL)
+
+
+def estimate_clearance(drug: Any, regimen: Regimen, levels: Any, cv: float | None = None, *,
+                       residual_cv: float = RESIDUAL_CV, measure: Any = None, species: str = "human",
+                       body_weight: Any = None) -> ClearanceEstimate:
+    r"""Bayesian maximum a posteriori (MAP) estimate of an individual's clearance from measured levels.
+
+    With :math:`CL_i = CL_{pop}\, e^{\eta}`, a log-normal prior :math:`\eta \sim N(0, \omega^2)`,
+    :math:`\omega^2 = \ln(1 + CV^2)`, and a proportional residual error taken as log-normal,
+    :math:`\ln y_j = \ln f_j(\eta) + \varepsilon_j`, :math:`\sigma^2 = \ln(1 + CV_{res}^2)`, the MAP
+    :math:`\hat\eta` minimises
+
+    .. math:: O(\eta) = \sum_j \frac{(\ln y_j - \ln f_j(\eta))^2}{2\sigma^2} + \frac{\eta^2}{2\omega^2}
+
+    (bounded Brent search, `scipy.optimize.minimize_scalar`). The Laplace approximation gives the
+    posterior SD of :math:`\ln CL` as :math:`1/\sqrt{O''(\hat\eta)}` (central difference) and the
+    95 % interval :math:`CL_i e^{\pm 1.96\, SD}`. Only clearance is individualised; V, ka and F
+    stay at the catalogue's values. ``cv=math.inf`` gives a flat prior (maximum likelihood).
+
+    Parameters
+    ----------
+    drug, regimen
+        The catalogue drug and the doses given (times from the first dose).
+    levels
+        Measured levels, as for `compare`; concentrations of the drug's [tdm] measure (or of
+        ``measure``, e.g. "amitriptyline + nortriptyline").
+    cv : float, optional
+        Between-subject CV of clearance for the prior; default `ASSUMED_CV` (the catalogue
+        states none), which the notes say.
+    residual_cv : float
+        Proportional residual error (default `RESIDUAL_CV`, an assumption).
+
+    References
+    ----------
+    Sheiner LB, Beal S, Rosenberg B, Marathe VV (1979). Forecasting individual pharmacokinetics.
+    Clin Pharmacol Ther 26:294-305 (the Bayesian feedback objective used here).
+    """
+    from scipy.optimize import minimize_scalar
+
+    dr = catalog.drug(drug)
+    lv = _levels(levels)
+    notes = []
+    if cv is None:
+        cv = ASSUMED_CV
+        notes.append(f"prior: between-subject CV of clearance {ASSUMED_CV:g} (assumed; the catalogue gives no "
+                     f"variability for {dr.name}).")
+    elif math.isinf(cv):
+        notes.append("flat prior: maximum-likelihood estimate from the levels alone.")
+    else:
+        notes.append(f"prior: between-subject CV of clearance {cv:g} (given).")
+    for name, v in (("cv", cv), ("residual_cv", residual_cv)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0 or math.isnan(v):
+            raise InputError(f"`{name}` must be a number > 0 (got {v!r}); e.g. {name}=0.3.", key=name, value=v)
+    if math.isinf(residual_cv):
+        raise InputError("`residual_cv` must be finite, e.g. 0.2.", key="residual_cv", value=residual_cv)
+    notes.append(f"residual error: proportional, CV {residual_cv:g} (assumed; log-normal about the prediction).")
+    notes.append("only clearance is individualised; volume, absorption and bioavailability are the catalogue's.")
+    omega2 = math.log1p(cv * cv) if math.isfinite(cv) else math.inf
+    sigma2 = math.log1p(residual_cv * residual_cv)
+    t = np.array([x.time for x in lv])
+    ln_y = np.log([x.value for x in lv])
+    mea = _measure(dr, measure, species)
+
+    def objective(eta: float) -> float:
+        f = predict(dr, regimen, t, clearance_factor=math.exp(eta), measure=mea, species=species,
+                    body_weight=body_weight)
+        if np.any(f <= 0):
+            raise InputError(f"a level at {t[np.argmin(f)]:g} h comes before any dose of {dr.name} reaches plasma "
+                             f"(predicted 0); give levels after the first dose (and its lag).", key="levels")
+        prior = eta * eta / (2 * omega2) if math.isfinite(omega2) else 0.0
+        return float(np.sum((ln_y - np.log(f)) ** 2) / (2 * sigma2) + prior)
+
+    fit = minimize_scalar(objective, bounds=(-_ETA_BOUND, _ETA_BOUND), method="bounded",
+                          options={"xatol": 1e-10, "maxiter": 500})
+    eta = float(fit.x)
+    if abs(eta) > _ETA_BOUND - 1e-3:
+        raise InputError(f"the levels imply a clearance outside exp(+-{_ETA_BOUND:g}) times the typical value of "
+                         f"{dr.name}; check the units, the times (from the first dose) and the regimen.", key="levels")
+    curv = (objective(eta + _H) - 2 * objective(eta) + objective(eta - _H)) / (_H * _H)
+    sd = 1.0 / math.sqrt(curv) if curv > 0 else math.inf
+    typ = _typical_cl(dr, species, body_weight)
+    cl = typ * math.exp(eta)
+    pred = predict(dr, regimen, t, clearance_factor=math.exp(eta), measure=mea, species=species,
+                   body_weight=body_weight)
+    return ClearanceEstimate(dr.name, typ, cl, sd, (cl * math.exp(-1.96 * sd), cl * math.exp(1.96 * sd)), cv,
+                             residual_cv, tuple(lv), tuple(float(x) for x in pred), tuple(notes))
+
+
+# --- the dose for the middle of the range -------------------------------------------------------------
+@dataclass(frozen=True)
+class DoseSuggestion:
+    """The dose per interval whose predicted steady-state mean is ``target`` (ng/mL)."""
+
+    dose: float
+    form: str | None
+    every: float
+    target: float
+    current_dose: float
+    current_mean: float
+    notes: tuple[str, ...]
+
+    def text(self) -> str:
+        salt = f" {self.form}" if self.form else ""
+        return f"{self.dose:.3g} mg{salt} every {self.every:g} h"
+
+
+def _steady_mean(dr: Drug, dose_mg: float, every: float, route: str, duration: float, mea: tuple[str, ...],
+                 species: str, body_weight: Any) -> float:
+    """Steady-state mean (ng/mL) of the measure: C_avg,ss of each compound from `pdsim.steady_state`."""
+    from .pk import steady_state
+
+    total = 0.0
+    for c in mea:
+        ss = steady_state(dr, dose_mg, every, route, duration=duration or None, species=species,
+                          body_weight=body_weight, metabolite=None if c == dr.name else c)
+        total += ss.cavg.to("nM").magnitude * catalog.drug(c).molar_mass.to("g/mol") / 1000.0
+    return float(total)
+
+
+def dose_for_target(drug: Any, regimen: Regimen, estimate: ClearanceEstimate | None = None, target: Any = None, *,
+                    measure: Any = None, species: str = "human", body_weight: Any = None) -> DoseSuggestion:
+    r"""The dose per interval that brings the predicted steady-state mean level to ``target``.
+
+    Under linear PK the steady-state mean of every compound is proportional to the dose,
+    :math:`C_{avg,ss} = F D / (CL\, \tau)` (and the metabolites' likewise), so
+
+    .. math:: D_{new} = D \cdot \frac{C_{target}}{C_{avg,ss}(D)}
+
+    with the individual's clearance from ``estimate`` (the typical one without). ``target`` is a
+    mass concentration (default: the middle of the drug's [tdm] range). The regimen must repeat
+    one dose at a constant interval; a dose stated as a salt is suggested as the same salt.
+    """
+    dr = catalog.drug(drug)
+    every = regimen.interval
+    evs = regimen.for_drug(dr.name).events
+    if every is None or len({(e.amount, e.route, e.duration, e.form) for e in evs}) != 1:
+        raise InputError("dose_for_target needs a regular regimen: one dose repeated at a constant interval, e.g. "
+                         "Regimen.repeated('75 mg', every='24 h', count=14, drug=...).", key="regimen")
+    rng = reference_range(dr)
+    if target is None:
+        if rng is None:
+            raise InputError(f"{dr.name} has no [tdm] reference range in the catalogue; give target='... ng/mL'.",
+                             key="target")
+        target_ng = rng.middle
+        mea = _measure(dr, measure, species)
+    else:
+        target_ng = _ng_ml(target, "target") if not isinstance(target, (int, float)) else float(target)
+        mea = _measure(dr, measure, species)
+    if not (math.isfinite(target_ng) and target_ng > 0):
+        raise InputError(f"`target` must be a concentration > 0 (got {target!r}).", key="target", value=target)
+    e = evs[0]
+    ind = _with_clearance(dr, estimate.factor if estimate is not None else 1.0, species)
+    mean = _steady_mean(ind, e.amount, every, e.route, e.duration, mea, species, body_weight)
+    base_new = e.amount * target_ng / mean
+    frac = dr.base_fraction(e.form) if e.form else 1.0
+    notes = [f"linear PK: the steady-state mean scales with the dose ({mean:.4g} ng/mL at the current "
+             f"{e.amount / frac:.4g} mg{' ' + e.form if e.form else ''}).",
+             f"target {target_ng:g} ng/mL" + (" (middle of the reference range)" if target is None else "") + "."]
+    return DoseSuggestion(base_new / frac, e.form, every, target_ng, e.amount / frac, mean, tuple(notes))
+
+
+# --- figure ------------------------------------------------------------------------------------------
+def plot_levels(drug: Any, regimen: Regimen, levels: Any, estimate: ClearanceEstimate | None = None, path: Any = None,
+                *, species: str = "human", body_weight: Any = None):
+    """Measured levels on the predicted curve (typical and, with ``estimate``, individual clearance),
+    with the reference range shaded and the alert level drawn; saved to ``path`` when given."""
+    from matplotlib.figure import Figure
+
+    dr = catalog.drug(drug)
+    lv = _levels(levels)
+    t_end = max(max(x.time for x in lv), float(regimen.times.max()) if len(regimen) else 0.0) * 1.1 + 1.0
+    t = np.linspace(0.0, t_end, 1200)
+    fig = Figure(figsize=(7.5, 4.2), layout="constrained")
+    ax = fig.add_subplot()
+    rng = reference_range(dr)
+    if rng is not None:
+        ax.axhspan(rng.low, rng.high, color="tab:green", alpha=0.15, label=f"reference range {rng.low:g}-{rng.high:g}")
+        if rng.alert is not None:
+            ax.axhline(rng.alert, color="tab:red", ls="--", lw=1, label=f"alert level {rng.alert:g}")
+    ax.plot(t, predict(dr, regimen, t, species=species, body_weight=body_weight), color="0.45",
+            label="predicted, typical clearance")
+    if estimate is not None:
+        ax.plot(t, predict(dr, regimen, t, clearance_factor=estimate.factor, species=species, body_weight=body_weight),
+                color="tab:blue", label=f"predicted, estimated CL {estimate.clearance:.3g} L/h")
+    ax.plot([x.time for x in lv], [x.value for x in lv], "o", color="k", label="measured")
+    measure = " + ".join(_measure(dr, None, species))
+    ax.set_xlabel("time after the first dose (h)")
+    ax.set_ylabel(f"{measure} (ng/mL)")
+    ax.set_title(f"{dr.display_name}: measured levels and model (teaching and research only)", fontsize=10)
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=8, loc="best")
+    if path is not None:
+        fig.savefig(path, dpi=120)
+    return fig

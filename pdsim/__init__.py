@@ -39,7 +39,7 @@ _EXPORTS: dict[str, str] = {
     "run_checks": "validation",
 }
 #: sweeps and sensitivity: the module itself is the public name (SALib, Dask imported when used)
-_SUBMODULES = ("sweep",)
+_SUBMODULES = ("sweep", "tdm")
 
 
 def __getattr__(name: str):

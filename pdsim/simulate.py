@@ -27,7 +27,7 @@ from .limits import check_result_size
 from .model import DynamicModel
 from .provenance import Parameter
 from .result import Result
-from .scenario import Arm, Scenario
+from .scenario import Arm, Scenario, dose_notes
 
 __all__ = ["simulate", "SYSTEMS", "scenario_parameters", "arm_drugs", "variable_unit"]
 
@@ -162,7 +162,7 @@ def _weight_note(arm: Arm) -> str:
 
 def scenario_notes(sc: Scenario) -> list[str]:
     """Assumptions the engine applies that the scenario file does not state (more come from the run)."""
-    return [_weight_note(arm) for arm in sc.arms if _uses_reference_weight(arm)]
+    return [_weight_note(arm) for arm in sc.arms if _uses_reference_weight(arm)] + dose_notes(sc)
 
 
 def _events(arm: Arm, drug: str) -> tuple[Dose, ...]:

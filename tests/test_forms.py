@@ -75,8 +75,6 @@ def test_scenario_note_states_conversion(tmp_path):
     assert len(notes) == 1 and "hydrochloride" in notes[0] and "277.41/313.87" in notes[0] and "'hcl'" in notes[0]
 
 
-@pytest.mark.xfail(strict=True, reason="needs the hook in pdsim.simulate.scenario_notes: + pdsim.scenario.dose_notes(sc) "
-                                       "(simulate.py is being restructured by another engineer)")
 def test_result_notes_state_conversion(tmp_path):
     res = pdsim.simulate(_scenario(tmp_path))
     assert any("277.41/313.87" in n for n in res.notes)

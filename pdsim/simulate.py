@@ -12,7 +12,6 @@ concentration, :math:`dC_e/dt = k_{e0}(C - C_e)`, when the drug has ke0); then t
 """
 from __future__ import annotations
 
-import bisect
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,26 +29,16 @@ from .scenario import Arm, Scenario
 
 __all__ = ["simulate", "SYSTEMS", "scenario_parameters", "arm_drugs", "variable_unit"]
 
-#: finest spacing (h) of the grid on which the algebraic inputs of dynamic systems are tabulated for
-#: cubic Hermite interpolation (error O(step⁴)); with `EDGE_REFINE` it keeps every system within
-#: 1e-6 of an exact-forcing reference (tests/test_engine_accuracy.py)
-INPUT_STEP_H = 0.025
-#: offset (h) of the differences of the closed forms that give the inputs' slopes at the grid nodes
-SLOPE_STEP_H = 1e-4
-#: grid nodes closer than this (h) are taken as one
-NODE_TOL_H = 1e-9
-#: extra nodes after each dose edge, at step/2, step/4, ... step/2**EDGE_REFINE: absorption makes
-#: the inputs sharpest there
-EDGE_REFINE = 4
-#: most per-subject bends (lagged doses when the lag varies over subjects) made input-grid nodes in
-#: one chunk: each costs grid nodes and, with the PK propagated, a transition matrix per subject
+#: longest step (h) of the compiled ODE stage, unless a system asks for less (``max_step_h``); with
+#: the graded steps after every edge it keeps every shipped scenario within 1e-6 of an exact-forcing
+#: reference (tests/test_engine_accuracy.py)
+MAX_STEP_H = 0.5
+#: most per-subject bends (lagged doses when the lag varies over subjects) made edges of the step
+#: grid in one chunk: each one adds graded steps for every subject of the chunk
 MAX_OWN_EDGES = 5000
-#: tolerances of the engine's solver: the states are relative to baseline (order 1); 1e-9 keeps
-#: DOP853's error below 1e-6 on long drug-free stretches, where its steps reach the stability limit
-RTOL = 1e-9
-ATOL = 1e-11
-#: subjects integrated together by the stiff solver (its Jacobian grows with the square)
-STIFF_CHUNK = 32
+#: subjects per chunk of an arm with downstream systems: the inputs at every stage time of the step
+#: grid are held for a chunk (about 12 values per step, input and subject)
+ODE_CHUNK = 32
 PK_KEYS = ("CL", "V", "ka", "Q", "V2", "F", "tlag", "ke0", "F_ip")
 #: variable prefixes that are concentrations (nM); the others are fractions or relative states
 CONCENTRATIONS = ("plasma", "free", "brain", "biophase")
@@ -64,9 +53,9 @@ class ArmContext:
 
 
 def _mor_tolerance(ctx: ArmContext) -> DynamicModel:
-    from .targets.opioid import MORTolerance
+    from .effects.mor_tolerance import MORToleranceSystem
 
-    return MORTolerance(drugs=ctx.drugs, regime="chronic")
+    return MORToleranceSystem(drugs=ctx.drugs, regime="chronic")
 
 
 def _hpa(ctx: ArmContext) -> DynamicModel:
@@ -267,37 +256,6 @@ def _dose_edges(models: dict[str, tuple[Any, tuple[Dose, ...], Any]]) -> tuple[l
     return jumps, kinks, own
 
 
-def _near(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Whether each time of ``a`` lies within `NODE_TOL_H` of a time of the sorted, non-empty ``b``."""
-    j = np.searchsorted(b, a)
-    lo, hi = b[np.maximum(j - 1, 0)], b[np.minimum(j, len(b) - 1)]
-    return (np.abs(a - lo) <= NODE_TOL_H) | (np.abs(hi - a) <= NODE_TOL_H)
-
-
-def _input_grid(t_out: np.ndarray, every: float, edges: list[float]) -> np.ndarray:
-    """Nodes on which the inputs of dynamic systems are tabulated.
-
-    The output times, at most `INPUT_STEP_H` apart in between; every edge (where an input jumps or
-    bends), so that no interpolation interval straddles one; and `EDGE_REFINE` nodes closing in on
-    each edge from after it.
-    """
-    per = max(1, int(np.ceil(every / INPUT_STEP_H - 1e-9)))
-    grid = np.linspace(0.0, t_out[-1], (len(t_out) - 1) * per + 1)
-    grid[::per] = t_out
-    step = grid[1] - grid[0]
-    extra = np.unique(np.asarray([e for e in edges if 0.0 <= e < t_out[-1]], dtype=float))
-    graded = (extra[:, None] + step * 0.5 ** np.arange(1, EDGE_REFINE + 1)).ravel() if extra.size else extra
-    extra = extra[~_near(extra, t_out)] if extra.size else extra  # such an edge is that output time
-    if extra.size:
-        keep = np.zeros(grid.size, dtype=bool)
-        keep[::per] = True
-        grid = np.union1d(grid[keep | ~_near(grid, extra)], extra)
-    graded = np.unique(graded[graded < t_out[-1]])
-    if graded.size:
-        grid = np.union1d(grid, graded[~_near(graded, grid)])
-    return grid
-
-
 def _tabulate(sc: Scenario, arm: Arm, models: dict[str, tuple[Any, tuple[Dose, ...], Any]], times: np.ndarray,
               n: int, notes: list[str], targets: list[str] | None = None, stress: bool = True) -> dict[str, np.ndarray]:
     """PK at every site, the target layer and the stress protocol at ``times``, each (n, n_times).
@@ -353,113 +311,66 @@ def _compute_chunk(sc: Scenario, arm: Arm, first: int, n: int, t_out: np.ndarray
     return out
 
 
-def _hermite_table(sc: Scenario, arm: Arm, models: dict, t_fine: np.ndarray, keys: list[str],
-                   n: int, edges: list[float]) -> tuple[dict[str, tuple[np.ndarray, ...]], dict[int, int]]:
-    """What piecewise cubic Hermite interpolation of the inputs ``keys`` on the nodes ``t_fine`` needs.
-
-    Returns ``table[key] = (values, slopes, left values, left slopes)`` and ``edge_of``, which maps
-    the node index of each edge to its column in the last two. Values are right-continuous and
-    slopes (1/h) are right slopes; at an edge, where an input bends or jumps, the left limit and
-    left slope differ and are kept apart. The slopes are differences of the same closed forms at
-    ±`SLOPE_STEP_H`: central at smooth nodes (error O(h²)), one-sided of second order at edges; the
-    left limit at an edge is the quadratic through the three points before it.
-    """
-    if not keys:
-        return {}, {}
-    targets = sorted({k.split(".")[1] for k in keys if k.startswith(("occupancy.", "signal."))})
-
-    def at(times: np.ndarray) -> dict[str, np.ndarray]:
-        got = _tabulate(sc, arm, models, times, n, [], targets, stress=False)
-        return {k: got[k] for k in keys}
-
-    h = SLOPE_STEP_H
-    fine, plus, minus = at(t_fine), at(t_fine + h), at(t_fine - h)
-    span = (t_fine + h) - (t_fine - h)
-    edges = np.asarray([e for e in edges if 0.0 < e < t_fine[-1]], dtype=float)
-    # the edges, and the first node (its left side, before the start, is never read)
-    idx = np.unique(np.r_[0, np.searchsorted(t_fine, edges - NODE_TOL_H)])
-    te = t_fine[idx]
-    p2, m2, m3 = at(te + 2 * h), at(te - 2 * h), at(te - 3 * h)
-    table = {}
-    for k in keys:
-        value = np.ascontiguousarray(fine[k])
-        slope = (plus[k] - minus[k]) / span
-        slope[:, idx] = (-3.0 * value[:, idx] + 4.0 * plus[k][:, idx] - p2[k]) / (2.0 * h)
-        left_value = 3.0 * minus[k][:, idx] - 3.0 * m2[k] + m3[k]
-        left_slope = (5.0 * minus[k][:, idx] - 8.0 * m2[k] + 3.0 * m3[k]) / (2.0 * h)
-        table[k] = (value, slope, left_value, left_slope)
-    return table, {int(i): j for j, i in enumerate(idx)}
+def _external_inputs(arm: Arm, dyn: list, available: dict[str, np.ndarray]) -> list[str]:
+    """The inputs the chained systems read from outside the chain (sorted); unknown ones raise."""
+    provided = {o for m in dyn for o in m.outputs} | {f"effect.{s}" for m in dyn for s in m.states}
+    read = sorted({k for m in dyn for k in m.inputs} - provided)
+    for m in dyn:
+        for key in m.inputs:
+            if key in provided or key in available or key == "stress" or key.startswith(("occupancy.", "signal.")):
+                continue  # occupancy/signal of a target no drug of the arm binds: 0
+            if key.startswith("biophase."):
+                drug = key.split(".", 1)[1]
+                raise InputError(f"system '{m.name}' reads the effect site of {drug}, which has no ke0 for "
+                                 f"{arm.species}; add pk.{arm.species}.ke0 to its drug file.")
+            raise InputError(f"system '{m.name}' reads '{key}', which arm '{arm.label}' does not provide.")
+    return read
 
 
 def _integrate(sc, arm, systems, t_out, available, n, models, notes: list[str]) -> dict[str, np.ndarray]:
-    """Integrate the arm's dynamic systems for n subjects; ``available`` holds the arm's algebraic
-    variables (at the output times: which inputs exist).
+    """Integrate the arm's downstream systems for n subjects; ``available`` holds the arm's algebraic
+    variables at the output times (which inputs exist, and their values there).
 
-    Every input is tabulated on `_input_grid` and interpolated between its nodes by cubic Hermite
-    polynomials with the closed forms' own values and slopes (error O(step⁴)); the stress protocol
-    is evaluated exactly. The solver restarts at every dose edge and stress edge.
+    The compiled stage (`pdsim.engine.ode`) advances the chained systems with fixed 8th-order
+    Runge–Kutta steps on a grid (`pdsim.engine.forcing.step_grid`) that lands on every output time,
+    dose edge and stress edge; the inputs at every stage time are the exact closed forms (PK, the
+    target layer, the stress protocol), so there is no interpolation error.
     """
-    from .effects import protocol, run_models
+    from .effects import protocol
+    from .engine import forcing, ode
 
     ctx = ArmContext(arm=arm, drugs=tuple(models))
     dyn = [SYSTEMS[s](ctx) for s in systems]
-    zeros = np.zeros(n)
-    defaults = {"stress": zeros, "signal.MOR": zeros, "occupancy.SERT": zeros, "occupancy.NET": zeros}
-    provided = {o for m in dyn for o in m.outputs} | {f"effect.{s}" for m in dyn for s in m.states}
-    read = {k for m in dyn for k in m.inputs} - provided
+    ext = _external_inputs(arm, dyn, available)
     proto = protocol(arm.stress) if arm.stress else None
     jumps, kinks, own = _dose_edges(models)
     own = [t for t in own if 0.0 < t < t_out[-1]]
     if len(own) > MAX_OWN_EDGES:
         notes.append(f"arm '{arm.label}': the absorption lag varies over subjects, so each subject's lagged doses "
                      f"bend its inputs at its own times ({len(own)} here); above {MAX_OWN_EDGES} they are not made "
-                     f"nodes of the input grid, and the downstream states may be off by more than 1e-5 near "
-                     f"them (4e-5 measured for a 30 % CV on tlag); use fewer subjects per chunk or a fixed lag.")
+                     f"edges of the step grid, and the downstream states may be off by more than 1e-6 near "
+                     f"them; use fewer subjects per chunk or a fixed lag.")
         own = []
-    # nodes (with one-sided slopes) at every bend; the solver restarts only where every subject bends
-    edges = jumps + kinks + own
-    t_fine = _input_grid(t_out, sc.output_every, edges)
-    table, edge_of = _hermite_table(sc, arm, models, t_fine, sorted(k for k in read & set(available) if k != "stress"),
-                                    n, edges)
-    nodes = t_fine.tolist()
-    last = len(nodes) - 1
-
-    def inputs_fn(t: float) -> dict[str, np.ndarray]:
-        i = min(max(bisect.bisect_right(nodes, t) - 1, 0), last - 1)
-        step = nodes[i + 1] - nodes[i]
-        w = min(max((t - nodes[i]) / step, 0.0), 1.0)
-        h01, h10, h11 = w * w * (3.0 - 2.0 * w), step * w * (1.0 - w) ** 2, step * w * w * (w - 1.0)
-        j = edge_of.get(i + 1)  # the interval ends on an edge: its left limit and slope
-        vals = {}
-        for m in dyn:
-            for key in m.inputs:
-                if key in vals or key in provided:
-                    continue
-                if key in table:
-                    a, d, a_edge, d_edge = table[key]
-                    a1, d1 = (a[:, i + 1], d[:, i + 1]) if j is None else (a_edge[:, j], d_edge[:, j])
-                    vals[key] = a[:, i] * (1.0 - h01) + a1 * h01 + d[:, i] * h10 + d1 * h11
-                elif key == "stress" and proto is not None:
-                    vals[key] = np.full(n, float(proto.intensity(t, arm.stress_start)))
-                elif key in defaults:
-                    vals[key] = defaults[key]
-                elif key.startswith(("occupancy.", "signal.")):
-                    vals[key] = zeros  # no drug of the arm acts there
-                elif key.startswith("biophase."):
-                    drug = key.split(".", 1)[1]
-                    raise InputError(f"system '{m.name}' reads the effect site of {drug}, which has no ke0 for "
-                                     f"{arm.species}; add pk.{arm.species}.ke0 to its drug file.")
-                else:
-                    raise InputError(f"system '{m.name}' reads '{key}', which arm '{arm.label}' does not provide.")
-        return vals
-
-    breaks = jumps + kinks + (list(proto.edges(arm.stress_start)) if proto is not None else [])
-    try:
-        res = run_models(dyn, t_out, inputs_fn, n=n, breakpoints=[b for b in breaks if 0 < b < t_out[-1]],
-                         rtol=RTOL, atol=ATOL)
-    except SolverError as exc:
-        raise SolverError(f"arm '{arm.label}': {exc}") from None
-    return {k: np.ascontiguousarray(np.asarray(v).T) for k, v in res.items()}
+    edges = jumps + kinks + own + (list(proto.edges(arm.stress_start)) if proto is not None else [])
+    step = min(getattr(m, "max_step_h", MAX_STEP_H) for m in dyn)
+    grid, h, out_at = forcing.step_grid(t_out, edges, step)
+    times = forcing.stage_times(grid)
+    targets = sorted({k.split(".")[1] for k in ext if k.startswith(("occupancy.", "signal.")) and k in available})
+    tab = _tabulate(sc, arm, models, times, n, [], targets, stress=True) if ext else {}
+    f_stage = np.zeros((n, times.size, len(ext)))
+    f_out = np.zeros((n, t_out.size, len(ext)))
+    for j, key in enumerate(ext):
+        if key in available:
+            f_stage[:, :, j] = tab[key]
+            f_out[:, :, j] = available[key]
+    y0 = np.concatenate([np.asarray(m.initial_state(n), dtype=float).reshape(len(m.states), n) for m in dyn]).T
+    got, who, at = ode.integrate([m.compiled() for m in dyn], dyn, ext, y0, h, out_at, t_out.size, f_stage, f_out)
+    if who >= 0:
+        names = ", ".join(f"'{m.name}'" for m in dyn)
+        raise SolverError(f"arm '{arm.label}': the states of {names} turned non-finite in the step from "
+                          f"t = {grid[at]:.6g} h to {grid[at + 1]:.6g} h (subject {who}); check the systems' inputs "
+                          f"and parameters there.")
+    return got
 
 
 def _systems_of(sc: Scenario, arm: Arm) -> list[str]:
@@ -513,8 +424,7 @@ def _plan(sc: Scenario, chunk_size: int | None = None) -> list[_ArmJob]:
             systems = _systems_of(sc, arm)
             fast = _fastpath.eligible(sc, arm, systems)
             if systems and not fast:
-                stiff = any(s in ("hpa", "mor_tolerance") for s in systems)
-                chunk = min(sc.population.chunk_size, STIFF_CHUNK if stiff else 256)
+                chunk = min(sc.population.chunk_size, ODE_CHUNK)
             elif chunk_size is None:
                 chunk = sc.population.size if fast else sc.population.chunk_size
             else:
@@ -533,30 +443,47 @@ def _arm_chunk(sc: Scenario, job: _ArmJob, first: int, n: int, t_out: np.ndarray
 
 
 def _run_chunks(sc: Scenario, jobs: list[_ArmJob], t_out: np.ndarray, notes: list[str],
-                take: Callable[[int, int, dict[str, np.ndarray]], None], progress: bool = False) -> None:
+                take: Callable[[int, int, dict[str, np.ndarray]], None], progress: bool = False,
+                threads: int = 1) -> None:
     """Simulate every arm chunk by chunk, handing each chunk to ``take(arm_index, first, variables)``.
 
-    Nothing is kept here: a chunk is released before the next one is computed, so memory is what
-    ``take`` keeps plus one chunk.
+    With ``threads`` 1 nothing is kept here: a chunk is released before the next one is computed,
+    so memory is what ``take`` keeps plus one chunk. With more, up to ``threads`` chunks (of any
+    arms) are computed at once (the compiled stages release the GIL) and handed to ``take`` as they
+    finish; a subject's numbers do not depend on the chunk or the order.
     """
     n = sc.population.size
+    tasks = [(i, job, first, min(job.chunk, n - first)) for i, job in enumerate(jobs) for first in range(0, n, job.chunk)]
     bar = None
     if progress:
         try:
             from tqdm import tqdm
 
-            bar = tqdm(total=sum(-(-n // job.chunk) for job in jobs), desc=sc.name, unit="chunk")
+            bar = tqdm(total=len(tasks), desc=sc.name, unit="chunk")
         except ImportError:  # optional
             bar = None
-    try:
+
+    def run(task: tuple[int, _ArmJob, int, int]) -> None:
+        i, job, first, size = task
         with catalog.extra_drugs(sc.custom_drugs):
-            for i, job in enumerate(jobs):
-                for first in range(0, n, job.chunk):
-                    got = _arm_chunk(sc, job, first, min(job.chunk, n - first), t_out, notes)
-                    take(i, first, got)
-                    del got  # before the next chunk is allocated
-                    if bar is not None:
-                        bar.update(1)
+            got = _arm_chunk(sc, job, first, size, t_out, notes)
+        take(i, first, got)
+        del got  # before the next chunk is allocated
+        if bar is not None:
+            bar.update(1)
+
+    try:
+        if threads <= 1 or len(tasks) <= 1:
+            for task in tasks:
+                run(task)
+        else:
+            import contextvars
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(min(threads, len(tasks))) as pool:
+                # each task in a copy of the caller's context (the catalogue overlay lives there)
+                for fut in [pool.submit(contextvars.copy_context().run, run, t) for t in tasks]:
+                    fut.result()
     finally:
         if bar is not None:
             bar.close()
@@ -600,16 +527,19 @@ def simulate(scenario: Scenario | str, *, progress: bool = False) -> Result:
     n = sc.population.size
     notes = scenario_notes(sc)
     jobs = _plan(sc)
-    parts: list[dict[str, list[np.ndarray]]] = [{} for _ in jobs]
+    parts: list[dict[str, list[tuple[int, np.ndarray]]]] = [{} for _ in jobs]
 
     def keep(i: int, first: int, got: dict[str, np.ndarray]) -> None:
         for name, arr in got.items():
-            parts[i].setdefault(name, []).append(arr)
+            parts[i].setdefault(name, []).append((first, arr))
 
-    _run_chunks(sc, jobs, t_out, notes, keep, progress)
+    from .engine.ode import THREADS
+
+    _run_chunks(sc, jobs, t_out, notes, keep, progress, threads=THREADS)
     per_arm = []
     for p in parts:
-        per_arm.append({k: v[0] if len(v) == 1 else np.concatenate(v, axis=0) for k, v in p.items()})
+        per_arm.append({k: v[0][1] if len(v) == 1 else np.concatenate([a for _, a in sorted(v, key=lambda x: x[0])], axis=0)
+                        for k, v in p.items()})
         p.clear()  # the arm's chunks, now copied
     names = sorted(set().union(*[set(d) for d in per_arm]))
     data = {}

@@ -96,11 +96,19 @@ def test_dynamic_system_matches_its_closed_form():
 
 
 def test_solver_failure_raises_with_arm(monkeypatch):
-    def boom(*a, **k):
-        raise SolverError("LSODA failed at t = 3 h")
+    """A state that turns non-finite in the compiled stage stops the run: SolverError names the arm,
+    the systems and the step (here the onset system's rate is NaN, so the first step fails)."""
+    from pdsim.effects import OnsetModel
 
-    monkeypatch.setattr("pdsim.effects.run_models", boom)
-    with pytest.raises(SolverError, match="arm 'tia': LSODA failed at t = 3 h"):
+    real = OnsetModel.compiled
+
+    def broken(self):
+        cs = real(self)
+        cs.params[3] = np.nan  # k_A
+        return cs
+
+    monkeypatch.setattr(OnsetModel, "compiled", broken)
+    with pytest.raises(SolverError, match=r"arm 'tia': the states of 'onset' turned non-finite in the step from t = 0 h"):
         simulate(_sc([TIA], systems=["onset"]))
 
 

@@ -10,7 +10,9 @@ from typing import Any
 
 import numpy as np
 
+from .._propagate import njit
 from ..catalog import system
+from ..engine.ode import CompiledSystem, compile_system
 from ..errors import ModelFileError
 from ..provenance import Parameter
 from .turnover import _check_scale, drug_action, param_value
@@ -134,3 +136,37 @@ class OnsetModel:
         return {"effect.raphe_5ht": h, "effect.raphe_firing": f, "effect.serotonin_transmission": h * f,
                 "effect.antidepressant_monoamine": idx["monoamine"], "effect.antidepressant_mor": idx["mor"],
                 "effect.antidepressant_index": idx["index"]}
+
+    def compiled(self) -> CompiledSystem:
+        """The same equations for the compiled engine (`pdsim.engine.ode`); inputs (SERT occupancy, MOR signal)."""
+        return CompiledSystem(self.name, _onset_rhs, _onset_observe,
+                              np.array([self.rho, self.kappa, self.delta, self.k_a, self.t50, self.half_effect]))
+
+
+@njit(cache=True)
+def _raphe(pool, idx, p):  # pragma: no cover - compiled
+    th = min(max(pool[idx[0]], 0.0), 1.0)
+    return 1.0 / (1.0 - p[0] * th)
+
+
+@compile_system
+def _onset_rhs(y, pool, idx, p, dy):  # pragma: no cover - compiled
+    h = _raphe(pool, idx, p)
+    dy[0] = p[3] * (1.0 / (1.0 + p[2] * (h - 1.0)) - y[0])
+
+
+@compile_system
+def _onset_observe(y, pool, idx, p, out):  # pragma: no cover - compiled
+    h = _raphe(pool, idx, p)
+    f = 1.0 / (1.0 + p[1] * y[0] * (h - 1.0))
+    t = h / (1.0 + p[1] * y[0] * (h - 1.0))
+    gain = max(t - 1.0, 0.0)
+    e5 = gain / (gain + p[4])
+    sig = max(pool[idx[1]], 0.0)
+    em = sig / (sig + p[5])
+    out[0] = h
+    out[1] = f
+    out[2] = h * f
+    out[3] = e5
+    out[4] = em
+    out[5] = 1.0 - (1.0 - e5) * (1.0 - em)

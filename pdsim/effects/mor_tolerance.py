@@ -1,0 +1,38 @@
+"""The MOR receptor-pool system (`pdsim.targets.opioid.MORTolerance`) as the engine runs it, compiled.
+
+Same equations and parameters as the target module's class; this adds the numba right-hand side.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..engine.ode import CompiledSystem, compile_system
+from ..targets.opioid import MORTolerance
+
+__all__ = ["MORToleranceSystem"]
+
+
+class MORToleranceSystem(MORTolerance):
+    r"""`MORTolerance` with its compiled form: :math:`\dot R = k_{rec}(1 - R) - k_{des}\,\theta_{ag} R`,
+    signal :math:`S/(1 + S)` with :math:`S = R\sum_i \tau_i\theta_i` (see the parent class)."""
+
+    def compiled(self) -> CompiledSystem:
+        """Parameters ``[k_rec, k_des, τ_1, ..., τ_m]``; inputs the agonists' occupancies, in ``inputs`` order."""
+        return CompiledSystem(self.name, _pool_rhs, _pool_observe, np.r_[[self.k_rec, self.k_des], self.taus])
+
+
+@compile_system
+def _pool_rhs(y, pool, idx, p, dy):  # pragma: no cover - compiled
+    th = 0.0
+    for j in range(idx.shape[0]):
+        th += pool[idx[j]]
+    dy[0] = p[0] * (1.0 - y[0]) - p[1] * th * y[0]
+
+
+@compile_system
+def _pool_observe(y, pool, idx, p, out):  # pragma: no cover - compiled
+    s = 0.0
+    for j in range(idx.shape[0]):
+        s += p[2 + j] * pool[idx[j]]
+    s *= y[0]
+    out[0] = s / (1.0 + s)

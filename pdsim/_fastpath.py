@@ -93,7 +93,8 @@ def run_arm(sc: Any, arm: Any, n: int, t_out: np.ndarray, notes: list[str], firs
     from .panel import target_signals
     from .simulate import SYSTEMS, ArmContext, _pk_models, _site_factors
 
-    (name, (model, evs, dr)), = _pk_models(sc, arm, first, n).items()
+    (name, pkc), = _pk_models(sc, arm, first, n).items()
+    model, evs, dr = pkc.model, pkc.events, pkc.drug
     fu, brain = _site_factors(dr, arm.species, sc.site, notes)
     system = SYSTEMS[FAST_SYSTEM](ArmContext(arm=arm, drugs=(name,)))
     kp = system.kernel_parameters()

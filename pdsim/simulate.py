@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -27,7 +27,7 @@ from .provenance import Parameter
 from .result import Result
 from .scenario import Arm, Scenario
 
-__all__ = ["simulate", "SYSTEMS", "scenario_parameters", "arm_drugs", "variable_unit"]
+__all__ = ["simulate", "SYSTEMS", "scenario_parameters", "arm_drugs", "arm_sources", "CompoundPK", "variable_unit"]
 
 #: longest step (h) of the compiled ODE stage, unless a system asks for less (``max_step_h``); with
 #: the graded steps after every edge it keeps every shipped scenario within 1e-6 of an exact-forcing
@@ -110,17 +110,45 @@ SYSTEMS: dict[str, Callable[[ArmContext], DynamicModel]] = {
 }
 
 
-def arm_drugs(arm: Arm, custom: dict[str, Any]) -> list[tuple[str, str | None]]:
-    """(drug, parent) for every compound present in the arm: the dosed drugs, then the metabolites
-    they form (parent named) that are in the catalogue."""
-    out: list[tuple[str, str | None]] = [(d, None) for d in arm.drugs]
+def arm_sources(arm: Arm, custom: dict[str, Any]) -> dict[str, list[str | None]]:
+    """{compound: its sources} for every compound present in the arm: ``None`` for the arm's own doses
+    of it, and the name of each dosed drug that forms it as a metabolite (in the catalogue or among
+    the scenario's own drugs). The dosed drugs come first, then the metabolites only formed."""
+    out: dict[str, list[str | None]] = {d: [None] for d in arm.drugs}
     for d in arm.drugs:
         dr = custom.get(d) or catalog.drug(d)
         if arm.species in dr.pk_specs:
             for met in dr.pk(arm.species).metabolites:
-                if met in catalog.drugs() and all(m != met for m, _ in out):
-                    out.append((met, d))
+                if met in custom or met in catalog.drugs():
+                    out.setdefault(met, []).append(d)
     return out
+
+
+def arm_drugs(arm: Arm, custom: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """(drug, parent) for every compound present in the arm: the dosed drugs (parent None), then the
+    metabolites they form (the first parent named; `arm_sources` lists every source)."""
+    return [(name, srcs[0]) for name, srcs in arm_sources(arm, custom).items()]
+
+
+class CompoundPK(NamedTuple):
+    """One compound's linear PK in an arm: its first source's ``model`` and ``events``, its ``drug``
+    file, and every source as (model, events): its own doses and its formation from each parent that
+    is dosed. Linear PK superposes exactly, so the compound's concentration is the sum over them."""
+
+    model: Any
+    events: tuple[Dose, ...]
+    drug: Any
+    sources: tuple[tuple[Any, tuple[Dose, ...]], ...]
+
+    def response(self, times: np.ndarray, output: str) -> np.ndarray | None:
+        """Sum of the sources' ``output`` ("conc" or "effect", mg/L) at ``times``; None when nothing is dosed."""
+        got = [np.asarray(m.response(times, evs, output), dtype=float) for m, evs in self.sources if evs]
+        if not got:
+            return None
+        total = got[0]
+        for g in got[1:]:
+            total = total + g
+        return total
 
 
 def _drug(name: str, custom: dict[str, Any]):
@@ -180,16 +208,17 @@ def _make_events(arm: Arm, drug: str) -> tuple[Dose, ...]:
     return tuple(sorted(evs, key=lambda e: e.time))
 
 
-def _pk_models(sc: Scenario, arm: Arm, first: int, n: int) -> dict[str, tuple[Any, tuple[Dose, ...], Any]]:
-    """{compound: (linear model with per-subject parameters, parent's doses, drug)} for subjects first..first+n-1."""
+def _pk_models(sc: Scenario, arm: Arm, first: int, n: int) -> dict[str, CompoundPK]:
+    """Every compound's `CompoundPK` (models with per-subject parameters) for subjects first..first+n-1."""
     from .pk import Metabolite, OneCompartment, TwoCompartment, pk_model
     from .population import sample_parameters
 
     custom = sc.custom_drugs
     pop = sc.population
-    models: dict[str, Any] = {}
+    models: dict[str, CompoundPK] = {}
+    own: dict[str, Any] = {}  # each dosed drug's own model: the parent of what it forms
     bw = arm.body_weight
-    for name, parent in arm_drugs(arm, custom):
+    for name, parents in arm_sources(arm, custom).items():
         dr = _drug(name, custom)
         base = pk_model(dr, arm.species, bw if bw is not None else None)
         kw = base._kwargs()
@@ -206,15 +235,17 @@ def _pk_models(sc: Scenario, arm: Arm, first: int, n: int) -> dict[str, tuple[An
             for k in varied:
                 kw[k] = draws[f"{name}.{k}"]
         model = (TwoCompartment if isinstance(base, TwoCompartment) else OneCompartment)(**kw)
-        if parent is not None:
-            pmodel, _, _ = models[parent]
+        own[name] = model
+        sources = []
+        for parent in parents:
+            if parent is None:
+                sources.append((model, _events(arm, name)))
+                continue
             pdr = _drug(parent, custom)
             fm = pdr.pk(arm.species).metabolites[name].to("dimensionless")
-            model = Metabolite(pmodel, model, fm, dr.molar_mass.to("g/mol") / pdr.molar_mass.to("g/mol"))
-            evs = _events(arm, parent)
-        else:
-            evs = _events(arm, name)
-        models[name] = (model, evs, dr)
+            formed = Metabolite(own[parent], model, fm, dr.molar_mass.to("g/mol") / pdr.molar_mass.to("g/mol"))
+            sources.append((formed, _events(arm, parent)))
+        models[name] = CompoundPK(sources[0][0], sources[0][1], dr, tuple(sources))
     return models
 
 
@@ -231,7 +262,7 @@ def _site_factors(dr, species: str, site: str, notes: list[str]) -> tuple[float,
     return fu, brain
 
 
-def _dose_edges(models: dict[str, tuple[Any, tuple[Dose, ...], Any]]) -> tuple[list[float], list[float], list[float]]:
+def _dose_edges(models: dict[str, CompoundPK]) -> tuple[list[float], list[float], list[float]]:
     """(jumps, kinks, own): times (h) at which the PK inputs of every subject jump (iv boluses) or
     bend (an oral dose's lagged start of absorption, ip/sc doses, infusion starts and ends), and
     ``own``: where single subjects bend, at their own lagged dose times when the lag varies over
@@ -240,7 +271,7 @@ def _dose_edges(models: dict[str, tuple[Any, tuple[Dose, ...], Any]]) -> tuple[l
     jumps: list[float] = []
     kinks: list[float] = []
     own: list[float] = []
-    for model, evs, _ in models.values():
+    for model, evs in (src for pkc in models.values() for src in pkc.sources):
         lag = getattr(model, "tlag", None)
         for e in evs:
             if e.route == "iv_bolus":
@@ -256,7 +287,7 @@ def _dose_edges(models: dict[str, tuple[Any, tuple[Dose, ...], Any]]) -> tuple[l
     return jumps, kinks, own
 
 
-def _tabulate(sc: Scenario, arm: Arm, models: dict[str, tuple[Any, tuple[Dose, ...], Any]], times: np.ndarray,
+def _tabulate(sc: Scenario, arm: Arm, models: dict[str, CompoundPK], times: np.ndarray,
               n: int, notes: list[str], targets: list[str] | None = None, stress: bool = True) -> dict[str, np.ndarray]:
     """PK at every site, the target layer and the stress protocol at ``times``, each (n, n_times).
 
@@ -267,10 +298,12 @@ def _tabulate(sc: Scenario, arm: Arm, models: dict[str, tuple[Any, tuple[Dose, .
     fine: dict[str, np.ndarray] = {}
     site_conc: dict[str, np.ndarray] = {}
     shape = (n, len(times))
-    for name, (model, evs, dr) in models.items():
+    for name, pkc in models.items():
+        model, dr = pkc.model, pkc.drug
         to_nm = 1e6 / dr.molar_mass.to("g/mol")
-        if evs:
-            raw = np.asarray(model.conc(times, evs), dtype=float) * to_nm
+        raw = pkc.response(times, "conc")
+        if raw is not None:
+            raw = raw * to_nm
             total = np.broadcast_to(raw if raw.ndim == 2 else raw[np.newaxis, :], shape)
         else:
             total = np.zeros(shape)
@@ -280,8 +313,9 @@ def _tabulate(sc: Scenario, arm: Arm, models: dict[str, tuple[Any, tuple[Dose, .
         if brain is not None:
             fine[f"brain.{name}"] = total * brain
         if getattr(model, "ke0", None) is not None:
-            if evs:
-                raw = np.asarray(model.effect(times, evs), dtype=float) * (to_nm * fu)
+            raw = pkc.response(times, "effect")
+            if raw is not None:
+                raw = raw * (to_nm * fu)
                 fine[f"biophase.{name}"] = np.broadcast_to(raw if raw.ndim == 2 else raw[np.newaxis, :], shape)
             else:
                 fine[f"biophase.{name}"] = np.zeros(shape)

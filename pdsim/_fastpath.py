@@ -12,7 +12,7 @@ advanced on its own, with steps set by the schedule alone, so a subject's number
 the chunk it is simulated in.
 
 The variables and the population draws are those of the generic path (`pdsim.simulate`): the
-same `_pk_models` draws the subjects, and the numbers agree to 1e-5 relative
+same `pdsim.engine.pk.pk_models` draws the subjects, and the numbers agree to 1e-5 relative
 (tests/test_fastpath.py).
 """
 from __future__ import annotations
@@ -37,7 +37,7 @@ def eligible(sc: Any, arm: Any, systems: list[str]) -> bool:
     Anything unusual (a second drug, a metabolite, two compartments, ip/sc doses, missing
     parameters) answers False, so the generic path runs and reports problems in its own words.
     """
-    from .simulate import _drug, arm_drugs
+    from .engine.pk import arm_drugs, drug_of as _drug
 
     if list(systems) != [FAST_SYSTEM] or arm.stress or not arm.doses:
         return False
@@ -91,11 +91,12 @@ def run_arm(sc: Any, arm: Any, n: int, t_out: np.ndarray, notes: list[str], firs
     """
     from . import kernels
     from .panel import target_signals
-    from .simulate import SYSTEMS, ArmContext, _pk_models, _site_factors
+    from .engine.pk import pk_models, site_factors
+    from .engine.registry import SYSTEMS, ArmContext
 
-    (name, pkc), = _pk_models(sc, arm, first, n).items()
+    (name, pkc), = pk_models(sc, arm, first, n).items()
     model, evs, dr = pkc.model, pkc.events, pkc.drug
-    fu, brain = _site_factors(dr, arm.species, sc.site, notes)
+    fu, brain = site_factors(dr, arm.species, sc.site, notes)
     system = SYSTEMS[FAST_SYSTEM](ArmContext(arm=arm, drugs=(name,)))
     kp = system.kernel_parameters()
     kp["KA"] = kp["KA"] / fu  # the kernel's Ce is total; the receptor sees fu·Ce: fu·Ce/(fu·Ce + KA) = Ce/(Ce + KA/fu)

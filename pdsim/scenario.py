@@ -186,6 +186,7 @@ class Scenario:
             raise type(exc)(f"{ctx.where('population')}: {exc}") from None
         targets = d.get("targets")
         systems = tuple(d.get("systems", ()))
+        _check_systems(systems, [a.systems or () for a in arms], ctx)
         try:
             return cls(
                 name=str(d["name"]), arms=tuple(arms), duration=duration, output_every=every, population=population,
@@ -195,6 +196,14 @@ class Scenario:
             )
         except PdsimError as exc:
             raise type(exc)(f"{ctx.path or 'scenario'}: {exc}") from None
+
+
+def _check_systems(systems: tuple, per_arm: list, ctx: _Ctx) -> None:
+    """Every system name (the scenario's and the arms') must be a registered system (`pdsim list systems`)."""
+    from .engine.registry import check_names
+
+    for where, names in [("systems", systems)] + [("arms.systems", a) for a in per_arm]:
+        check_names(names, ctx.where(where))
 
 
 def _custom_drugs(d: dict[str, Any], ctx: _Ctx) -> dict[str, Any]:

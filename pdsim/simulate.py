@@ -21,13 +21,16 @@ import numpy as np
 
 from . import catalog
 from .dosing import Dose
+from .engine import registry as _registry
+from .engine.pk import (PK_KEYS, CompoundPK, arm_body_weight, arm_drugs, arm_events, arm_sources, dose_edges,
+                        drug_of, pk_models, site_factors)
+from .engine.registry import ArmContext
 from .errors import InputError, PdsimError, SolverError, UnknownNameError, suggest
-from .model import DynamicModel
 from .provenance import Parameter
 from .result import Result
 from .scenario import Arm, Scenario
 
-__all__ = ["simulate", "SYSTEMS", "scenario_parameters", "arm_drugs", "arm_sources", "CompoundPK", "variable_unit"]
+__all__ = ["simulate", "SYSTEMS", "ArmContext", "scenario_parameters", "arm_drugs", "arm_sources", "CompoundPK", "variable_unit"]
 
 #: longest step (h) of the compiled ODE stage, unless a system asks for less (``max_step_h``); with
 #: the graded steps after every edge it keeps every shipped scenario within 1e-6 of an exact-forcing
@@ -39,130 +42,13 @@ MAX_OWN_EDGES = 5000
 #: subjects per chunk of an arm with downstream systems: the inputs at every stage time of the step
 #: grid are held for a chunk (about 12 values per step, input and subject)
 ODE_CHUNK = 32
-PK_KEYS = ("CL", "V", "ka", "Q", "V2", "F", "tlag", "ke0", "F_ip")
 #: variable prefixes that are concentrations (nM); the others are fractions or relative states
 CONCENTRATIONS = ("plasma", "free", "brain", "biophase")
 
 
-@dataclass(frozen=True)
-class ArmContext:
-    """What a system factory may read about the arm it is built for."""
-
-    arm: Arm
-    drugs: tuple[str, ...]
-
-
-def _mor_tolerance(ctx: ArmContext) -> DynamicModel:
-    from .effects.mor_tolerance import MORToleranceSystem
-
-    return MORToleranceSystem(drugs=ctx.drugs, regime="chronic")
-
-
-def _hpa(ctx: ArmContext) -> DynamicModel:
-    from .effects import HPAModel
-
-    return HPAModel(species=ctx.arm.species)
-
-
-def _bdnf(ctx: ArmContext) -> DynamicModel:
-    from .effects import BDNFSignalling
-
-    return BDNFSignalling()
-
-
-def _plasticity(ctx: ArmContext) -> DynamicModel:
-    from .effects import PlasticityModel
-
-    return PlasticityModel()
-
-
-def _onset(ctx: ArmContext) -> DynamicModel:
-    from .effects import OnsetModel
-
-    return OnsetModel()
-
-
-def _tolerance(ctx: ArmContext) -> DynamicModel:
-    from .effects import ToleranceModel
-
-    return ToleranceModel()
-
-
-def _reference(ctx: ArmContext) -> DynamicModel:
-    from .effects.reference import ReferenceToleranceTurnover
-
-    dosed = ctx.arm.drugs
-    if len(dosed) != 1:
-        raise InputError(f"system 'reference_tolerance_turnover' reads the effect site of one drug, but arm "
-                         f"'{ctx.arm.label}' doses {len(dosed)}; give the arm exactly one drug.")
-    return ReferenceToleranceTurnover(drug=dosed[0])
-
-
-#: downstream systems a scenario can list in ``systems = [...]``, in the order they are chained
-SYSTEMS: dict[str, Callable[[ArmContext], DynamicModel]] = {
-    "mor_tolerance": _mor_tolerance,
-    "tolerance": _tolerance,
-    "hpa": _hpa,
-    "bdnf": _bdnf,
-    "plasticity": _plasticity,
-    "onset": _onset,
-    "reference_tolerance_turnover": _reference,
-}
-
-
-def arm_sources(arm: Arm, custom: dict[str, Any]) -> dict[str, list[str | None]]:
-    """{compound: its sources} for every compound present in the arm: ``None`` for the arm's own doses
-    of it, and the name of each dosed drug that forms it as a metabolite (in the catalogue or among
-    the scenario's own drugs). The dosed drugs come first, then the metabolites only formed."""
-    out: dict[str, list[str | None]] = {d: [None] for d in arm.drugs}
-    for d in arm.drugs:
-        dr = custom.get(d) or catalog.drug(d)
-        if arm.species in dr.pk_specs:
-            for met in dr.pk(arm.species).metabolites:
-                if met in custom or met in catalog.drugs():
-                    out.setdefault(met, []).append(d)
-    return out
-
-
-def arm_drugs(arm: Arm, custom: dict[str, Any]) -> list[tuple[str, str | None]]:
-    """(drug, parent) for every compound present in the arm: the dosed drugs (parent None), then the
-    metabolites they form (the first parent named; `arm_sources` lists every source)."""
-    return [(name, srcs[0]) for name, srcs in arm_sources(arm, custom).items()]
-
-
-class CompoundPK(NamedTuple):
-    """One compound's linear PK in an arm: its first source's ``model`` and ``events``, its ``drug``
-    file, and every source as (model, events): its own doses and its formation from each parent that
-    is dosed. Linear PK superposes exactly, so the compound's concentration is the sum over them."""
-
-    model: Any
-    events: tuple[Dose, ...]
-    drug: Any
-    sources: tuple[tuple[Any, tuple[Dose, ...]], ...]
-
-    def response(self, times: np.ndarray, output: str) -> np.ndarray | None:
-        """Sum of the sources' ``output`` ("conc" or "effect", mg/L) at ``times``; None when nothing is dosed."""
-        got = [np.asarray(m.response(times, evs, output), dtype=float) for m, evs in self.sources if evs]
-        if not got:
-            return None
-        total = got[0]
-        for g in got[1:]:
-            total = total + g
-        return total
-
-
-def _drug(name: str, custom: dict[str, Any]):
-    return custom.get(name) or catalog.drug(name)
-
-
-def _body_weight(arm: Arm) -> float:
-    if arm.body_weight is not None:
-        return arm.body_weight
-    try:
-        return catalog.species(arm.species)["body_weight"].to("kg")
-    except UnknownNameError:
-        raise InputError(f"arm '{arm.label}': species '{arm.species}' has no body weight in models/species.toml; "
-                         f"give body_weight = '... kg' in the arm.") from None
+#: downstream systems a scenario can list in ``systems = [...]`` (name -> factory, in chain order):
+#: the registry of `pdsim.engine.registry`, filled by each system's own module
+SYSTEMS = _registry.SYSTEMS
 
 
 def _uses_reference_weight(arm: Arm) -> bool:
@@ -171,7 +57,7 @@ def _uses_reference_weight(arm: Arm) -> bool:
 
 
 def _weight_note(arm: Arm) -> str:
-    bw = _body_weight(arm)
+    bw = arm_body_weight(arm)
     return (f"arm '{arm.label}': mg/kg doses scaled by the {arm.species} reference body weight, {bw:g} kg "
             f"(species.{arm.species}.body_weight, an assumed value); give body_weight = '... kg' in the arm to set it.")
 
@@ -179,112 +65,6 @@ def _weight_note(arm: Arm) -> str:
 def scenario_notes(sc: Scenario) -> list[str]:
     """Assumptions the engine applies that the scenario file does not state (more come from the run)."""
     return [_weight_note(arm) for arm in sc.arms if _uses_reference_weight(arm)]
-
-
-def _events(arm: Arm, drug: str) -> tuple[Dose, ...]:
-    """The arm's doses of ``drug`` as sorted events (amounts in mg; per-kg doses scaled)."""
-    if any(d.per_kg for d in arm.doses):  # uses the catalogue's body weight: not cached
-        return _make_events(arm, drug)
-    return _events_cached(arm, drug)
-
-
-@functools.lru_cache(maxsize=256)
-def _events_cached(arm: Arm, drug: str) -> tuple[Dose, ...]:
-    return _make_events(arm, drug)  # Arm is frozen, Dose immutable: safe to share between runs
-
-
-def _make_events(arm: Arm, drug: str) -> tuple[Dose, ...]:
-    bw = None
-    evs = []
-    for d in arm.doses:
-        if d.drug != drug:
-            continue
-        amount = d.amount
-        if d.per_kg:
-            bw = bw if bw is not None else _body_weight(arm)
-            amount = d.amount * bw
-        for t in d.times:
-            evs.append(Dose(time=t, amount=amount, route=d.route, duration=d.duration or 0.0, drug=drug))
-    return tuple(sorted(evs, key=lambda e: e.time))
-
-
-def _pk_models(sc: Scenario, arm: Arm, first: int, n: int) -> dict[str, CompoundPK]:
-    """Every compound's `CompoundPK` (models with per-subject parameters) for subjects first..first+n-1."""
-    from .pk import Metabolite, OneCompartment, TwoCompartment, pk_model
-    from .population import sample_parameters
-
-    custom = sc.custom_drugs
-    pop = sc.population
-    models: dict[str, CompoundPK] = {}
-    own: dict[str, Any] = {}  # each dosed drug's own model: the parent of what it forms
-    bw = arm.body_weight
-    for name, parents in arm_sources(arm, custom).items():
-        dr = _drug(name, custom)
-        base = pk_model(dr, arm.species, bw if bw is not None else None)
-        kw = base._kwargs()
-        varied = {k.split(".", 1)[1]: cv for k, cv in pop.variability.items() if k.split(".", 1)[0] == name}
-        for k in varied:
-            if k not in PK_KEYS or kw.get(k) is None:
-                have = [p for p in PK_KEYS if kw.get(p) is not None]
-                raise InputError(f"population variability '{name}.{k}': {name} has no PK parameter '{k}' for {arm.species}."
-                                 f"{suggest(k, have)} Vary one of {', '.join(have)}.")
-        if varied and pop.size > 1:
-            typical = {f"{name}.{k}": float(kw[k]) for k in varied}
-            draws = sample_parameters(typical, {f"{name}.{k}": cv for k, cv in varied.items()}, n, pop.seed,
-                                      pop.correlations or None, first=first)
-            for k in varied:
-                kw[k] = draws[f"{name}.{k}"]
-        model = (TwoCompartment if isinstance(base, TwoCompartment) else OneCompartment)(**kw)
-        own[name] = model
-        sources = []
-        for parent in parents:
-            if parent is None:
-                sources.append((model, _events(arm, name)))
-                continue
-            pdr = _drug(parent, custom)
-            fm = pdr.pk(arm.species).metabolites[name].to("dimensionless")
-            formed = Metabolite(own[parent], model, fm, dr.molar_mass.to("g/mol") / pdr.molar_mass.to("g/mol"))
-            sources.append((formed, _events(arm, parent)))
-        models[name] = CompoundPK(sources[0][0], sources[0][1], dr, tuple(sources))
-    return models
-
-
-def _site_factors(dr, species: str, site: str, notes: list[str]) -> tuple[float, float | None]:
-    """(fu, fu × kp_uu or None): factors from total plasma to free and to brain unbound."""
-    p = dr.pk(species).params
-    if "fu" not in p:
-        raise InputError(f"{dr.name} ({species}) has no fu (unbound fraction) in its drug file; occupancy is driven by the "
-                         f"unbound concentration, so add pk.{species}.fu with its source.")
-    fu = p["fu"].to("dimensionless")
-    brain = fu * p["kp_uu"].to("dimensionless") if "kp_uu" in p else None
-    if site == "brain" and brain is None:
-        notes.append(f"{dr.name}: no kp_uu for {species}; targets driven by unbound plasma concentration (Kp,uu = 1 assumed).")
-    return fu, brain
-
-
-def _dose_edges(models: dict[str, CompoundPK]) -> tuple[list[float], list[float], list[float]]:
-    """(jumps, kinks, own): times (h) at which the PK inputs of every subject jump (iv boluses) or
-    bend (an oral dose's lagged start of absorption, ip/sc doses, infusion starts and ends), and
-    ``own``: where single subjects bend, at their own lagged dose times when the lag varies over
-    subjects.
-    """
-    jumps: list[float] = []
-    kinks: list[float] = []
-    own: list[float] = []
-    for model, evs in (src for pkc in models.values() for src in pkc.sources):
-        lag = getattr(model, "tlag", None)
-        for e in evs:
-            if e.route == "iv_bolus":
-                jumps.append(e.time)
-            elif e.route == "iv_infusion":
-                kinks += [e.time, e.time + e.duration]
-            elif e.route != "oral":
-                kinks.append(e.time)  # ip, sc: absorbed from the dose time, no lag
-            elif lag is not None and np.ndim(lag) == 0:
-                kinks.append(e.time + float(lag))
-            elif lag is not None:
-                own += (e.time + np.unique(np.asarray(lag, dtype=float))).tolist()
-    return jumps, kinks, own
 
 
 def _tabulate(sc: Scenario, arm: Arm, models: dict[str, CompoundPK], times: np.ndarray,
@@ -307,7 +87,7 @@ def _tabulate(sc: Scenario, arm: Arm, models: dict[str, CompoundPK], times: np.n
             total = np.broadcast_to(raw if raw.ndim == 2 else raw[np.newaxis, :], shape)
         else:
             total = np.zeros(shape)
-        fu, brain = _site_factors(dr, arm.species, sc.site, notes)
+        fu, brain = site_factors(dr, arm.species, sc.site, notes)
         fine[f"plasma.{name}"] = total
         fine[f"free.{name}"] = total * fu
         if brain is not None:
@@ -338,7 +118,7 @@ def _tabulate(sc: Scenario, arm: Arm, models: dict[str, CompoundPK], times: np.n
 def _compute_chunk(sc: Scenario, arm: Arm, first: int, n: int, t_out: np.ndarray, notes: list[str],
                    systems: list[str]) -> dict[str, np.ndarray]:
     """All variables of one arm for subjects first..first+n-1, each (n, n_times)."""
-    models = _pk_models(sc, arm, first, n)
+    models = pk_models(sc, arm, first, n)
     out = {k: np.ascontiguousarray(v) for k, v in _tabulate(sc, arm, models, t_out, n, notes).items()}
     if systems:
         out.update(_integrate(sc, arm, systems, t_out, out, n, models, notes))
@@ -377,7 +157,7 @@ def _integrate(sc, arm, systems, t_out, available, n, models, notes: list[str]) 
     dyn = [SYSTEMS[s](ctx) for s in systems]
     ext = _external_inputs(arm, dyn, available)
     proto = protocol(arm.stress) if arm.stress else None
-    jumps, kinks, own = _dose_edges(models)
+    jumps, kinks, own = dose_edges(models)
     own = [t for t in own if 0.0 < t < t_out[-1]]
     if len(own) > MAX_OWN_EDGES:
         notes.append(f"arm '{arm.label}': the absorption lag varies over subjects, so each subject's lagged doses "
@@ -409,9 +189,7 @@ def _integrate(sc, arm, systems, t_out, available, n, models, notes: list[str]) 
 
 def _systems_of(sc: Scenario, arm: Arm) -> list[str]:
     names = list(arm.systems if arm.systems is not None else sc.systems)
-    for s in names:
-        if s not in SYSTEMS:
-            raise UnknownNameError(f"Unknown system '{s}' in scenario '{sc.name}'.{suggest(s, SYSTEMS)} Known: {', '.join(SYSTEMS)}.")
+    _registry.check_names(names, f"scenario '{sc.name}'")
     order = list(SYSTEMS)
     return sorted(dict.fromkeys(names), key=order.index)
 
@@ -597,7 +375,7 @@ def scenario_parameters(sc: Scenario) -> dict[str, Parameter]:
     targets: set[str] = set()
     for arm in sc.arms:
         for name, _ in arm_drugs(arm, sc.custom_drugs):
-            dr = _drug(name, sc.custom_drugs)
+            dr = drug_of(name, sc.custom_drugs)
             for k, p in dr.parameters().items():
                 if k.startswith("pk.") and not k.startswith(f"pk.{arm.species}."):
                     continue

@@ -14,6 +14,7 @@ from scipy.optimize import brentq
 from .._propagate import njit
 from ..catalog import system
 from ..engine.ode import CompiledSystem, compile_system
+from ..engine.registry import ArmContext, SystemSpec, register
 from ..errors import ModelFileError, UnknownNameError, suggest
 from ..provenance import Parameter
 from .turnover import _check_scale, drug_action, param_value
@@ -220,3 +221,11 @@ def _hpa_rhs(y, pool, idx, p, dy):  # pragma: no cover - compiled
 @compile_system
 def _hpa_observe(y, pool, idx, p, out):  # pragma: no cover - compiled
     out[0] = _hpa_drive(pool, idx, p)
+
+
+def _build(ctx: ArmContext) -> HPAModel:
+    return HPAModel(species=ctx.arm.species)
+
+
+register(SystemSpec("hpa", _build, order=30, parameters="models/systems/hpa.toml",
+                    description="HPA axis with slow gland masses (CRH, ACTH, glucocorticoid, pituitary and adrenal mass), driven by stress, damped by the MOR signal"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..engine.ode import CompiledSystem, compile_system
+from ..engine.registry import ArmContext, SystemSpec, register
 from ..targets.opioid import MORTolerance
 
 __all__ = ["MORToleranceSystem"]
@@ -36,3 +37,11 @@ def _pool_observe(y, pool, idx, p, out):  # pragma: no cover - compiled
         s += p[2 + j] * pool[idx[j]]
     s *= y[0]
     out[0] = s / (1.0 + s)
+
+
+def _build(ctx: ArmContext) -> MORToleranceSystem:
+    return MORToleranceSystem(drugs=ctx.drugs, regime="chronic")
+
+
+register(SystemSpec("mor_tolerance", _build, order=10, parameters="models/targets/MOR.toml",
+                    description="MOR receptor-pool desensitisation (chronic rates) driven by agonist occupancy; gives signal.MOR to the systems after it"))

@@ -13,6 +13,7 @@ import numpy as np
 from .._propagate import njit
 from ..catalog import system
 from ..engine.ode import CompiledSystem, compile_system
+from ..engine.registry import ArmContext, SystemSpec, register
 from ..errors import ModelFileError
 from ..provenance import Parameter
 from .turnover import _check_scale, drug_action, param_value
@@ -170,3 +171,11 @@ def _onset_observe(y, pool, idx, p, out):  # pragma: no cover - compiled
     out[3] = e5
     out[4] = em
     out[5] = 1.0 - (1.0 - e5) * (1.0 - em)
+
+
+def _build(ctx: ArmContext) -> OnsetModel:
+    return OnsetModel()
+
+
+register(SystemSpec("onset", _build, order=60, parameters="models/systems/onset.toml",
+                    description="5-HT1A autoreceptor desensitisation under SERT block and the antidepressant-like index (monoamine and MOR paths)"))

@@ -15,6 +15,7 @@ import numpy as np
 from .._propagate import njit
 from ..catalog import system
 from ..engine.ode import CompiledSystem, compile_system
+from ..engine.registry import ArmContext, SystemSpec, register
 from ..errors import InputError
 from ..provenance import Parameter
 from .turnover import _check_scale, param_value
@@ -157,3 +158,15 @@ def _reference_rhs(y, pool, idx, p, dy):  # pragma: no cover - compiled
 @compile_system
 def _reference_observe(y, pool, idx, p, out):  # pragma: no cover - compiled
     out[0] = _reference_occ(pool, idx, p)
+
+
+def _build(ctx: ArmContext) -> ReferenceToleranceTurnover:
+    dosed = ctx.arm.drugs
+    if len(dosed) != 1:
+        raise InputError(f"system 'reference_tolerance_turnover' reads the effect site of one drug, but arm "
+                         f"'{ctx.arm.label}' doses {len(dosed)}; give the arm exactly one drug.")
+    return ReferenceToleranceTurnover(drug=dosed[0])
+
+
+register(SystemSpec("reference_tolerance_turnover", _build, order=70, parameters=f"models/systems/{SYSTEM_FILE}.toml",
+                    description="The reference benchmark's operational response at the effect site, tolerance and turnover"))

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..catalog import system
 from ..engine.ode import CompiledSystem, compile_system
+from ..engine.registry import ArmContext, SystemSpec, register
 from ..provenance import Parameter
 from .turnover import _check_scale, param_value
 
@@ -121,3 +122,11 @@ def _tolerance_rhs(y, pool, idx, p, dy):  # pragma: no cover - compiled
 def _tolerance_observe(y, pool, idx, p, out):  # pragma: no cover - compiled
     out[0] = y[0] - 1.0
     out[1] = max(1.0 - y[0], 0.0)
+
+
+def _build(ctx: ArmContext) -> ToleranceModel:
+    return ToleranceModel()
+
+
+register(SystemSpec("tolerance", _build, order=20, parameters="models/systems/tolerance.toml",
+                    description="Moderator tolerance and withdrawal rebound of the MOR-mediated response"))

@@ -14,6 +14,7 @@ from scipy.optimize import brentq
 
 from ..catalog import ModelFile, system
 from ..engine.ode import CompiledSystem, compile_system
+from ..engine.registry import ArmContext, SystemSpec, register
 from ..errors import InputError, ModelFileError, UnknownNameError, suggest
 from ..provenance import Parameter
 
@@ -358,3 +359,11 @@ def _turnover_rhs(y, pool, idx, p, dy):  # pragma: no cover - compiled
 @compile_system
 def _no_outputs(y, pool, idx, p, out):  # pragma: no cover - compiled
     return
+
+
+def _build_bdnf(ctx: ArmContext) -> BDNFSignalling:
+    return BDNFSignalling()
+
+
+register(SystemSpec("bdnf", _build_bdnf, order=40, parameters="models/systems/bdnf_signalling.toml",
+                    description="BDNF, pCREB, p-Akt, p-ERK, p-mTOR and synaptic proteins as turnover states driven by stress and the MOR signal"))

@@ -15,8 +15,10 @@ __all__ = ["NODE_TOL_H", "GRADING", "step_grid", "stage_times"]
 #: grid times closer than this (h) are taken as one
 NODE_TOL_H = 1e-9
 #: after each edge (a dose or stress on/off) the steps grow as step/2**GRADING, ..., step/2: the
-#: inputs and the fast states change most right after an edge
-GRADING = 4
+#: inputs and the fast states change most right after an edge. Measured on the psychosocial
+#: scenario (oral rat tianeptine, ka 4/h, daily): max error of effect.pcreb_amygdala against
+#: 0.025 h steps 4e-4 without grading, 5e-6 with 4 levels, 2e-9 with 8
+GRADING = 8
 
 
 def _merge(times: np.ndarray) -> np.ndarray:

@@ -167,7 +167,8 @@ def _integrate(sc, arm, systems, t_out, available, n, models, notes: list[str]) 
         own = []
     edges = jumps + kinks + own + (list(proto.edges(arm.stress_start)) if proto is not None else [])
     step = min(getattr(m, "max_step_h", MAX_STEP_H) for m in dyn)
-    grid, h, out_at = forcing.step_grid(t_out, edges, step)
+    grading = max(getattr(m, "grading", forcing.GRADING) for m in dyn)
+    grid, h, out_at = forcing.step_grid(t_out, edges, step, grading)
     times = forcing.stage_times(grid)
     targets = sorted({k.split(".")[1] for k in ext if k.startswith(("occupancy.", "signal.")) and k in available})
     tab = _tabulate(sc, arm, models, times, n, [], targets, stress=True) if ext else {}

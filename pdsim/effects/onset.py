@@ -67,6 +67,10 @@ class OnsetModel:
     """
 
     stiff = False
+    #: longest step (h) of the compiled engine: A changes over days; with the graded steps after each
+    #: dose (which resolve the absorption peak: without them the demo is 3e-4 off) 1 h keeps the
+    #: demo and onset scenarios within 1.3e-8 (tests/test_engine_accuracy.py)
+    max_step_h = 1.0
 
     def __init__(self, mor_drive: str = "signal.MOR", scale: Mapping[str, float] | None = None):
         mf = system("onset")

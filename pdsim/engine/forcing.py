@@ -30,17 +30,18 @@ def _merge(times: np.ndarray) -> np.ndarray:
     return t[keep]
 
 
-def step_grid(t_out: np.ndarray, edges: Iterable[float], max_step: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def step_grid(t_out: np.ndarray, edges: Iterable[float], max_step: float,
+              grading: int = GRADING) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Step grid from 0 to ``t_out[-1]`` that lands on every output time and every edge.
 
     Between two such points the steps are equal and at most ``max_step`` h; after each edge they
-    are graded (`GRADING`). Returns (grid times (n_steps + 1,), step lengths (n_steps,), and for
+    are graded (``grading`` levels, default `GRADING`). Returns (grid times (n_steps + 1,), step lengths (n_steps,), and for
     each step the index of the output time it ends on, or -1).
     """
     end = float(t_out[-1])
     e = np.asarray([x for x in edges if 0.0 <= x < end], dtype=float)
     e = _merge(e) if e.size else e
-    graded = (e[:, None] + max_step * 0.5 ** np.arange(1, GRADING + 1)).ravel() if e.size else e
+    graded = (e[:, None] + max_step * 0.5 ** np.arange(1, grading + 1)).ravel() if e.size and grading else e[:0]
     fixed = _merge(np.concatenate([t_out, e, graded[graded < end]]))
     # a point merged with a nearby one takes the exact value: output times first, then edges
     for exact in (e, t_out):

@@ -178,6 +178,16 @@ def _entries(systems: Sequence[CompiledSystem], models: Sequence[Any], ext: Sequ
     return chain, len(where), where
 
 
+def _stage_layout(lay: np.ndarray, models: Sequence[Any]) -> np.ndarray:
+    """``lay`` with the output count set to 0 for systems whose outputs no later system reads."""
+    out = lay.copy()
+    for i, m in enumerate(models):
+        later = {k for n in models[i + 1:] for k in n.inputs}
+        if not later & set(m.outputs):
+            out[i, 4] = 0
+    return out
+
+
 def integrate(systems: Sequence[CompiledSystem], models: Sequence[Any], ext: Sequence[str], y0: np.ndarray,
               h: np.ndarray, out_at: np.ndarray, n_out: int, forcing: np.ndarray,
               forcing_out: np.ndarray) -> tuple[dict[str, np.ndarray], int, int]:
@@ -214,15 +224,17 @@ def integrate(systems: Sequence[CompiledSystem], models: Sequence[Any], ext: Seq
         warnings.simplefilter("ignore", category=getattr(numba.core.errors, "NumbaExperimentalFeatureWarning", Warning))
         y0 = np.ascontiguousarray(y0, dtype=float)
         args = (y0, forcing, len(ext), pool_size, h, out_at, a, b, ys, bad)
+        # in the stages, a system's outputs are computed only when a later system reads them
+        stage = entries[:4] + (_stage_layout(entries[4], models),)
         n_thr = min(THREADS, n_sub)
         cuts = np.linspace(0, n_sub, n_thr + 1).astype(int)
         if n_thr <= 1:
-            _advance(*entries, 0, n_sub, *args)
+            _advance(*stage, 0, n_sub, *args)
         else:
             from concurrent.futures import ThreadPoolExecutor
 
             with ThreadPoolExecutor(n_thr) as pool:
-                list(pool.map(lambda k: _advance(*entries, cuts[k], cuts[k + 1], *args), range(n_thr)))
+                list(pool.map(lambda k: _advance(*stage, cuts[k], cuts[k + 1], *args), range(n_thr)))
         hit = np.flatnonzero(bad >= 0)
         if hit.size:
             return {}, int(hit[0]), int(bad[hit[0]])

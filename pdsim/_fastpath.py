@@ -11,9 +11,10 @@ in one call (the output is held in full anyway and the kernel needs no other mem
 advanced on its own, with steps set by the schedule alone, so a subject's numbers do not depend on
 the chunk it is simulated in.
 
-The variables and the population draws are those of the generic path (`pdsim.simulate`): the
+The variables and the population draws are those of the general engine (`pdsim.engine`): the
 same `pdsim.engine.pk.pk_models` draws the subjects, and the numbers agree to 1e-5 relative
-(tests/test_fastpath.py).
+(tests/test_fastpath.py). It is the one model-specific path left: the general engine runs the
+same system far slower on large populations (benchmarks/README.md gives the ratio).
 """
 from __future__ import annotations
 

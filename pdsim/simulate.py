@@ -1,9 +1,13 @@
 """The scenario engine: PK → targets → downstream systems for every arm and subject.
 
-Linear PK is exact (closed-form superposition, or propagation between output times when there are
-many doses; vectorised over subjects and times); occupancy is algebraic;
-the downstream states of all subjects of an arm are integrated as one batched system. Arms the
-compiled kernel covers (see `pdsim._fastpath`) are solved by it for all subjects at once.
+The stages live in `pdsim.engine` (plan → pk → forcing → ode → assemble): linear PK is exact
+(closed-form superposition, or propagation between output times when there are many doses;
+vectorised over subjects and times, `pdsim.engine.pk`); occupancy is algebraic; the downstream
+systems of an arm (`pdsim.engine.registry`) are chained and advanced for all subjects by the
+compiled ODE stage (`pdsim.engine.ode`: fixed-step 8th-order Runge–Kutta on a grid landing on every
+output time, dose and stress edge, with the exact inputs at every stage time,
+`pdsim.engine.forcing`). Arms of the reference benchmark are solved by its own kernel
+(`pdsim._fastpath`).
 
 Variables per compound: ``plasma.<drug>`` (total, nM), ``free.<drug>`` (fu × plasma),
 ``brain.<drug>`` (Kp,uu × free, when kp_uu is given) and ``biophase.<drug>`` (fu × the effect-site
@@ -326,10 +330,12 @@ def simulate(scenario: Scenario | str, *, progress: bool = False) -> Result:
 
     Notes
     -----
-    An arm whose only system is ``reference_tolerance_turnover``, with one drug of
-    one-compartment PK with ke0, dosed oral, iv_bolus or iv_infusion, and no stress protocol is
-    solved by the compiled kernel `pdsim.kernels.occ_tolerance_turnover` for all subjects at once
-    (`pdsim._fastpath`); its variables and numbers agree with the generic path (SciPy) to 1e-5.
+    Downstream systems run compiled (numba; the first call in a fresh process loads them from
+    numba's on-disk cache, or compiles them once). Arms run in parallel threads, one per core. An
+    arm whose only system is ``reference_tolerance_turnover``, with one drug of one-compartment PK
+    with ke0, dosed oral, iv_bolus or iv_infusion, and no stress protocol is solved by the
+    benchmark's kernel `pdsim.kernels.occ_tolerance_turnover` (`pdsim._fastpath`); its numbers agree
+    with the general engine to 1e-5.
 
     The Result holds every variable of every subject (8 bytes per value); for populations too
     large for that, `pdsim.simulate_summary` gives mean, SD, minimum and maximum over subjects in

@@ -202,8 +202,8 @@ def _hpa_drive(pool, idx, p):  # pragma: no cover - compiled
     return 1.0 + p[19] * pool[idx[0]] * (1.0 - p[20] * d)
 
 
-@compile_system
-def _hpa_rhs(y, pool, idx, p, dy):  # pragma: no cover - compiled
+@njit(cache=True)
+def _hpa_rhs_one(y, pool, idx, p, dy):  # pragma: no cover - compiled
     x1, x2, x3, x3b, gp, ga = y[0] * p[0], y[1] * p[1], y[2] * p[2], y[3] * p[3], y[4] * p[4], y[5] * p[5]
     b1, a1, b2, a2, b3, a3, k, k_gr, n_gr = p[6], p[7], p[8], p[9], p[10], p[11], p[12], p[13], p[14]
     drive = _hpa_drive(pool, idx, p)
@@ -218,8 +218,8 @@ def _hpa_rhs(y, pool, idx, p, dy):  # pragma: no cover - compiled
     dy[5] = ga * (p[17] * x2 - p[18]) / p[5]
 
 
-@compile_system
-def _hpa_observe(y, pool, idx, p, out):  # pragma: no cover - compiled
+@njit(cache=True)
+def _hpa_observe_one(y, pool, idx, p, out):  # pragma: no cover - compiled
     out[0] = _hpa_drive(pool, idx, p)
 
 
@@ -229,3 +229,15 @@ def _build(ctx: ArmContext) -> HPAModel:
 
 register(SystemSpec("hpa", _build, order=30, parameters="models/systems/hpa.toml",
                     description="HPA axis with slow gland masses (CRH, ACTH, glucocorticoid, pituitary and adrenal mass), driven by stress, damped by the MOR signal"))
+
+
+@compile_system
+def _hpa_rhs(y, pool, idx, p, dy):  # pragma: no cover - compiled
+    for b in range(y.shape[0]):
+        _hpa_rhs_one(y[b], pool[b], idx, p, dy[b])
+
+
+@compile_system
+def _hpa_observe(y, pool, idx, p, out):  # pragma: no cover - compiled
+    for b in range(y.shape[0]):
+        _hpa_observe_one(y[b], pool[b], idx, p, out[b])

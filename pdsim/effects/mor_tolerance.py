@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._propagate import njit
 from ..engine.ode import CompiledSystem, compile_system
 from ..engine.registry import ArmContext, SystemSpec, register
 from ..targets.opioid import MORTolerance
@@ -22,16 +23,16 @@ class MORToleranceSystem(MORTolerance):
         return CompiledSystem(self.name, _pool_rhs, _pool_observe, np.r_[[self.k_rec, self.k_des], self.taus])
 
 
-@compile_system
-def _pool_rhs(y, pool, idx, p, dy):  # pragma: no cover - compiled
+@njit(cache=True)
+def _pool_rhs_one(y, pool, idx, p, dy):  # pragma: no cover - compiled
     th = 0.0
     for j in range(idx.shape[0]):
         th += pool[idx[j]]
     dy[0] = p[0] * (1.0 - y[0]) - p[1] * th * y[0]
 
 
-@compile_system
-def _pool_observe(y, pool, idx, p, out):  # pragma: no cover - compiled
+@njit(cache=True)
+def _pool_observe_one(y, pool, idx, p, out):  # pragma: no cover - compiled
     s = 0.0
     for j in range(idx.shape[0]):
         s += p[2 + j] * pool[idx[j]]
@@ -45,3 +46,15 @@ def _build(ctx: ArmContext) -> MORToleranceSystem:
 
 register(SystemSpec("mor_tolerance", _build, order=10, parameters="models/targets/MOR.toml",
                     description="MOR receptor-pool desensitisation (chronic rates) driven by agonist occupancy; gives signal.MOR to the systems after it"))
+
+
+@compile_system
+def _pool_rhs(y, pool, idx, p, dy):  # pragma: no cover - compiled
+    for b in range(y.shape[0]):
+        _pool_rhs_one(y[b], pool[b], idx, p, dy[b])
+
+
+@compile_system
+def _pool_observe(y, pool, idx, p, out):  # pragma: no cover - compiled
+    for b in range(y.shape[0]):
+        _pool_observe_one(y[b], pool[b], idx, p, out[b])

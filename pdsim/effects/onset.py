@@ -154,14 +154,14 @@ def _raphe(pool, idx, p):  # pragma: no cover - compiled
     return 1.0 / (1.0 - p[0] * th)
 
 
-@compile_system
-def _onset_rhs(y, pool, idx, p, dy):  # pragma: no cover - compiled
+@njit(cache=True)
+def _onset_rhs_one(y, pool, idx, p, dy):  # pragma: no cover - compiled
     h = _raphe(pool, idx, p)
     dy[0] = p[3] * (1.0 / (1.0 + p[2] * (h - 1.0)) - y[0])
 
 
-@compile_system
-def _onset_observe(y, pool, idx, p, out):  # pragma: no cover - compiled
+@njit(cache=True)
+def _onset_observe_one(y, pool, idx, p, out):  # pragma: no cover - compiled
     h = _raphe(pool, idx, p)
     f = 1.0 / (1.0 + p[1] * y[0] * (h - 1.0))
     t = h / (1.0 + p[1] * y[0] * (h - 1.0))
@@ -183,3 +183,15 @@ def _build(ctx: ArmContext) -> OnsetModel:
 
 register(SystemSpec("onset", _build, order=60, parameters="models/systems/onset.toml",
                     description="5-HT1A autoreceptor desensitisation under SERT block and the antidepressant-like index (monoamine and MOR paths)"))
+
+
+@compile_system
+def _onset_rhs(y, pool, idx, p, dy):  # pragma: no cover - compiled
+    for b in range(y.shape[0]):
+        _onset_rhs_one(y[b], pool[b], idx, p, dy[b])
+
+
+@compile_system
+def _onset_observe(y, pool, idx, p, out):  # pragma: no cover - compiled
+    for b in range(y.shape[0]):
+        _onset_observe_one(y[b], pool[b], idx, p, out[b])

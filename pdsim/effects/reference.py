@@ -144,8 +144,8 @@ def _reference_occ(pool, idx, p):  # pragma: no cover - compiled
     return c / (c + p[0])
 
 
-@compile_system
-def _reference_rhs(y, pool, idx, p, dy):  # pragma: no cover - compiled
+@njit(cache=True)
+def _reference_rhs_one(y, pool, idx, p, dy):  # pragma: no cover - compiled
     x = p[1] * _reference_occ(pool, idx, p)
     if p[3] != 1.0:
         x = x ** p[3]
@@ -155,8 +155,8 @@ def _reference_rhs(y, pool, idx, p, dy):  # pragma: no cover - compiled
     dy[1] = p[6] * (1.0 + p[8] * s) - p[7] * y[1]
 
 
-@compile_system
-def _reference_observe(y, pool, idx, p, out):  # pragma: no cover - compiled
+@njit(cache=True)
+def _reference_observe_one(y, pool, idx, p, out):  # pragma: no cover - compiled
     out[0] = _reference_occ(pool, idx, p)
 
 
@@ -170,3 +170,15 @@ def _build(ctx: ArmContext) -> ReferenceToleranceTurnover:
 
 register(SystemSpec("reference_tolerance_turnover", _build, order=70, parameters=f"models/systems/{SYSTEM_FILE}.toml",
                     description="The reference benchmark's operational response at the effect site, tolerance and turnover"))
+
+
+@compile_system
+def _reference_rhs(y, pool, idx, p, dy):  # pragma: no cover - compiled
+    for b in range(y.shape[0]):
+        _reference_rhs_one(y[b], pool[b], idx, p, dy[b])
+
+
+@compile_system
+def _reference_observe(y, pool, idx, p, out):  # pragma: no cover - compiled
+    for b in range(y.shape[0]):
+        _reference_observe_one(y[b], pool[b], idx, p, out[b])

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..catalog import system
+from .._propagate import njit
 from ..engine.ode import CompiledSystem, compile_system
 from ..engine.registry import ArmContext, SystemSpec, register
 from ..provenance import Parameter
@@ -111,15 +112,15 @@ class ToleranceModel:
         return CompiledSystem(self.name, _tolerance_rhs, _tolerance_observe, np.array([self.k_out, self.k_tol, self.gain]))
 
 
-@compile_system
-def _tolerance_rhs(y, pool, idx, p, dy):  # pragma: no cover - compiled
+@njit(cache=True)
+def _tolerance_rhs_one(y, pool, idx, p, dy):  # pragma: no cover - compiled
     drive = 1.0 + p[2] * max(pool[idx[0]], 0.0)
     dy[0] = p[0] * (drive / max(y[1], _FLOOR) - y[0])
     dy[1] = p[1] * (y[0] - y[1])
 
 
-@compile_system
-def _tolerance_observe(y, pool, idx, p, out):  # pragma: no cover - compiled
+@njit(cache=True)
+def _tolerance_observe_one(y, pool, idx, p, out):  # pragma: no cover - compiled
     out[0] = y[0] - 1.0
     out[1] = max(1.0 - y[0], 0.0)
 
@@ -130,3 +131,15 @@ def _build(ctx: ArmContext) -> ToleranceModel:
 
 register(SystemSpec("tolerance", _build, order=20, parameters="models/systems/tolerance.toml",
                     description="Moderator tolerance and withdrawal rebound of the MOR-mediated response"))
+
+
+@compile_system
+def _tolerance_rhs(y, pool, idx, p, dy):  # pragma: no cover - compiled
+    for b in range(y.shape[0]):
+        _tolerance_rhs_one(y[b], pool[b], idx, p, dy[b])
+
+
+@compile_system
+def _tolerance_observe(y, pool, idx, p, out):  # pragma: no cover - compiled
+    for b in range(y.shape[0]):
+        _tolerance_observe_one(y[b], pool[b], idx, p, out[b])

@@ -13,6 +13,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 from ..catalog import ModelFile, system
+from .._propagate import njit
 from ..engine.ode import CompiledSystem, compile_system
 from ..engine.registry import ArmContext, SystemSpec, register
 from ..errors import InputError, ModelFileError, UnknownNameError, suggest
@@ -340,8 +341,8 @@ class BDNFSignalling(TurnoverModel):
         super().__init__("bdnf_signalling", drive=drive, scale=scale)
 
 
-@compile_system
-def _turnover_rhs(y, pool, idx, p, dy):  # pragma: no cover - compiled
+@njit(cache=True)
+def _turnover_rhs_one(y, pool, idx, p, dy):  # pragma: no cover - compiled
     s = pool[idx[0]]
     sig = max(pool[idx[1]], 0.0)
     d = sig / (sig + p[0])
@@ -356,8 +357,8 @@ def _turnover_rhs(y, pool, idx, p, dy):  # pragma: no cover - compiled
         dy[i] = p[o] * (m - y[i])
 
 
-@compile_system
-def _no_outputs(y, pool, idx, p, out):  # pragma: no cover - compiled
+@njit(cache=True)
+def _no_outputs_one(y, pool, idx, p, out):  # pragma: no cover - compiled
     return
 
 
@@ -367,3 +368,15 @@ def _build_bdnf(ctx: ArmContext) -> BDNFSignalling:
 
 register(SystemSpec("bdnf", _build_bdnf, order=40, parameters="models/systems/bdnf_signalling.toml",
                     description="BDNF, pCREB, p-Akt, p-ERK, p-mTOR and synaptic proteins as turnover states driven by stress and the MOR signal"))
+
+
+@compile_system
+def _turnover_rhs(y, pool, idx, p, dy):  # pragma: no cover - compiled
+    for b in range(y.shape[0]):
+        _turnover_rhs_one(y[b], pool[b], idx, p, dy[b])
+
+
+@compile_system
+def _no_outputs(y, pool, idx, p, out):  # pragma: no cover - compiled
+    for b in range(y.shape[0]):
+        _no_outputs_one(y[b], pool[b], idx, p, out[b])

@@ -11,15 +11,10 @@ from typing import Any
 
 import numpy as np
 
-try:
-    import numba
+import numba  # a core dependency: the engine's ODE stage is compiled
+from numba import types as _t
 
-    HAVE_NUMBA = True
-except ImportError:  # pragma: no cover - numba is a core dependency of the compiled engine
-    numba = None
-    HAVE_NUMBA = False
-
-__all__ = ["HAVE_NUMBA", "TABLEAU", "THREADS", "CompiledSystem", "compile_system", "integrate"]
+__all__ = ["TABLEAU", "THREADS", "SIGNATURE", "BLOCK", "CompiledSystem", "compile_system", "integrate"]
 
 #: threads advancing subjects (numba releases the GIL in the compiled loop)
 THREADS = max(1, min(os.cpu_count() or 1, 8))
@@ -66,96 +61,110 @@ class CompiledSystem:
         self.params = np.ascontiguousarray(params, dtype=np.float64)
 
 
-if HAVE_NUMBA:
-    from numba import types as _t
+#: the signature every system's compiled ``rhs`` and ``observe`` has: (y, pool, idx, p, out) for a
+#: block of subjects, one row each: y (block, states), pool (block, pool size), out (block, n)
+SIGNATURE = _t.void(_t.float64[:, :], _t.float64[:, :], _t.int64[:], _t.float64[:], _t.float64[:, :])
+#: subjects advanced together: one call of a system's function serves the block, so the cost of the
+#: call (through a function pointer) is shared
+BLOCK = 16
 
-    #: the signature every system's compiled ``rhs`` and ``observe`` has: (y, pool, idx, p, out)
-    SIGNATURE = _t.void(_t.float64[:], _t.float64[:], _t.int64[:], _t.float64[:], _t.float64[:])
 
-    def compile_system(fn):
-        """Compile a system's ``rhs`` or ``observe`` with `SIGNATURE` (cached on disk), so the driver takes
-        it as a first-class function: one compiled driver serves every chain of systems."""
-        return numba.njit(SIGNATURE, cache=True)(fn)
+def compile_system(fn):
+    """Compile a system's ``rhs`` or ``observe`` with `SIGNATURE` (cached on disk), so the driver takes
+    it as a first-class function: one compiled driver serves every chain of systems."""
+    return numba.njit(SIGNATURE, cache=True)(fn)
 
-    @numba.njit(cache=True)
-    def _eval(rhs, obs, par, idx, lay, y, pool, dy):
-        """dy/dt of every system in order: each sees the pool (forcing, earlier states and outputs).
 
-        lay[i] = (first state in y, number of states, first state in pool, first output in pool, outputs)
-        """
-        for i in range(len(rhs)):
-            y0, ns, ps, po, no = lay[i, 0], lay[i, 1], lay[i, 2], lay[i, 3], lay[i, 4]
+@numba.njit(cache=True)
+def _eval(rhs, obs, par, idx, lay, y, pool, dy):
+    """dy/dt of every system in order: each sees the pool (forcing, earlier states and outputs).
+
+    lay[i] = (first state in y, number of states, first state in pool, first output in pool, outputs)
+    """
+    nb = y.shape[0]
+    for i in range(len(rhs)):
+        y0, ns, ps, po, no = lay[i, 0], lay[i, 1], lay[i, 2], lay[i, 3], lay[i, 4]
+        for b in range(nb):
             for j in range(ns):
-                pool[ps + j] = y[y0 + j]
-            if no > 0:
-                obs[i](y[y0:y0 + ns], pool, idx[i], par[i], pool[po:po + no])
-            rhs[i](y[y0:y0 + ns], pool, idx[i], par[i], dy[y0:y0 + ns])
+                pool[b, ps + j] = y[b, y0 + j]
+        if no > 0:
+            obs[i](y[:, y0:y0 + ns], pool, idx[i], par[i], pool[:, po:po + no])
+        rhs[i](y[:, y0:y0 + ns], pool, idx[i], par[i], dy[:, y0:y0 + ns])
 
-    @numba.njit(cache=True, nogil=True)
-    def _advance(rhs, obs, par, idx, lay, i0, i1, y0, forcing, n_ext, pool_size, h, out_at, c_a, c_b, ys, bad):
-        """Advance subjects i0 .. i1-1 over the step grid; record the states where ``out_at`` >= 0.
 
-        forcing : (n_sub, n_steps * STAGES, n_ext), the inputs at every stage node
-        h : (n_steps,) step lengths; out_at[i] is the output index reached after step i (or -1)
-        ys : (n_sub, n_out, n_states) states at the outputs (index 0 is the start)
-        bad : (n_sub,) set to the step at which a state turned non-finite (-1 when none)
-        One call per thread; the loop runs without the GIL.
-        """
-        n_states = y0.shape[1]
-        n_steps = h.shape[0]
-        s = c_b.shape[0]
-        y = np.empty(n_states)
-        k = np.zeros((s, n_states))
-        yt = np.empty(n_states)
-        pool = np.zeros(pool_size)
-        for i in range(i0, i1):
+@numba.njit(cache=True, nogil=True)
+def _advance(rhs, obs, par, idx, lay, i0, i1, y0, forcing, n_ext, pool_size, h, out_at, c_a, c_b, ys, bad):
+    """Advance subjects i0 .. i1-1, `BLOCK` at a time, over the step grid; record the states where
+    ``out_at`` >= 0.
+
+    forcing : (n_sub, n_steps * STAGES, n_ext), the inputs at every stage node
+    h : (n_steps,) step lengths; out_at[i] is the output index reached after step i (or -1)
+    ys : (n_sub, n_out, n_states) states at the outputs (index 0 is the start)
+    bad : (n_sub,) set to the step at which a state turned non-finite (-1 when none)
+    One call per thread; the loop runs without the GIL.
+    """
+    n_states = y0.shape[1]
+    n_steps = h.shape[0]
+    s = c_b.shape[0]
+    for first in range(i0, i1, BLOCK):
+        nb = min(BLOCK, i1 - first)
+        y = np.empty((nb, n_states))
+        k = np.zeros((s, nb, n_states))
+        yt = np.empty((nb, n_states))
+        pool = np.zeros((nb, pool_size))
+        for b in range(nb):
             for q in range(n_states):
-                y[q] = y0[i, q]
-                ys[i, 0, q] = y[q]
-            for st in range(n_steps):
-                hh = h[st]
-                base = st * s
-                for a in range(s):
+                y[b, q] = y0[first + b, q]
+                ys[first + b, 0, q] = y[b, q]
+        for st in range(n_steps):
+            hh = h[st]
+            base = st * s
+            for a in range(s):
+                for b in range(nb):
                     for q in range(n_states):
                         acc = 0.0
                         for m in range(a):
-                            acc += c_a[a, m] * k[m, q]
-                        yt[q] = y[q] + hh * acc
+                            acc += c_a[a, m] * k[m, b, q]
+                        yt[b, q] = y[b, q] + hh * acc
                     for e in range(n_ext):
-                        pool[e] = forcing[i, base + a, e]
-                    _eval(rhs, obs, par, idx, lay, yt, pool, k[a])
-                finite = True
+                        pool[b, e] = forcing[first + b, base + a, e]
+                _eval(rhs, obs, par, idx, lay, yt, pool, k[a])
+            finite = True
+            for b in range(nb):
                 for q in range(n_states):
                     acc = 0.0
                     for m in range(s):
-                        acc += c_b[m] * k[m, q]
-                    y[q] += hh * acc
-                    if not np.isfinite(y[q]):
+                        acc += c_b[m] * k[m, b, q]
+                    y[b, q] += hh * acc
+                    if not np.isfinite(y[b, q]):
                         finite = False
-                if not finite:
-                    bad[i] = st
-                    break
-                j = out_at[st]
-                if j >= 0:
+                        if bad[first + b] < 0:
+                            bad[first + b] = st
+            if not finite:
+                break
+            j = out_at[st]
+            if j >= 0:
+                for b in range(nb):
                     for q in range(n_states):
-                        ys[i, j, q] = y[q]
+                        ys[first + b, j, q] = y[b, q]
 
-    @numba.njit(cache=True, nogil=True)
-    def _observe(rhs, obs, par, idx, lay, ys, forcing, n_ext, pool_size, pools):
-        """The pool (forcing, states, outputs) of every subject at every output time."""
-        n_sub, n_out, n_states = ys.shape
-        dy = np.empty(n_states)
-        pool = np.zeros(pool_size)
-        for i in range(n_sub):
-            for j in range(n_out):
-                for e in range(n_ext):
-                    pool[e] = forcing[i, j, e]
-                _eval(rhs, obs, par, idx, lay, ys[i, j].copy(), pool, dy)
-                for q in range(pool_size):
-                    pools[i, j, q] = pool[q]
-else:  # pragma: no cover
-    def compile_system(fn):
-        return fn
+
+@numba.njit(cache=True, nogil=True)
+def _observe(rhs, obs, par, idx, lay, ys, forcing, n_ext, pool_size, pools):
+    """The pool (forcing, states, outputs) of every subject at every output time."""
+    n_sub, n_out, n_states = ys.shape
+    dy = np.empty((1, n_states))
+    pool = np.zeros((1, pool_size))
+    y = np.empty((1, n_states))
+    for i in range(n_sub):
+        for j in range(n_out):
+            for e in range(n_ext):
+                pool[0, e] = forcing[i, j, e]
+            for q in range(n_states):
+                y[0, q] = ys[i, j, q]
+            _eval(rhs, obs, par, idx, lay, y, pool, dy)
+            for q in range(pool_size):
+                pools[i, j, q] = pool[0, q]
 
 
 def _entries(systems: Sequence[CompiledSystem], models: Sequence[Any], ext: Sequence[str]) -> tuple[tuple, int, dict]:

@@ -255,3 +255,29 @@ def test_metabolite_of_scenario_drugs_formed_by_two_parents():
     tb = np.maximum(t - 3.0, 0.0)
     amount = amount + np.where(t >= 3.0, 0.25 * (4.0 / 40.0) * 30.0 * _tri([4.0 / 40.0, km], tb), 0.0)
     assert_allclose(r.get("plasma.met_c", "two")[0], amount / 60.0 * 1e6 / 300.0, rtol=1e-10)
+
+
+# ------------------------------------------------------------------ the system registry
+def test_system_names_checked_when_the_scenario_loads():
+    """An unknown system name fails at load (not at simulate), naming the key and the closest system."""
+    with pytest.raises(UnknownNameError, match=r"Unknown system 'hpaa' in scenario key `systems`\. Did you mean 'hpa'"):
+        Scenario.from_dict({"name": "x", "duration": "1 day", "systems": ["hpaa"], "arms": [{"label": "a"}]})
+    with pytest.raises(UnknownNameError, match=r"Unknown system 'bdfn' in scenario key `arms.systems`"):
+        Scenario.from_dict({"name": "x", "duration": "1 day", "arms": [{"label": "a", "systems": ["bdfn"]}]})
+
+
+def test_list_systems_prints_what_simulate_accepts(capsys):
+    """`pdsim list systems` lists the registry: every name it prints loads and simulates."""
+    from pdsim.cli import main
+    from pdsim.simulate import SYSTEMS
+
+    assert main(["list", "systems"]) == 0
+    printed = [line.split()[0] for line in capsys.readouterr().out.splitlines() if line.strip()]
+    assert printed == list(SYSTEMS)
+    assert set(printed) == {"mor_tolerance", "tolerance", "hpa", "bdnf", "plasticity", "onset",
+                            "reference_tolerance_turnover"}
+    arm = {"label": "a", "doses": [{"drug": "tianeptine_like", "dose": "12.5 mg"}]}
+    for name in printed:
+        systems = ["bdnf", name] if name == "plasticity" else [name]
+        r = simulate(_sc([arm], duration="6 h", systems=systems))
+        assert any(k.startswith("effect.") for k in r.data), name

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 import pdsim  # noqa: E402
 from pdsim import catalog  # noqa: E402
 from pdsim.scenario import Scenario, load_scenario  # noqa: E402
-from pdsim.simulate import _systems_of  # noqa: E402
+from pdsim.engine.plan import systems_of as _systems_of  # noqa: E402
 
 #: subjects of the population run, and the log-normal CV on each dosed drug's CL there (a shipped
 #: scenario with its own variability keeps it)

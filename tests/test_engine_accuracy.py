@@ -44,7 +44,8 @@ from pdsim.pk import Metabolite, pk_model
 from pdsim.population import sample_parameters
 from pdsim.scenario import Scenario
 from pdsim.scenario import load_scenario
-from pdsim.simulate import SYSTEMS, ArmContext, _systems_of, arm_drugs, simulate
+from pdsim.engine.plan import systems_of as _systems_of
+from pdsim.simulate import SYSTEMS, ArmContext, arm_drugs, simulate
 from pdsim.targets import signals
 
 #: the bound on the engine's error against the reference (issue 14)
@@ -390,7 +391,7 @@ def test_too_many_own_bends_are_said(monkeypatch):
     """Past MAX_OWN_EDGES per-subject bends are not made edges of the step grid (cost), and the Result says so."""
     import sys
 
-    monkeypatch.setattr(sys.modules["pdsim.simulate"], "MAX_OWN_EDGES", 10)
+    monkeypatch.setattr(sys.modules["pdsim.engine.assemble"], "MAX_OWN_EDGES", 10)
     monkeypatch.setattr(_fastpath, "eligible", lambda *a: False)
     res = simulate(_lagged_scenario())
     assert any("lag varies over subjects" in n and "27 here" in n for n in res.notes)

@@ -131,11 +131,11 @@ def integrate_systems(sc, arm, systems, t_out, available, n, models, notes: list
     times = forcing.stage_times(grid)
     targets = sorted({k.split(".")[1] for k in ext if k.startswith(("occupancy.", "signal.")) and k in available})
     tab = tabulate(sc, arm, models, times, n, [], targets, stress=True) if ext else {}
-    f_stage = np.zeros((n, times.size, len(ext)))
+    f_stage = np.zeros((times.size, n, len(ext)))
     f_out = np.zeros((n, t_out.size, len(ext)))
     for j, key in enumerate(ext):
         if key in available:
-            f_stage[:, :, j] = tab[key]
+            f_stage[:, :, j] = tab[key].T
             f_out[:, :, j] = available[key]
     y0 = np.concatenate([np.asarray(m.initial_state(n), dtype=float).reshape(len(m.states), n) for m in dyn]).T
     got, who, at = ode.integrate([m.compiled() for m in dyn], dyn, ext, y0, h, out_at, t_out.size, f_stage, f_out)

@@ -97,7 +97,7 @@ def _advance(rhs, obs, par, idx, lay, i0, i1, y0, forcing, n_ext, pool_size, h, 
     """Advance subjects i0 .. i1-1, `BLOCK` at a time, over the step grid; record the states where
     ``out_at`` >= 0.
 
-    forcing : (n_sub, n_steps * STAGES, n_ext), the inputs at every stage node
+    forcing : (n_steps * STAGES, n_sub, n_ext), the inputs at every stage node (subjects adjacent)
     h : (n_steps,) step lengths; out_at[i] is the output index reached after step i (or -1)
     ys : (n_sub, n_out, n_states) states at the outputs (index 0 is the start)
     bad : (n_sub,) set to the step at which a state turned non-finite (-1 when none)
@@ -127,7 +127,7 @@ def _advance(rhs, obs, par, idx, lay, i0, i1, y0, forcing, n_ext, pool_size, h, 
                             acc += c_a[a, m] * k[m, b, q]
                         yt[b, q] = y[b, q] + hh * acc
                     for e in range(n_ext):
-                        pool[b, e] = forcing[first + b, base + a, e]
+                        pool[b, e] = forcing[base + a, first + b, e]
                 _eval(rhs, obs, par, idx, lay, yt, pool, k[a])
             finite = True
             for b in range(nb):
@@ -213,8 +213,9 @@ def integrate(systems: Sequence[CompiledSystem], models: Sequence[Any], ext: Seq
         Initial states.
     h : ndarray (n_steps,)
         Step lengths (h); ``out_at[i]`` is the output index the grid reaches after step i, or -1.
-    forcing : ndarray (n_sub, n_steps * STAGES, n_ext)
-        External inputs at every stage node (exact, from the PK closed forms).
+    forcing : ndarray (n_steps * STAGES, n_sub, n_ext)
+        External inputs at every stage node (exact, from the PK closed forms); the subjects of a
+        node are adjacent in memory, so a block of subjects reads them in one stream.
     forcing_out : ndarray (n_sub, n_out, n_ext)
         External inputs at the output times (right-continuous).
 

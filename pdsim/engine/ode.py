@@ -16,6 +16,10 @@ from numba import types as _t
 
 __all__ = ["TABLEAU", "THREADS", "SIGNATURE", "BLOCK", "CompiledSystem", "compile_system", "integrate"]
 
+# the systems reach the driver as numba first-class functions, a feature numba still labels
+# experimental; it is what lets one cached driver serve every chain, so its notice is silenced here
+warnings.filterwarnings("ignore", message="First-class function type feature is experimental")
+
 #: threads advancing subjects (numba releases the GIL in the compiled loop)
 THREADS = max(1, min(os.cpu_count() or 1, 8))
 

@@ -36,7 +36,7 @@ def eligible(sc: Any, arm: Any, systems: list[str]) -> bool:
     """Whether ``arm`` of ``sc`` (with its resolved ``systems``) can take the compiled path.
 
     Anything unusual (a second drug, a metabolite, two compartments, ip/sc doses, missing
-    parameters) answers False, so the generic path runs and reports problems in its own words.
+    parameters) answers False, so the general engine runs and reports problems in its own words.
     """
     from .engine.pk import arm_drugs, drug_of as _drug
 
@@ -88,7 +88,7 @@ def run_arm(sc: Any, arm: Any, n: int, t_out: np.ndarray, notes: list[str], firs
     dict of str to ndarray
         ``plasma.<drug>``, ``free.<drug>``, ``brain.<drug>`` (with kp_uu), ``biophase.<drug>``,
         the target layer of the drug's targets, and ``effect.reference_occupancy``,
-        ``effect.reference_tolerance``, ``effect.reference_turnover``: the names the generic path gives.
+        ``effect.reference_tolerance``, ``effect.reference_turnover``: the names the general engine gives.
     """
     from . import kernels
     from .panel import target_signals

@@ -16,20 +16,12 @@ concentration, :math:`dC_e/dt = k_{e0}(C - C_e)`, when the drug has ke0); then t
 """
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, NamedTuple
-
 import numpy as np
 
 from . import catalog
-from .dosing import Dose
 from .engine import registry as _registry
-from .engine.pk import (PK_KEYS, CompoundPK, arm_body_weight, arm_drugs, arm_events, arm_sources, dose_edges,
-                        drug_of, pk_models, site_factors)
-from .engine.assemble import MAX_OWN_EDGES, MAX_STEP_H, compute_chunk, integrate_systems, tabulate
-from .engine.plan import ArmJob, arm_chunk, output_times, plan, run_chunks, systems_of
+from .engine.pk import CompoundPK, arm_body_weight, arm_drugs, arm_sources, drug_of
+from .engine.plan import output_times, plan, run_chunks, systems_of
 from .engine.registry import ArmContext
 from .errors import InputError, PdsimError, SolverError, UnknownNameError, suggest
 from .provenance import Parameter

@@ -4,8 +4,6 @@
 """
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from ..errors import InputError, SolverError
@@ -22,12 +20,10 @@ MAX_STEP_H = 0.5
 #: most per-subject bends (lagged doses when the lag varies over subjects) made edges of the step
 #: grid in one chunk: each one adds graded steps for every subject of the chunk
 MAX_OWN_EDGES = 5000
-#: (plan) subjects per chunk of an arm with downstream systems: the inputs at every stage time of the step
-#: grid are held for a chunk (about 12 values per step, input and subject)
-ODE_CHUNK = 32
+
 
 def tabulate(sc: Scenario, arm: Arm, models: dict[str, CompoundPK], times: np.ndarray,
-              n: int, notes: list[str], targets: list[str] | None = None, stress: bool = True) -> dict[str, np.ndarray]:
+             n: int, notes: list[str], targets: list[str] | None = None, stress: bool = True) -> dict[str, np.ndarray]:
     """PK at every site, the target layer and the stress protocol at ``times``, each (n, n_times).
 
     ``targets`` restricts the target layer (default: the scenario's targets, else all).

@@ -12,13 +12,18 @@ import numpy as np
 from .. import catalog
 from ..scenario import Arm, Scenario
 from . import registry as _registry
-from .assemble import ODE_CHUNK, compute_chunk
+from .assemble import compute_chunk
 from .registry import SYSTEMS
 
-__all__ = ["ArmJob", "systems_of", "output_times", "plan", "arm_chunk", "run_chunks"]
+__all__ = ["ODE_CHUNK", "ArmJob", "systems_of", "output_times", "plan", "arm_chunk", "run_chunks"]
+
+#: subjects per chunk of an arm with downstream systems: the inputs at every stage time of the step
+#: grid are held for a chunk (about 12 values per step, input and subject)
+ODE_CHUNK = 32
 
 
 def systems_of(sc: Scenario, arm: Arm) -> list[str]:
+    """The arm's systems (its own list, else the scenario's), checked, in chain order."""
     names = list(arm.systems if arm.systems is not None else sc.systems)
     _registry.check_names(names, f"scenario '{sc.name}'")
     order = list(SYSTEMS)
@@ -26,12 +31,14 @@ def systems_of(sc: Scenario, arm: Arm) -> list[str]:
 
 
 def output_times(sc: Scenario) -> np.ndarray:
+    """The scenario's output grid (h), rounded so that multiples of the spacing are exact."""
     return np.round(np.arange(sc.n_times) * sc.output_every, 12)
 
 
 @dataclass(frozen=True)
 class ArmJob:
-    """How one arm runs: its resolved systems, subjects per call, and whether the compiled kernel runs it."""
+    """How one arm runs: its resolved systems, subjects per call, and whether the reference benchmark's
+    kernel (`pdsim._fastpath`) runs it instead of the general engine."""
 
     arm: Arm
     systems: tuple[str, ...]

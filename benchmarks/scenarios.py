@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
             err, scipy_s = errors_and_scipy(acc, name, one)
             row.update(max_rel_error=err, scipy_loop_s=scipy_s, scipy_ratio=scipy_s / warm if scipy_s else None)
         rows.append(row)
-        f = lambda k, fmt: (fmt % row[k]) if row.get(k) is not None else "-"  # noqa: E731
+        f = lambda k, fmt: (fmt % row[k]) if row.get(k) is not None else "-".rjust(len(fmt % 0))  # noqa: E731
         print(f"{name:34s} {row['arms']:4d} {f('warm_single_s', '%12.3f')} {f('population_s', '%10.2f')} "
               f"{f('compile_s', '%8.2f')} {f('cached_s', '%8.2f')} {f('max_rel_error', '%11.1e')} "
               f"{f('scipy_loop_s', '%8.2f')} {f('scipy_ratio', '%11.0f')}", flush=True)

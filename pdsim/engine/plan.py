@@ -15,11 +15,13 @@ from . import registry as _registry
 from .assemble import compute_chunk
 from .registry import SYSTEMS
 
-__all__ = ["ODE_CHUNK", "ArmJob", "systems_of", "output_times", "plan", "arm_chunk", "run_chunks"]
+__all__ = ["ODE_CHUNK_BYTES", "ArmJob", "systems_of", "output_times", "plan", "arm_chunk", "run_chunks"]
 
-#: subjects per chunk of an arm with downstream systems: the inputs at every stage time of the step
-#: grid are held for a chunk (about 12 values per step, input and subject)
-ODE_CHUNK = 32
+#: bytes a chunk of an arm with downstream systems may hold in its inputs at the stage times (about
+#: 12 nodes per step; per node and subject the PK, target-layer and stage-input arrays take about
+#: 80 bytes); the chunk is this over the estimated need per subject, within `ODE_CHUNK_RANGE`
+ODE_CHUNK_BYTES = 128 * 2**20
+ODE_CHUNK_RANGE = (8, 256)
 
 
 def systems_of(sc: Scenario, arm: Arm) -> list[str]:
@@ -47,11 +49,10 @@ class ArmJob:
 
 
 def plan(sc: Scenario, chunk_size: int | None = None) -> list[ArmJob]:
-    """One job per arm. With ``chunk_size`` None (`simulate`) a compiled arm runs all subjects in one
-    call and a generic arm without systems uses ``population.chunk_size``; otherwise both use
-    ``chunk_size``. A generic arm with systems always integrates the batches `simulate` uses: the
-    batch is one solve_ivp system whose step control its subjects share, so it is part of the
-    numerical method (changing it would change the numbers at the solver's tolerance)."""
+    """One job per arm. With ``chunk_size`` None (`simulate`) an arm of the reference kernel runs all
+    subjects in one call and an arm without systems uses ``population.chunk_size``; otherwise both use
+    ``chunk_size``. An arm with systems always uses the chunks `_ode_chunk` sets (memory), whatever
+    ``chunk_size`` is, so `simulate` and `pdsim.simulate_summary` compute the same arrays."""
     from .. import _fastpath
 
     jobs = []
@@ -60,13 +61,31 @@ def plan(sc: Scenario, chunk_size: int | None = None) -> list[ArmJob]:
             systems = systems_of(sc, arm)
             fast = _fastpath.eligible(sc, arm, systems)
             if systems and not fast:
-                chunk = min(sc.population.chunk_size, ODE_CHUNK)
+                chunk = min(sc.population.chunk_size, _ode_chunk(sc, arm, systems))
             elif chunk_size is None:
                 chunk = sc.population.size if fast else sc.population.chunk_size
             else:
                 chunk = chunk_size
             jobs.append(ArmJob(arm=arm, systems=tuple(systems), chunk=chunk, fast=fast))
     return jobs
+
+
+def _ode_chunk(sc: Scenario, arm: Arm, systems: list[str]) -> int:
+    """Subjects per chunk for an arm with systems: `ODE_CHUNK_BYTES` over the estimated bytes per subject
+    (stage nodes from the duration, the systems' step and about one graded edge per day)."""
+    from .assemble import MAX_STEP_H
+    from .forcing import GRADING
+    from .pk import arm_sources
+    from .registry import ArmContext
+
+    ctx = ArmContext(arm=arm, drugs=tuple(arm_sources(arm, sc.custom_drugs)))
+    dyn = [SYSTEMS[s](ctx) for s in systems]
+    step = min(getattr(m, "max_step_h", MAX_STEP_H) for m in dyn)
+    grading = max(getattr(m, "grading", GRADING) for m in dyn)
+    doses = sum(len(d.times) for d in arm.doses)
+    steps = sc.duration / step + (doses + 2 * sc.duration / 24.0) * grading
+    lo, hi = ODE_CHUNK_RANGE
+    return int(min(max(ODE_CHUNK_BYTES // (12 * steps * 80), lo), hi))
 
 
 def arm_chunk(sc: Scenario, job: ArmJob, first: int, n: int, t_out: np.ndarray, notes: list[str]) -> dict[str, np.ndarray]:

@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 import pdsim  # noqa: E402
 from pdsim import kernels  # noqa: E402
-from pdsim.simulate import _arm_chunk, _output_times, _plan  # noqa: E402
+from pdsim.engine.plan import arm_chunk, output_times, plan  # noqa: E402
 
 SCENARIO_FILE = ROOT / "models" / "scenarios" / "reference_population.toml"
 #: subject-by-subject agreement required between a chunk and the same subjects of a full run
@@ -63,8 +63,8 @@ def _max_rel_diff(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> float:
 
 def _chunk_as_summary_runs_it(sc: pdsim.Scenario, chunk: int, first: int, k: int) -> dict[str, np.ndarray]:
     """Subjects first..first+k-1 computed as `simulate_summary` computes that chunk of ``sc``."""
-    job, = _plan(sc, chunk)
-    return _arm_chunk(sc, job, first, k, _output_times(sc), [])
+    job, = plan(sc, chunk)
+    return arm_chunk(sc, job, first, k, output_times(sc), [])
 
 
 def _agreement(sc: pdsim.Scenario, chunk: int) -> tuple[float, float, int]:

@@ -11,9 +11,10 @@ in one call (the output is held in full anyway and the kernel needs no other mem
 advanced on its own, with steps set by the schedule alone, so a subject's numbers do not depend on
 the chunk it is simulated in.
 
-The variables and the population draws are those of the generic path (`pdsim.simulate`): the
-same `_pk_models` draws the subjects, and the numbers agree to 1e-5 relative
-(tests/test_fastpath.py).
+The variables and the population draws are those of the general engine (`pdsim.engine`): the
+same `pdsim.engine.pk.pk_models` draws the subjects, and the numbers agree to 1e-5 relative
+(tests/test_fastpath.py). It is the one model-specific path left: the general engine runs the
+same system far slower on large populations (benchmarks/README.md gives the ratio).
 """
 from __future__ import annotations
 
@@ -35,9 +36,9 @@ def eligible(sc: Any, arm: Any, systems: list[str]) -> bool:
     """Whether ``arm`` of ``sc`` (with its resolved ``systems``) can take the compiled path.
 
     Anything unusual (a second drug, a metabolite, two compartments, ip/sc doses, missing
-    parameters) answers False, so the generic path runs and reports problems in its own words.
+    parameters) answers False, so the general engine runs and reports problems in its own words.
     """
-    from .simulate import _drug, arm_drugs
+    from .engine.pk import arm_drugs, drug_of as _drug
 
     if list(systems) != [FAST_SYSTEM] or arm.stress or not arm.doses:
         return False
@@ -89,14 +90,16 @@ def run_arm(sc: Any, arm: Any, n: int, t_out: np.ndarray, notes: list[str], firs
     dict of str to ndarray
         ``plasma.<drug>``, ``free.<drug>``, ``brain.<drug>`` (with kp_uu), ``biophase.<drug>``,
         the target layer of the drug's targets, and ``effect.reference_occupancy``,
-        ``effect.reference_tolerance``, ``effect.reference_turnover``: the names the generic path gives.
+        ``effect.reference_tolerance``, ``effect.reference_turnover``: the names the general engine gives.
     """
     from . import kernels
     from .panel import target_signals
-    from .simulate import SYSTEMS, ArmContext, _pk_models, _site_factors
+    from .engine.pk import pk_models, site_factors
+    from .engine.registry import SYSTEMS, ArmContext
 
-    (name, (model, evs, dr)), = _pk_models(sc, arm, first, n).items()
-    fu, brain = _site_factors(dr, arm.species, sc.site, notes)
+    (name, pkc), = pk_models(sc, arm, first, n).items()
+    model, evs, dr = pkc.model, pkc.events, pkc.drug
+    fu, brain = site_factors(dr, arm.species, sc.site, notes)
     system = SYSTEMS[FAST_SYSTEM](ArmContext(arm=arm, drugs=(name,)))
     kp = system.kernel_parameters()
     kp["KA"] = kp["KA"] / fu  # the kernel's Ce is total; the receptor sees fu·Ce: fu·Ce/(fu·Ce + KA) = Ce/(Ce + KA/fu)

@@ -441,8 +441,13 @@ def _list(what: str) -> int:
         for name, chk in sorted(checks().items()):
             print(f"{name:40s} {', '.join(chk.claims)}")
         return 0
-    names = {"drugs": catalog.drugs, "targets": catalog.targets, "systems": catalog.systems,
-             "scenarios": catalog.scenarios}[what]()
+    if what == "systems":  # the names a scenario's systems = [...] takes (the engine's registry)
+        from .engine.registry import systems
+
+        for n, spec in systems().items():
+            print(f"{n:30s} {spec.description} [{spec.parameters}]")
+        return 0
+    names = {"drugs": catalog.drugs, "targets": catalog.targets, "scenarios": catalog.scenarios}[what]()
     width = max((len(n) for n in names), default=0) + 2
     for n in names:
         desc = ""
@@ -453,8 +458,6 @@ def _list(what: str) -> int:
                 desc = catalog.drug(n).description
             elif what == "targets":
                 desc = catalog.target(n).description
-            elif what == "systems":
-                desc = catalog.system(n).description
         except PdsimError as exc:
             desc = f"(does not load: {exc})"
         print(f"{n:{width}s}{desc}")

@@ -132,7 +132,9 @@ def panel(drugs_and_concs: Mapping[str, Any], targets: Iterable[str] | None = No
         float in nM) taken as the free concentration at the targets, or a regular `pdsim.Regimen`
         (equal doses at a constant interval), whose average steady-state concentration at ``site``
         (`pdsim.pk.steady_state`, :math:`C_{avg} = F D/(CL\,\tau)` scaled to the site) is used;
-        the metabolites the drug forms (e.g. nortriptyline from amitriptyline) join the table.
+        the metabolites the drug forms (e.g. nortriptyline from amitriptyline) join the table; a
+        metabolite that is also dosed, or formed by two dosed parents, gets the sum of its sources
+        (a metabolite given as a concentration keeps that value: it is taken as the whole).
     targets : iterable of str, optional
         Columns; default every target any of the drugs binds.
     site : {"free", "brain", "plasma"}
@@ -161,6 +163,7 @@ def panel(drugs_and_concs: Mapping[str, Any], targets: Iterable[str] | None = No
                          "e.g. {'amitriptyline': '30 nM'}.")
     concs: dict[str, float] = {}
     formed: dict[str, float] = {}
+    given: set[str] = set()  # drugs whose concentration the caller gave: taken as the whole
     for key, val in drugs_and_concs.items():
         d = as_drug(key)
         if isinstance(val, Regimen):
@@ -169,13 +172,15 @@ def panel(drugs_and_concs: Mapping[str, Any], targets: Iterable[str] | None = No
             for m, c in ss.items():
                 formed[m] = formed.get(m, 0.0) + c
         else:
+            given.add(d.name)
             x = conc_nM(val, d, f"drugs_and_concs['{key}']")
             if np.ndim(x):
                 raise InputError(f"`drugs_and_concs['{key}']` must be one concentration for the table (got an array); "
                                  f"use target_signals for arrays.")
             concs[d.name] = float(x)
-    for m, c in formed.items():  # a metabolite given explicitly keeps the caller's value
-        concs.setdefault(m, c)
+    for m, c in formed.items():
+        if m not in given:  # a metabolite also dosed: the sources add (linear PK superposes)
+            concs[m] = concs.get(m, 0.0) + c
     tlist = targets_of(concs) if targets is None else _check_targets(targets)
     sig = target_signals(concs, tlist)
     rows = {d: [float(sig.get(f"occupancy.{t}.{d}", 0.0)) for t in tlist] for d in concs}

@@ -913,13 +913,13 @@ def _known_targets(ctx: _Ctx, targets: tuple[str, ...], arms: list[Arm], custom:
 
 
 def _known_systems(ctx: _Ctx, path: Key, systems: tuple[str, ...]) -> None:
-    try:
-        from .simulate import SYSTEMS
-    except ImportError:  # the engine names unknown systems itself
-        return
+    """Every name must be a system of the engine's registry (`pdsim list systems`)."""
+    from .engine.registry import systems as registered
+
+    known = registered()
     for i, s in enumerate(systems):
-        if s not in SYSTEMS:
-            raise ctx.error(UnknownNameError, path + (i,), f"unknown system '{s}'.{suggest(s, SYSTEMS, known=True)}", s)
+        if s not in known:
+            raise ctx.error(UnknownNameError, path + (i,), f"unknown system '{s}'.{suggest(s, known, known=True)}", s)
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -1,9 +1,13 @@
 """The scenario engine: PK → targets → downstream systems for every arm and subject.
 
-Linear PK is exact (closed-form superposition, or propagation between output times when there are
-many doses; vectorised over subjects and times); occupancy is algebraic;
-the downstream states of all subjects of an arm are integrated as one batched system. Arms the
-compiled kernel covers (see `pdsim._fastpath`) are solved by it for all subjects at once.
+The stages live in `pdsim.engine` (plan → pk → forcing → ode → assemble): linear PK is exact
+(closed-form superposition, or propagation between output times when there are many doses;
+vectorised over subjects and times, `pdsim.engine.pk`); occupancy is algebraic; the downstream
+systems of an arm (`pdsim.engine.registry`) are chained and advanced for all subjects by the
+compiled ODE stage (`pdsim.engine.ode`: fixed-step 8th-order Runge–Kutta on a grid landing on every
+output time, dose and stress edge, with the exact inputs at every stage time,
+`pdsim.engine.forcing`). Arms of the reference benchmark are solved by its own kernel
+(`pdsim._fastpath`).
 
 Variables per compound: ``plasma.<drug>`` (total, nM), ``free.<drug>`` (fu × plasma),
 ``brain.<drug>`` (Kp,uu × free, when kp_uu is given) and ``biophase.<drug>`` (fu × the effect-site
@@ -12,141 +16,28 @@ concentration, :math:`dC_e/dt = k_{e0}(C - C_e)`, when the drug has ke0); then t
 """
 from __future__ import annotations
 
-import bisect
-import functools
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
-
 import numpy as np
 
 from . import catalog
-from .dosing import Dose
+from .engine import registry as _registry
+from .engine.pk import CompoundPK, arm_body_weight, arm_drugs, arm_sources, drug_of
+from .engine.plan import output_times, plan, run_chunks, systems_of
+from .engine.registry import ArmContext
 from .errors import InputError, PdsimError, SolverError, UnknownNameError, suggest
 from .limits import check_result_size
-from .model import DynamicModel
 from .provenance import Parameter
 from .result import Result
 from .scenario import Arm, Scenario, dose_notes
 
-__all__ = ["simulate", "SYSTEMS", "scenario_parameters", "arm_drugs", "variable_unit"]
+__all__ = ["simulate", "SYSTEMS", "ArmContext", "scenario_parameters", "arm_drugs", "arm_sources", "CompoundPK", "variable_unit"]
 
-#: finest spacing (h) of the grid on which the algebraic inputs of dynamic systems are tabulated for
-#: cubic Hermite interpolation (error O(step⁴)); with `EDGE_REFINE` it keeps every system within
-#: 1e-6 of an exact-forcing reference (tests/test_engine_accuracy.py)
-INPUT_STEP_H = 0.025
-#: offset (h) of the differences of the closed forms that give the inputs' slopes at the grid nodes
-SLOPE_STEP_H = 1e-4
-#: grid nodes closer than this (h) are taken as one
-NODE_TOL_H = 1e-9
-#: extra nodes after each dose edge, at step/2, step/4, ... step/2**EDGE_REFINE: absorption makes
-#: the inputs sharpest there
-EDGE_REFINE = 4
-#: most per-subject bends (lagged doses when the lag varies over subjects) made input-grid nodes in
-#: one chunk: each costs grid nodes and, with the PK propagated, a transition matrix per subject
-MAX_OWN_EDGES = 5000
-#: tolerances of the engine's solver: the states are relative to baseline (order 1); 1e-9 keeps
-#: DOP853's error below 1e-6 on long drug-free stretches, where its steps reach the stability limit
-RTOL = 1e-9
-ATOL = 1e-11
-#: subjects integrated together by the stiff solver (its Jacobian grows with the square)
-STIFF_CHUNK = 32
-PK_KEYS = ("CL", "V", "ka", "Q", "V2", "F", "tlag", "ke0", "F_ip")
 #: variable prefixes that are concentrations (nM); the others are fractions or relative states
 CONCENTRATIONS = ("plasma", "free", "brain", "biophase")
 
 
-@dataclass(frozen=True)
-class ArmContext:
-    """What a system factory may read about the arm it is built for."""
-
-    arm: Arm
-    drugs: tuple[str, ...]
-
-
-def _mor_tolerance(ctx: ArmContext) -> DynamicModel:
-    from .targets.opioid import MORTolerance
-
-    return MORTolerance(drugs=ctx.drugs, regime="chronic")
-
-
-def _hpa(ctx: ArmContext) -> DynamicModel:
-    from .effects import HPAModel
-
-    return HPAModel(species=ctx.arm.species)
-
-
-def _bdnf(ctx: ArmContext) -> DynamicModel:
-    from .effects import BDNFSignalling
-
-    return BDNFSignalling()
-
-
-def _plasticity(ctx: ArmContext) -> DynamicModel:
-    from .effects import PlasticityModel
-
-    return PlasticityModel()
-
-
-def _onset(ctx: ArmContext) -> DynamicModel:
-    from .effects import OnsetModel
-
-    return OnsetModel()
-
-
-def _tolerance(ctx: ArmContext) -> DynamicModel:
-    from .effects import ToleranceModel
-
-    return ToleranceModel()
-
-
-def _reference(ctx: ArmContext) -> DynamicModel:
-    from .effects.reference import ReferenceToleranceTurnover
-
-    dosed = ctx.arm.drugs
-    if len(dosed) != 1:
-        raise InputError(f"system 'reference_tolerance_turnover' reads the effect site of one drug, but arm "
-                         f"'{ctx.arm.label}' doses {len(dosed)}; give the arm exactly one drug.")
-    return ReferenceToleranceTurnover(drug=dosed[0])
-
-
-#: downstream systems a scenario can list in ``systems = [...]``, in the order they are chained
-SYSTEMS: dict[str, Callable[[ArmContext], DynamicModel]] = {
-    "mor_tolerance": _mor_tolerance,
-    "tolerance": _tolerance,
-    "hpa": _hpa,
-    "bdnf": _bdnf,
-    "plasticity": _plasticity,
-    "onset": _onset,
-    "reference_tolerance_turnover": _reference,
-}
-
-
-def arm_drugs(arm: Arm, custom: dict[str, Any]) -> list[tuple[str, str | None]]:
-    """(drug, parent) for every compound present in the arm: the dosed drugs, then the metabolites
-    they form (parent named) that are in the catalogue."""
-    out: list[tuple[str, str | None]] = [(d, None) for d in arm.drugs]
-    for d in arm.drugs:
-        dr = custom.get(d) or catalog.drug(d)
-        if arm.species in dr.pk_specs:
-            for met in dr.pk(arm.species).metabolites:
-                if met in catalog.drugs() and all(m != met for m, _ in out):
-                    out.append((met, d))
-    return out
-
-
-def _drug(name: str, custom: dict[str, Any]):
-    return custom.get(name) or catalog.drug(name)
-
-
-def _body_weight(arm: Arm) -> float:
-    if arm.body_weight is not None:
-        return arm.body_weight
-    try:
-        return catalog.species(arm.species)["body_weight"].to("kg")
-    except UnknownNameError:
-        raise InputError(f"arm '{arm.label}': species '{arm.species}' has no body weight in models/species.toml; "
-                         f"give body_weight = '... kg' in the arm.") from None
+#: downstream systems a scenario can list in ``systems = [...]`` (name -> factory, in chain order):
+#: the registry of `pdsim.engine.registry`, filled by each system's own module
+SYSTEMS = _registry.SYSTEMS
 
 
 def _uses_reference_weight(arm: Arm) -> bool:
@@ -155,7 +46,7 @@ def _uses_reference_weight(arm: Arm) -> bool:
 
 
 def _weight_note(arm: Arm) -> str:
-    bw = _body_weight(arm)
+    bw = arm_body_weight(arm)
     return (f"arm '{arm.label}': mg/kg doses scaled by the {arm.species} reference body weight, {bw:g} kg "
             f"(species.{arm.species}.body_weight, an assumed value); give body_weight = '... kg' in the arm to set it.")
 
@@ -165,407 +56,18 @@ def scenario_notes(sc: Scenario) -> list[str]:
     return [_weight_note(arm) for arm in sc.arms if _uses_reference_weight(arm)] + dose_notes(sc)
 
 
-def _events(arm: Arm, drug: str) -> tuple[Dose, ...]:
-    """The arm's doses of ``drug`` as sorted events (amounts in mg; per-kg doses scaled)."""
-    if any(d.per_kg for d in arm.doses):  # uses the catalogue's body weight: not cached
-        return _make_events(arm, drug)
-    return _events_cached(arm, drug)
-
-
-@functools.lru_cache(maxsize=256)
-def _events_cached(arm: Arm, drug: str) -> tuple[Dose, ...]:
-    return _make_events(arm, drug)  # Arm is frozen, Dose immutable: safe to share between runs
-
-
-def _make_events(arm: Arm, drug: str) -> tuple[Dose, ...]:
-    bw = None
-    evs = []
-    for d in arm.doses:
-        if d.drug != drug:
-            continue
-        amount = d.amount
-        if d.per_kg:
-            bw = bw if bw is not None else _body_weight(arm)
-            amount = d.amount * bw
-        for t in d.times:
-            evs.append(Dose(time=t, amount=amount, route=d.route, duration=d.duration or 0.0, drug=drug))
-    return tuple(sorted(evs, key=lambda e: e.time))
-
-
-def _pk_models(sc: Scenario, arm: Arm, first: int, n: int) -> dict[str, tuple[Any, tuple[Dose, ...], Any]]:
-    """{compound: (linear model with per-subject parameters, parent's doses, drug)} for subjects first..first+n-1."""
-    from .pk import Metabolite, OneCompartment, TwoCompartment, pk_model
-    from .population import sample_parameters
-
-    custom = sc.custom_drugs
-    pop = sc.population
-    models: dict[str, Any] = {}
-    bw = arm.body_weight
-    for name, parent in arm_drugs(arm, custom):
-        dr = _drug(name, custom)
-        base = pk_model(dr, arm.species, bw if bw is not None else None)
-        kw = base._kwargs()
-        varied = {k.split(".", 1)[1]: cv for k, cv in pop.variability.items() if k.split(".", 1)[0] == name}
-        for k in varied:
-            if k not in PK_KEYS or kw.get(k) is None:
-                have = [p for p in PK_KEYS if kw.get(p) is not None]
-                raise InputError(f"population variability '{name}.{k}': {name} has no PK parameter '{k}' for {arm.species}."
-                                 f"{suggest(k, have)} Vary one of {', '.join(have)}.")
-        if varied and pop.size > 1:
-            typical = {f"{name}.{k}": float(kw[k]) for k in varied}
-            draws = sample_parameters(typical, {f"{name}.{k}": cv for k, cv in varied.items()}, n, pop.seed,
-                                      pop.correlations or None, first=first)
-            for k in varied:
-                kw[k] = draws[f"{name}.{k}"]
-        model = (TwoCompartment if isinstance(base, TwoCompartment) else OneCompartment)(**kw)
-        if parent is not None:
-            pmodel, _, _ = models[parent]
-            pdr = _drug(parent, custom)
-            fm = pdr.pk(arm.species).metabolites[name].to("dimensionless")
-            model = Metabolite(pmodel, model, fm, dr.molar_mass.to("g/mol") / pdr.molar_mass.to("g/mol"))
-            evs = _events(arm, parent)
-        else:
-            evs = _events(arm, name)
-        models[name] = (model, evs, dr)
-    return models
-
-
-def _site_factors(dr, species: str, site: str, notes: list[str]) -> tuple[float, float | None]:
-    """(fu, fu × kp_uu or None): factors from total plasma to free and to brain unbound."""
-    p = dr.pk(species).params
-    if "fu" not in p:
-        raise InputError(f"{dr.name} ({species}) has no fu (unbound fraction) in its drug file; occupancy is driven by the "
-                         f"unbound concentration, so add pk.{species}.fu with its source.")
-    fu = p["fu"].to("dimensionless")
-    brain = fu * p["kp_uu"].to("dimensionless") if "kp_uu" in p else None
-    if site == "brain" and brain is None:
-        notes.append(f"{dr.name}: no kp_uu for {species}; targets driven by unbound plasma concentration (Kp,uu = 1 assumed).")
-    return fu, brain
-
-
-def _dose_edges(models: dict[str, tuple[Any, tuple[Dose, ...], Any]]) -> tuple[list[float], list[float], list[float]]:
-    """(jumps, kinks, own): times (h) at which the PK inputs of every subject jump (iv boluses) or
-    bend (an oral dose's lagged start of absorption, ip/sc doses, infusion starts and ends), and
-    ``own``: where single subjects bend, at their own lagged dose times when the lag varies over
-    subjects.
-    """
-    jumps: list[float] = []
-    kinks: list[float] = []
-    own: list[float] = []
-    for model, evs, _ in models.values():
-        lag = getattr(model, "tlag", None)
-        for e in evs:
-            if e.route == "iv_bolus":
-                jumps.append(e.time)
-            elif e.route == "iv_infusion":
-                kinks += [e.time, e.time + e.duration]
-            elif e.route != "oral":
-                kinks.append(e.time)  # ip, sc: absorbed from the dose time, no lag
-            elif lag is not None and np.ndim(lag) == 0:
-                kinks.append(e.time + float(lag))
-            elif lag is not None:
-                own += (e.time + np.unique(np.asarray(lag, dtype=float))).tolist()
-    return jumps, kinks, own
-
-
-def _near(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Whether each time of ``a`` lies within `NODE_TOL_H` of a time of the sorted, non-empty ``b``."""
-    j = np.searchsorted(b, a)
-    lo, hi = b[np.maximum(j - 1, 0)], b[np.minimum(j, len(b) - 1)]
-    return (np.abs(a - lo) <= NODE_TOL_H) | (np.abs(hi - a) <= NODE_TOL_H)
-
-
-def _input_grid(t_out: np.ndarray, every: float, edges: list[float]) -> np.ndarray:
-    """Nodes on which the inputs of dynamic systems are tabulated.
-
-    The output times, at most `INPUT_STEP_H` apart in between; every edge (where an input jumps or
-    bends), so that no interpolation interval straddles one; and `EDGE_REFINE` nodes closing in on
-    each edge from after it.
-    """
-    per = max(1, int(np.ceil(every / INPUT_STEP_H - 1e-9)))
-    grid = np.linspace(0.0, t_out[-1], (len(t_out) - 1) * per + 1)
-    grid[::per] = t_out
-    step = grid[1] - grid[0]
-    extra = np.unique(np.asarray([e for e in edges if 0.0 <= e < t_out[-1]], dtype=float))
-    graded = (extra[:, None] + step * 0.5 ** np.arange(1, EDGE_REFINE + 1)).ravel() if extra.size else extra
-    extra = extra[~_near(extra, t_out)] if extra.size else extra  # such an edge is that output time
-    if extra.size:
-        keep = np.zeros(grid.size, dtype=bool)
-        keep[::per] = True
-        grid = np.union1d(grid[keep | ~_near(grid, extra)], extra)
-    graded = np.unique(graded[graded < t_out[-1]])
-    if graded.size:
-        grid = np.union1d(grid, graded[~_near(graded, grid)])
-    return grid
-
-
-def _tabulate(sc: Scenario, arm: Arm, models: dict[str, tuple[Any, tuple[Dose, ...], Any]], times: np.ndarray,
-              n: int, notes: list[str], targets: list[str] | None = None, stress: bool = True) -> dict[str, np.ndarray]:
-    """PK at every site, the target layer and the stress protocol at ``times``, each (n, n_times).
-
-    ``targets`` restricts the target layer (default: the scenario's targets, else all).
-    """
-    from .panel import target_signals
-    from .targets.engagement import plasma_drives  # issue 13
-
-    in_vivo: dict[str, dict[str, np.ndarray]] = {}  # issue 13: {target: {drug: total plasma/effect-site nM}}
-    fine: dict[str, np.ndarray] = {}
-    site_conc: dict[str, np.ndarray] = {}
-    shape = (n, len(times))
-    for name, (model, evs, dr) in models.items():
-        to_nm = 1e6 / dr.molar_mass.to("g/mol")
-        if evs:
-            raw = np.asarray(model.conc(times, evs), dtype=float) * to_nm
-            total = np.broadcast_to(raw if raw.ndim == 2 else raw[np.newaxis, :], shape)
-        else:
-            total = np.zeros(shape)
-        fu, brain = _site_factors(dr, arm.species, sc.site, notes)
-        fine[f"plasma.{name}"] = total
-        fine[f"free.{name}"] = total * fu
-        if brain is not None:
-            fine[f"brain.{name}"] = total * brain
-        if getattr(model, "ke0", None) is not None:
-            if evs:
-                raw = np.asarray(model.effect(times, evs), dtype=float) * (to_nm * fu)
-                fine[f"biophase.{name}"] = np.broadcast_to(raw if raw.ndim == 2 else raw[np.newaxis, :], shape)
-            else:
-                fine[f"biophase.{name}"] = np.zeros(shape)
-        drive = fine[f"brain.{name}"] if (sc.site == "brain" and brain is not None) else fine[f"free.{name}"]
-        drive = fine.get(f"biophase.{name}", drive)  # engagement (issue 13): targets follow the effect site if defined
-        if dr.targets:
-            site_conc[name] = drive
-            for t, got in plasma_drives(name, dr, model, evs, times, shape, to_nm, sc.engagement, notes).items():  # issue 13
-                in_vivo.setdefault(t, {}).update(got)
-    if targets is None and sc.targets is not None:
-        targets = list(sc.targets)
-    if site_conc and (targets is None or targets):
-        for k, v in target_signals(site_conc, targets, in_vivo=in_vivo).items():  # issue 13: in_vivo=
-            fine[k] = np.broadcast_to(np.asarray(v, dtype=float), shape)
-    if arm.stress and stress:
-        from .effects import protocol
-
-        proto = protocol(arm.stress)
-        fine["stress"] = np.broadcast_to(np.asarray(proto.intensity(times, arm.stress_start), dtype=float), shape)
-    return fine
-
-
-def _compute_chunk(sc: Scenario, arm: Arm, first: int, n: int, t_out: np.ndarray, notes: list[str],
-                   systems: list[str]) -> dict[str, np.ndarray]:
-    """All variables of one arm for subjects first..first+n-1, each (n, n_times)."""
-    models = _pk_models(sc, arm, first, n)
-    out = {k: np.ascontiguousarray(v) for k, v in _tabulate(sc, arm, models, t_out, n, notes).items()}
-    if systems:
-        out.update(_integrate(sc, arm, systems, t_out, out, n, models, notes))
-    return out
-
-
-def _hermite_table(sc: Scenario, arm: Arm, models: dict, t_fine: np.ndarray, keys: list[str],
-                   n: int, edges: list[float]) -> tuple[dict[str, tuple[np.ndarray, ...]], dict[int, int]]:
-    """What piecewise cubic Hermite interpolation of the inputs ``keys`` on the nodes ``t_fine`` needs.
-
-    Returns ``table[key] = (values, slopes, left values, left slopes)`` and ``edge_of``, which maps
-    the node index of each edge to its column in the last two. Values are right-continuous and
-    slopes (1/h) are right slopes; at an edge, where an input bends or jumps, the left limit and
-    left slope differ and are kept apart. The slopes are differences of the same closed forms at
-    ±`SLOPE_STEP_H`: central at smooth nodes (error O(h²)), one-sided of second order at edges; the
-    left limit at an edge is the quadratic through the three points before it.
-    """
-    if not keys:
-        return {}, {}
-    targets = sorted({k.split(".")[1] for k in keys if k.startswith(("occupancy.", "signal."))})
-
-    def at(times: np.ndarray) -> dict[str, np.ndarray]:
-        got = _tabulate(sc, arm, models, times, n, [], targets, stress=False)
-        return {k: got[k] for k in keys}
-
-    h = SLOPE_STEP_H
-    fine, plus, minus = at(t_fine), at(t_fine + h), at(t_fine - h)
-    span = (t_fine + h) - (t_fine - h)
-    edges = np.asarray([e for e in edges if 0.0 < e < t_fine[-1]], dtype=float)
-    # the edges, and the first node (its left side, before the start, is never read)
-    idx = np.unique(np.r_[0, np.searchsorted(t_fine, edges - NODE_TOL_H)])
-    te = t_fine[idx]
-    p2, m2, m3 = at(te + 2 * h), at(te - 2 * h), at(te - 3 * h)
-    table = {}
-    for k in keys:
-        value = np.ascontiguousarray(fine[k])
-        slope = (plus[k] - minus[k]) / span
-        slope[:, idx] = (-3.0 * value[:, idx] + 4.0 * plus[k][:, idx] - p2[k]) / (2.0 * h)
-        left_value = 3.0 * minus[k][:, idx] - 3.0 * m2[k] + m3[k]
-        left_slope = (5.0 * minus[k][:, idx] - 8.0 * m2[k] + 3.0 * m3[k]) / (2.0 * h)
-        table[k] = (value, slope, left_value, left_slope)
-    return table, {int(i): j for j, i in enumerate(idx)}
-
-
-def _integrate(sc, arm, systems, t_out, available, n, models, notes: list[str]) -> dict[str, np.ndarray]:
-    """Integrate the arm's dynamic systems for n subjects; ``available`` holds the arm's algebraic
-    variables (at the output times: which inputs exist).
-
-    Every input is tabulated on `_input_grid` and interpolated between its nodes by cubic Hermite
-    polynomials with the closed forms' own values and slopes (error O(step⁴)); the stress protocol
-    is evaluated exactly. The solver restarts at every dose edge and stress edge.
-    """
-    from .effects import protocol, run_models
-
-    ctx = ArmContext(arm=arm, drugs=tuple(models))
-    dyn = [SYSTEMS[s](ctx) for s in systems]
-    zeros = np.zeros(n)
-    defaults = {"stress": zeros, "signal.MOR": zeros, "occupancy.SERT": zeros, "occupancy.NET": zeros}
-    provided = {o for m in dyn for o in m.outputs} | {f"effect.{s}" for m in dyn for s in m.states}
-    read = {k for m in dyn for k in m.inputs} - provided
-    proto = protocol(arm.stress) if arm.stress else None
-    jumps, kinks, own = _dose_edges(models)
-    own = [t for t in own if 0.0 < t < t_out[-1]]
-    if len(own) > MAX_OWN_EDGES:
-        notes.append(f"arm '{arm.label}': the absorption lag varies over subjects, so each subject's lagged doses "
-                     f"bend its inputs at its own times ({len(own)} here); above {MAX_OWN_EDGES} they are not made "
-                     f"nodes of the input grid, and the downstream states may be off by more than 1e-5 near "
-                     f"them (4e-5 measured for a 30 % CV on tlag); use fewer subjects per chunk or a fixed lag.")
-        own = []
-    # nodes (with one-sided slopes) at every bend; the solver restarts only where every subject bends
-    edges = jumps + kinks + own
-    t_fine = _input_grid(t_out, sc.output_every, edges)
-    table, edge_of = _hermite_table(sc, arm, models, t_fine, sorted(k for k in read & set(available) if k != "stress"),
-                                    n, edges)
-    nodes = t_fine.tolist()
-    last = len(nodes) - 1
-
-    def inputs_fn(t: float) -> dict[str, np.ndarray]:
-        i = min(max(bisect.bisect_right(nodes, t) - 1, 0), last - 1)
-        step = nodes[i + 1] - nodes[i]
-        w = min(max((t - nodes[i]) / step, 0.0), 1.0)
-        h01, h10, h11 = w * w * (3.0 - 2.0 * w), step * w * (1.0 - w) ** 2, step * w * w * (w - 1.0)
-        j = edge_of.get(i + 1)  # the interval ends on an edge: its left limit and slope
-        vals = {}
-        for m in dyn:
-            for key in m.inputs:
-                if key in vals or key in provided:
-                    continue
-                if key in table:
-                    a, d, a_edge, d_edge = table[key]
-                    a1, d1 = (a[:, i + 1], d[:, i + 1]) if j is None else (a_edge[:, j], d_edge[:, j])
-                    vals[key] = a[:, i] * (1.0 - h01) + a1 * h01 + d[:, i] * h10 + d1 * h11
-                elif key == "stress" and proto is not None:
-                    vals[key] = np.full(n, float(proto.intensity(t, arm.stress_start)))
-                elif key in defaults:
-                    vals[key] = defaults[key]
-                elif key.startswith(("occupancy.", "signal.")):
-                    vals[key] = zeros  # no drug of the arm acts there
-                elif key.startswith("biophase."):
-                    drug = key.split(".", 1)[1]
-                    raise InputError(f"system '{m.name}' reads the effect site of {drug}, which has no ke0 for "
-                                     f"{arm.species}; add pk.{arm.species}.ke0 to its drug file.")
-                else:
-                    raise InputError(f"system '{m.name}' reads '{key}', which arm '{arm.label}' does not provide.")
-        return vals
-
-    breaks = jumps + kinks + (list(proto.edges(arm.stress_start)) if proto is not None else [])
-    try:
-        res = run_models(dyn, t_out, inputs_fn, n=n, breakpoints=[b for b in breaks if 0 < b < t_out[-1]],
-                         rtol=RTOL, atol=ATOL)
-    except SolverError as exc:
-        raise SolverError(f"arm '{arm.label}': {exc}") from None
-    return {k: np.ascontiguousarray(np.asarray(v).T) for k, v in res.items()}
-
-
-def _systems_of(sc: Scenario, arm: Arm) -> list[str]:
-    names = list(arm.systems if arm.systems is not None else sc.systems)
-    for s in names:
-        if s not in SYSTEMS:
-            raise UnknownNameError(f"Unknown system '{s}' in scenario '{sc.name}'.{suggest(s, SYSTEMS)} Known: {', '.join(SYSTEMS)}.")
-    order = list(SYSTEMS)
-    return sorted(dict.fromkeys(names), key=order.index)
-
-
 def variable_unit(name: str) -> str:
     """Unit of a result variable: nM for the concentration layers (`CONCENTRATIONS`), else dimensionless."""
     return "nM" if name.split(".")[0] in CONCENTRATIONS else "dimensionless"
 
 
-def _as_scenario(scenario: Scenario | str, caller: str) -> Scenario:
+def as_scenario(scenario: Scenario | str, caller: str) -> Scenario:
     from .scenario import load_scenario
 
     sc = load_scenario(scenario) if isinstance(scenario, str) else scenario
     if not isinstance(sc, Scenario):
         raise InputError(f"{caller}() takes a Scenario or a scenario path (got {type(sc).__name__}).")
     return sc
-
-
-def _output_times(sc: Scenario) -> np.ndarray:
-    return np.round(np.arange(sc.n_times) * sc.output_every, 12)
-
-
-@dataclass(frozen=True)
-class _ArmJob:
-    """How one arm runs: its resolved systems, subjects per call, and whether the compiled kernel runs it."""
-
-    arm: Arm
-    systems: tuple[str, ...]
-    chunk: int
-    fast: bool
-
-
-def _plan(sc: Scenario, chunk_size: int | None = None) -> list[_ArmJob]:
-    """One job per arm. With ``chunk_size`` None (`simulate`) a compiled arm runs all subjects in one
-    call and a generic arm without systems uses ``population.chunk_size``; otherwise both use
-    ``chunk_size``. A generic arm with systems always integrates the batches `simulate` uses: the
-    batch is one solve_ivp system whose step control its subjects share, so it is part of the
-    numerical method (changing it would change the numbers at the solver's tolerance)."""
-    from . import _fastpath
-
-    jobs = []
-    with catalog.extra_drugs(sc.custom_drugs):
-        for arm in sc.arms:
-            systems = _systems_of(sc, arm)
-            fast = _fastpath.eligible(sc, arm, systems)
-            if systems and not fast:
-                stiff = any(s in ("hpa", "mor_tolerance") for s in systems)
-                chunk = min(sc.population.chunk_size, STIFF_CHUNK if stiff else 256)
-            elif chunk_size is None:
-                chunk = sc.population.size if fast else sc.population.chunk_size
-            else:
-                chunk = chunk_size
-            jobs.append(_ArmJob(arm=arm, systems=tuple(systems), chunk=chunk, fast=fast))
-    return jobs
-
-
-def _arm_chunk(sc: Scenario, job: _ArmJob, first: int, n: int, t_out: np.ndarray, notes: list[str]) -> dict[str, np.ndarray]:
-    """All variables of the job's arm for subjects first..first+n-1, each (n, n_times), by either path."""
-    from . import _fastpath
-
-    if job.fast:
-        return _fastpath.run_arm(sc, job.arm, n, t_out, notes, first)
-    return _compute_chunk(sc, job.arm, first, n, t_out, notes, list(job.systems))
-
-
-def _run_chunks(sc: Scenario, jobs: list[_ArmJob], t_out: np.ndarray, notes: list[str],
-                take: Callable[[int, int, dict[str, np.ndarray]], None], progress: bool = False) -> None:
-    """Simulate every arm chunk by chunk, handing each chunk to ``take(arm_index, first, variables)``.
-
-    Nothing is kept here: a chunk is released before the next one is computed, so memory is what
-    ``take`` keeps plus one chunk.
-    """
-    n = sc.population.size
-    bar = None
-    if progress:
-        try:
-            from tqdm import tqdm
-
-            bar = tqdm(total=sum(-(-n // job.chunk) for job in jobs), desc=sc.name, unit="chunk")
-        except ImportError:  # optional
-            bar = None
-    try:
-        with catalog.extra_drugs(sc.custom_drugs):
-            for i, job in enumerate(jobs):
-                for first in range(0, n, job.chunk):
-                    got = _arm_chunk(sc, job, first, min(job.chunk, n - first), t_out, notes)
-                    take(i, first, got)
-                    del got  # before the next chunk is allocated
-                    if bar is not None:
-                        bar.update(1)
-    finally:
-        if bar is not None:
-            bar.close()
 
 
 def simulate(scenario: Scenario | str, *, progress: bool = False) -> Result:
@@ -592,31 +94,36 @@ def simulate(scenario: Scenario | str, *, progress: bool = False) -> Result:
 
     Notes
     -----
-    An arm whose only system is ``reference_tolerance_turnover``, with one drug of
-    one-compartment PK with ke0, dosed oral, iv_bolus or iv_infusion, and no stress protocol is
-    solved by the compiled kernel `pdsim.kernels.occ_tolerance_turnover` for all subjects at once
-    (`pdsim._fastpath`); its variables and numbers agree with the generic path (SciPy) to 1e-5.
+    Downstream systems run compiled (numba; the first call in a fresh process loads them from
+    numba's on-disk cache, or compiles them once). Arms run in parallel threads, one per core. An
+    arm whose only system is ``reference_tolerance_turnover``, with one drug of one-compartment PK
+    with ke0, dosed oral, iv_bolus or iv_infusion, and no stress protocol is solved by the
+    benchmark's kernel `pdsim.kernels.occ_tolerance_turnover` (`pdsim._fastpath`); its numbers agree
+    with the general engine to 1e-5.
 
     The Result holds every variable of every subject (8 bytes per value); for populations too
     large for that, `pdsim.simulate_summary` gives mean, SD, minimum and maximum over subjects in
     memory bounded by a chunk of subjects.
     """
-    sc = _as_scenario(scenario, "simulate")
+    sc = as_scenario(scenario, "simulate")
     check_result_size(sc)  # refuse a Result over PDSIM_MAX_BYTES before allocating
-    t_out = _output_times(sc)
+    t_out = output_times(sc)
     n = sc.population.size
     notes = scenario_notes(sc)
-    jobs = _plan(sc)
-    parts: list[dict[str, list[np.ndarray]]] = [{} for _ in jobs]
+    jobs = plan(sc)
+    parts: list[dict[str, list[tuple[int, np.ndarray]]]] = [{} for _ in jobs]
 
     def keep(i: int, first: int, got: dict[str, np.ndarray]) -> None:
         for name, arr in got.items():
-            parts[i].setdefault(name, []).append(arr)
+            parts[i].setdefault(name, []).append((first, arr))
 
-    _run_chunks(sc, jobs, t_out, notes, keep, progress)
+    from .engine.ode import THREADS
+
+    run_chunks(sc, jobs, t_out, notes, keep, progress, threads=THREADS)
     per_arm = []
     for p in parts:
-        per_arm.append({k: v[0] if len(v) == 1 else np.concatenate(v, axis=0) for k, v in p.items()})
+        per_arm.append({k: v[0][1] if len(v) == 1 else np.concatenate([a for _, a in sorted(v, key=lambda x: x[0])], axis=0)
+                        for k, v in p.items()})
         p.clear()  # the arm's chunks, now copied
     names = sorted(set().union(*[set(d) for d in per_arm]))
     data = {}
@@ -640,13 +147,13 @@ def scenario_parameters(sc: Scenario) -> dict[str, Parameter]:
     targets: set[str] = set()
     for arm in sc.arms:
         for name, _ in arm_drugs(arm, sc.custom_drugs):
-            dr = _drug(name, sc.custom_drugs)
+            dr = drug_of(name, sc.custom_drugs)
             for k, p in dr.parameters().items():
                 if k.startswith("pk.") and not k.startswith(f"pk.{arm.species}."):
                     continue
                 out[f"{name}.{k}"] = p
             targets.update(dr.targets)
-        for s in _systems_of(sc, arm):
+        for s in systems_of(sc, arm):
             try:
                 model = SYSTEMS[s](ArmContext(arm=arm, drugs=tuple(n for n, _ in arm_drugs(arm, sc.custom_drugs))))
                 for k, p in model.parameters().items():
@@ -668,6 +175,6 @@ def scenario_parameters(sc: Scenario) -> dict[str, Parameter]:
         if t in catalog.targets():
             for k, p in catalog.target(t).parameters.items():
                 out[f"target.{t}.{k}"] = p
-    from .targets.engagement import select_parameters  # issue 13: the curve each target used
+    from .targets.engagement import select_parameters  # the curve (in vivo) or constant (in vitro) each target used
 
     return select_parameters(out, sc.engagement)

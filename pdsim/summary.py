@@ -18,8 +18,8 @@ from .kernels import RunningMoments
 from .provenance import Parameter
 from .result import _tidy, _write_csv
 from .scenario import Scenario
-from .simulate import (_arm_chunk, _as_scenario, _output_times, _plan, _run_chunks, scenario_notes,
-                       scenario_parameters, variable_unit)
+from .engine.plan import arm_chunk, output_times, plan, run_chunks
+from .simulate import as_scenario, scenario_notes, scenario_parameters, variable_unit
 
 __all__ = ["PopulationSummary", "simulate_summary"]
 
@@ -136,7 +136,7 @@ def _check_variables(sc: Scenario, jobs: list, t_out: np.ndarray, variables: Any
     known: set[str] = set()
     with catalog.extra_drugs(sc.custom_drugs):
         for job in jobs:
-            known.update(_arm_chunk(sc, job, 0, 1, t_out[:2], notes))
+            known.update(arm_chunk(sc, job, 0, 1, t_out[:2], notes))
     for name in wanted:
         if name not in known:
             raise UnknownNameError(f"`variables` names '{name}', which scenario '{sc.name}' does not produce."
@@ -203,10 +203,10 @@ def simulate_summary(scenario: Scenario | str, *, variables: list[str] | None = 
     Chan TF, Golub GH, LeVeque RJ. Algorithms for computing the sample variance: analysis and
     recommendations. *Am Stat* 1983;37:242–247. doi:10.2307/2683386
     """
-    sc = _as_scenario(scenario, "simulate_summary")
+    sc = as_scenario(scenario, "simulate_summary")
     chunk = _check_chunk_size(sc, chunk_size)
-    jobs = _plan(sc, chunk)
-    t_out = _output_times(sc)
+    jobs = plan(sc, chunk)
+    t_out = output_times(sc)
     notes = scenario_notes(sc)
     wanted = None if variables is None else _check_variables(sc, jobs, t_out, variables, notes)
     moments: list[dict[str, RunningMoments]] = [{} for _ in jobs]
@@ -216,7 +216,7 @@ def simulate_summary(scenario: Scenario | str, *, variables: list[str] | None = 
             if wanted is None or name in wanted:
                 moments[i].setdefault(name, RunningMoments()).update(first, first + arr.shape[0], arr[np.newaxis])
 
-    _run_chunks(sc, jobs, t_out, notes, merge, progress)
+    run_chunks(sc, jobs, t_out, notes, merge, progress)
     names = wanted if wanted is not None else tuple(sorted(set().union(*moments)))
     n = sc.population.size
     stats: dict[str, dict[str, np.ndarray]] = {s: {} for s in STATS}

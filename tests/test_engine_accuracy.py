@@ -1,5 +1,5 @@
 """Accuracy of the generic engine, family by family: `pdsim.simulate` against an independent
-tight-tolerance `solve_ivp` reference on small populations (max relative error <= 1e-5).
+tight-tolerance `solve_ivp` reference on small populations (max relative error <= 1e-6).
 
 For every downstream system in `pdsim.simulate.SYSTEMS` a small scenario (3 subjects whose
 clearance differs, log-normal CV 30 %) is simulated, and every variable the system reports
@@ -21,10 +21,11 @@ subject, that shares nothing with the engine's numerics:
   the state's scale, restarting at every dose event and every stress on/off edge so that no step
   straddles a discontinuity of the forcing or of its derivatives; Radau at the same tolerance
   agrees with it to 6e-9 or better (`test_reference_is_converged`), so the reference does not
-  hinge on the method (the engine uses LSODA for stiff systems and DOP853 at rtol 1e-9 otherwise).
+  hinge on the method (the engine uses fixed-step 8th-order Runge–Kutta, `pdsim.engine.ode`).
 
 Error, as in benchmarks/README.md: max over times of |y - ref| / max(|ref|, 1e-3 x max|ref| of
-that variable and subject); the worst subject and variable must be <= 1e-5.
+that variable and subject); the worst subject and variable must be <= 1e-6 (1e-5 for the
+reference benchmark's own kernel, `pdsim._fastpath`).
 """
 from __future__ import annotations
 
@@ -42,11 +43,16 @@ from pdsim.errors import SolverError
 from pdsim.pk import Metabolite, pk_model
 from pdsim.population import sample_parameters
 from pdsim.scenario import Scenario
+from pdsim.scenario import load_scenario
+from pdsim.engine.plan import systems_of as _systems_of
 from pdsim.simulate import SYSTEMS, ArmContext, arm_drugs, simulate
 from pdsim.targets import signals
 
-#: the issue's bound on the engine's error against the reference
-BOUND = 1e-5
+#: the bound on the engine's error against the reference (issue 14)
+BOUND = 1e-6
+#: the bound on the reference benchmark's own kernel (`pdsim._fastpath`), which keeps the 1e-5 of the
+#: benchmark (benchmarks/README.md); measured 1.2e-6 on the lag-per-subject case
+KERNEL_BOUND = 1e-5
 #: reference tolerances: relative, and absolute per unit of a state's scale
 REF_RTOL, REF_ATOL = 1e-10, 1e-12
 SUBJECTS, SEED, CV = 3, 17, 0.3
@@ -221,7 +227,7 @@ class _Forcing:
         a = self.bounds[k]
         return [c.propagate(*starts[k], t - a) for c, starts in zip(self.compounds, self.starts)]
 
-    def __call__(self, t: float, k: int) -> dict[str, np.ndarray]:
+    def __call__(self, t: float, k: int, output: bool = False) -> dict[str, np.ndarray]:
         vals: dict[str, float] = {}
         drive = {}
         for c, x in zip(self.compounds, self.pk_at(t, k)):
@@ -237,7 +243,10 @@ class _Forcing:
         for target in self.targets:
             vals.update(signals(drive, target))
         # the stress level of the whole segment (protocols are right-continuous)
-        vals["stress"] = self.stress.intensity(self.bounds[k], self.arm.stress_start) if self.stress else 0.0
+        # (at an output time the protocol's own right-continuous value: it differs from the segment's
+        # only at the end time, when the protocol ends exactly there)
+        at = t if output else self.bounds[k]
+        vals["stress"] = self.stress.intensity(at, self.arm.stress_start) if self.stress else 0.0
         return {key: np.atleast_1d(np.asarray(vals.get(key, 0.0), dtype=float)) for key in self.reads}
 
 
@@ -255,7 +264,8 @@ def _chain(models, t: float, y: np.ndarray, pool: dict) -> np.ndarray:
     return np.concatenate(out)
 
 
-def _reference(sc: Scenario, arm, subject: int, systems: list[str], t_out: np.ndarray, method: str = "DOP853"):
+def _reference(sc: Scenario, arm, subject: int, systems: list[str], t_out: np.ndarray, method: str = "DOP853",
+               rtol: float = REF_RTOL, atol_scale: float = REF_ATOL):
     """Every variable the systems report for one subject at t_out, and the forcing used."""
     models = [SYSTEMS[s](ArmContext(arm=arm, drugs=tuple(n for n, _ in arm_drugs(arm, sc.custom_drugs))))
               for s in systems]
@@ -263,20 +273,20 @@ def _reference(sc: Scenario, arm, subject: int, systems: list[str], t_out: np.nd
     reads = {k for m in models for k in m.inputs} - provided
     force = _Forcing(sc, arm, subject, float(t_out[-1]), reads)
     y0 = np.concatenate([np.asarray(m.initial_state(1), dtype=float).ravel() for m in models])
-    atol = REF_ATOL * np.maximum(np.abs(y0), 1.0)
+    atol = atol_scale * np.maximum(np.abs(y0), 1.0)
     ys = np.empty((len(t_out), y0.size))
     ys[0] = y0
     y = y0
     for k, (a, b) in enumerate(zip(force.bounds[:-1], force.bounds[1:])):
         want = (t_out > a) & (t_out <= b)
         sol = solve_ivp(lambda t, yy: _chain(models, t, yy, force(t, k)), (a, b), y, method=method,
-                        t_eval=np.union1d(t_out[want], [b]), rtol=REF_RTOL, atol=atol)
+                        t_eval=np.union1d(t_out[want], [b]), rtol=rtol, atol=atol)
         assert sol.success, sol.message
         ys[want] = sol.y[:, np.isin(sol.t, t_out[want])].T
         y = sol.y[:, -1]
     out: dict[str, list[float]] = {}
     for t, yt in zip(t_out, ys):
-        pool = force(float(t), force.segment_of(float(t)))
+        pool = force(float(t), force.segment_of(float(t)), output=True)
         _chain(models, float(t), yt, pool)
         for key in provided:
             out.setdefault(key, []).append(float(np.asarray(pool[key]).ravel()[0]))
@@ -301,7 +311,7 @@ def _check_same_subject(res, ai: int, i: int, force: _Forcing) -> None:
         np.testing.assert_allclose(res.data[f"plasma.{c.name}"][ai, i], closed, **tol)
 
 
-def engine_errors(family: str, generic: bool = True, sc: Scenario | None = None) -> dict[str, float]:
+def engine_errors(family: str, generic: bool = True, sc: Scenario | None = None, tight: bool = False) -> dict[str, float]:
     """Worst error, over arms and subjects, of every variable the family's systems report
     (``generic``: with the compiled path switched off); ``sc`` replaces the family's scenario."""
     sc = _scenario(family) if sc is None else sc
@@ -314,22 +324,24 @@ def engine_errors(family: str, generic: bool = True, sc: Scenario | None = None)
     for ai, arm in enumerate(sc.arms):
         for i in range(sc.population.size):
             with catalog.extra_drugs(sc.custom_drugs):
-                ref, force = _reference(sc, arm, i, CASES[family][0], res.time_h)
+                systems = CASES[family][0] if family in CASES else _systems_of(sc, arm)
+                tol = {"rtol": 1e-13, "atol_scale": 1e-15} if tight else {}
+                ref, force = _reference(sc, arm, i, systems, res.time_h, **tol)
             _check_same_subject(res, ai, i, force)
             for key, r in ref.items():
                 errors[key] = max(errors.get(key, 0.0), _rel_err(res.data[key][ai, i], r))
     return errors
 
 
-def _assert_within_bound(family: str, errors: dict[str, float]) -> None:
+def _assert_within_bound(family: str, errors: dict[str, float], bound: float = BOUND) -> None:
     worst = max(errors, key=errors.get)
-    assert errors[worst] <= BOUND, f"{family}: {worst} off by {errors[worst]:.2e} (bound {BOUND:g}); all: {errors}"
+    assert errors[worst] <= bound, f"{family}: {worst} off by {errors[worst]:.2e} (bound {bound:g}); all: {errors}"
 
 
 @pytest.mark.parametrize("family", sorted(CASES))
 def test_engine_matches_tight_reference(family):
-    """Every effect.* state and output of the family, from the generic engine (solve_ivp at rtol 1e-9
-    on inputs tabulated and interpolated by cubic Hermite), is within 1e-5 of the reference for
+    """Every effect.* state and output of the family, from the general engine (compiled fixed-step
+    8th-order Runge–Kutta on the exact inputs at its stage times), is within 1e-6 of the reference for
     every subject and arm. The reference is exact up to its own tolerance: its forcing is the PK
     closed form at the solver's own times (checked against `model.conc` and the engine's plasma.*,
     which also proves both solved the same subjects), and it restarts at every dose and stress edge."""
@@ -341,7 +353,8 @@ def test_compiled_path_matches_tight_reference():
     eligible here) is within 1e-5 of the same exact-forcing reference."""
     sc = _scenario("reference_tolerance_turnover")
     assert all(_fastpath.eligible(sc, arm, CASES["reference_tolerance_turnover"][0]) for arm in sc.arms)
-    _assert_within_bound("reference_tolerance_turnover", engine_errors("reference_tolerance_turnover", generic=False))
+    _assert_within_bound("reference_tolerance_turnover", engine_errors("reference_tolerance_turnover", generic=False),
+                         KERNEL_BOUND)
 
 
 def _lagged_scenario() -> Scenario:
@@ -364,21 +377,21 @@ def _lagged_scenario() -> Scenario:
 
 @pytest.mark.parametrize("generic", [True, False], ids=["generic", "compiled"])
 def test_lag_that_varies_over_subjects(generic):
-    """With a lag per subject there is no common bend; the generic engine makes each subject's lagged
-    dose times nodes of its input grid (with one-sided slopes), and the compiled kernel steps to them.
-    Both stay within 1e-5 of the exact-forcing reference (measured: generic 1.9e-7, compiled 1.2e-6;
-    without those nodes the generic path is 3.5e-5 off for these three subjects)."""
+    """With a lag per subject there is no common bend; the general engine makes each subject's lagged
+    dose times edges of its step grid, and the reference kernel steps to them. The general engine
+    stays within 1e-6 of the exact-forcing reference, the kernel within 1e-5 (measured 1.2e-6)."""
     sc = _lagged_scenario()
     with catalog.extra_drugs(sc.custom_drugs):
         assert _fastpath.eligible(sc, sc.arms[0], ["reference_tolerance_turnover"])
-    _assert_within_bound("lag per subject", engine_errors("reference_tolerance_turnover", generic, sc))
+    _assert_within_bound("lag per subject", engine_errors("reference_tolerance_turnover", generic, sc),
+                         BOUND if generic else KERNEL_BOUND)
 
 
 def test_too_many_own_bends_are_said(monkeypatch):
-    """Past MAX_OWN_EDGES per-subject bends are not made nodes (cost), and the Result says so."""
+    """Past MAX_OWN_EDGES per-subject bends are not made edges of the step grid (cost), and the Result says so."""
     import sys
 
-    monkeypatch.setattr(sys.modules["pdsim.simulate"], "MAX_OWN_EDGES", 10)
+    monkeypatch.setattr(sys.modules["pdsim.engine.assemble"], "MAX_OWN_EDGES", 10)
     monkeypatch.setattr(_fastpath, "eligible", lambda *a: False)
     res = simulate(_lagged_scenario())
     assert any("lag varies over subjects" in n and "27 here" in n for n in res.notes)
@@ -389,7 +402,7 @@ def test_reference_is_converged(family):
     """The reference does not depend on its method: the explicit DOP853 solution used above and an
     implicit Radau solution (same rtol 1e-10) agree to 1e-7 over the first day (measured: 6e-9 for
     the stiff HPA axis, where DOP853 steps at its stability limit, 1e-10 to 6e-10 elsewhere), so
-    the 1e-5 bound measures the engine, not the reference."""
+    the 1e-6 bound measures the engine, not the reference."""
     sc = _scenario(family)
     t = np.arange(25.0)
     a, _ = _reference(sc, sc.arms[0], 1, CASES[family][0], t)
@@ -398,31 +411,49 @@ def test_reference_is_converged(family):
 
 
 # ------------------------------------------------------------------ failures stay loud
-def test_solver_failure_mid_run_raises(monkeypatch):
-    """A solve_ivp failure in a later segment (after others succeeded) raises SolverError naming the
-    arm and the time: the engine returns no partial result."""
-    import pdsim.effects as effects
-
-    real, calls = effects.solve_ivp, []
-
-    def fails_third(fun, span, y0, **kw):
-        calls.append(span)
-        sol = real(fun, span, y0, **kw)
-        if len(calls) == 3:
-            sol.success, sol.message = False, "Required step size is less than spacing between numbers."
-        return sol
-
-    monkeypatch.setattr(effects, "solve_ivp", fails_third)
-    with pytest.raises(SolverError, match=r"arm 'tianeptine 12\.5 mg every 8 h': solve_ivp \(DOP853\) failed at t = "):
-        simulate(_scenario("tolerance"))
-    assert len(calls) == 3
-
-
-def test_non_finite_derivatives_raise(monkeypatch):
-    """A system whose right-hand side turns NaN mid-run stops the run with SolverError (model and time named)."""
+def test_state_turning_non_finite_mid_run_raises(monkeypatch):
+    """A state that overflows mid-run (here the tolerance system with an absurd response gain, so the
+    response runs away once the first dose's signal arrives) stops the run with SolverError naming
+    the arm, the systems and the step; no partial result is returned."""
     from pdsim.effects import ToleranceModel
 
-    rhs = ToleranceModel.rhs
-    monkeypatch.setattr(ToleranceModel, "rhs", lambda self, t, y, u: rhs(self, t, y, u) * (np.nan if t > 30 else 1.0))
-    with pytest.raises(SolverError, match=r"model 'tolerance' returned non-finite derivatives at t = 3\d"):
-        simulate(_scenario("tolerance"))
+    real = ToleranceModel.compiled
+
+    def runaway(self):
+        cs = real(self)
+        cs.params[2] = 1e308  # response gain S: the drive 1 + S·σ overflows as soon as σ > 0
+        return cs
+
+    monkeypatch.setattr(ToleranceModel, "compiled", runaway)
+    late = {"label": "first dose at 30 h", "doses": [{"drug": "tianeptine", "dose": "12.5 mg", "start": "30 h"}]}
+    with pytest.raises(SolverError) as err:
+        simulate(Scenario.from_dict({"name": "runaway", "duration": "3 day", "systems": ["tolerance"], "arms": [late]}))
+    msg = str(err.value)
+    assert msg.startswith("arm 'first dose at 30 h': the states of 'tolerance' turned non-finite in the step from t = ")
+    assert float(msg.split("from t = ")[1].split(" h")[0]) >= 30.0  # not before the signal: mid-run
+
+
+# ------------------------------------------------------------------ every shipped scenario
+#: the scenarios in models/scenarios/, as `pdsim.simulate` runs them (reference_population with 3 of
+#: its subjects: the reference is per subject)
+SHIPPED = sorted(p.stem for p in (catalog.models_dir() / "scenarios").glob("*.toml"))
+#: scenarios whose reference needs rtol 1e-13: at 1e-10 the reference's own error shows as 6.5e-6 on
+#: effect.mor_net_effect = R - 1 (it crosses zero, so its relative error is large), 2.3e-7 at 1e-13;
+#: the others stay at 1e-10 (the 28-35-day HPA scenarios would take minutes at 1e-13)
+TIGHT = {"tianeptine_therapeutic_vs_misuse"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_scenario_matches_tight_reference(name):
+    """Every shipped scenario, whole (all arms, full duration, its own output grid), as `simulate` runs
+    it: every effect.* state and output within 1e-6 of the exact-forcing reference (rtol 1e-13 for
+    `TIGHT`, else 1e-10)."""
+    import dataclasses
+
+    sc = load_scenario(name)
+    if sc.population.size > 3:
+        sc = dataclasses.replace(sc, population=dataclasses.replace(sc.population, size=3))
+    if not any(_systems_of(sc, arm) for arm in sc.arms):
+        pytest.skip(f"{name} has no downstream system")
+    _assert_within_bound(name, engine_errors(name, generic=False, sc=sc, tight=name in TIGHT))

@@ -15,7 +15,8 @@ from pdsim.errors import InputError
 from pdsim.pk import concentration
 from pdsim.population import sample_parameters
 from pdsim.scenario import Scenario, load_scenario
-from pdsim.simulate import SYSTEMS, _pk_models, simulate
+from pdsim.engine.pk import pk_models as _pk_models
+from pdsim.simulate import SYSTEMS, simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 DRUG = "tianeptine_like"

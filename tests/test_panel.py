@@ -87,3 +87,26 @@ def test_panel_from_regimen_uses_steady_state_and_adds_metabolites():
     irregular = Regimen.repeated(dose="25 mg", every="8 h", count=3) + Regimen.single(dose="50 mg", at="30 h")
     with pytest.raises(InputError):
         panel({"amitriptyline": irregular})
+
+
+def test_panel_metabolite_also_dosed_sums_its_sources():
+    """Amitriptyline and nortriptyline both dosed: nortriptyline's steady-state average is what the
+    amitriptyline regimen forms plus what its own regimen gives (regression: the formed part was
+    dropped). Closed forms: C_avg = F D/(CL τ) for a dosed drug and fm (M_m/M_p) F_p D_p/(CL_m τ_p)
+    for the formed metabolite (everything eliminated from the parent passes fm to it), times fu."""
+    from pdsim.dosing import Regimen
+    from pdsim.pk import pk_model
+
+    df = panel({"amitriptyline": Regimen.repeated(dose="25 mg", every="8 h", count=10),
+                "nortriptyline": Regimen.repeated(dose="10 mg", every="24 h", count=10, route="iv_bolus")})
+    ami, nor = pk_model("amitriptyline"), pk_model("nortriptyline")
+    a, n = catalog.drug("amitriptyline"), catalog.drug("nortriptyline")
+    fm = a.pk().metabolites["nortriptyline"].to("dimensionless")
+    mm_p, mm_m = a.molar_mass.to("g/mol"), n.molar_mass.to("g/mol")
+    formed = fm * (mm_m / mm_p) * ami.F * 25.0 / (nor.CL * 8.0)
+    own = 10.0 / (nor.CL * 24.0)
+    want = (formed + own) * n.pk().params["fu"].to("dimensionless") * 1e6 / mm_m
+    assert df.attrs["concentration_nM"]["nortriptyline"] == pytest.approx(want, rel=1e-10)
+    # a concentration the caller gives is the whole: nothing is added to it
+    df = panel({"amitriptyline": Regimen.repeated(dose="25 mg", every="8 h", count=10), "nortriptyline": "30 nM"})
+    assert df.attrs["concentration_nM"]["nortriptyline"] == pytest.approx(30.0, rel=1e-12)

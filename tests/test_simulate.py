@@ -96,11 +96,19 @@ def test_dynamic_system_matches_its_closed_form():
 
 
 def test_solver_failure_raises_with_arm(monkeypatch):
-    def boom(*a, **k):
-        raise SolverError("LSODA failed at t = 3 h")
+    """A state that turns non-finite in the compiled stage stops the run: SolverError names the arm,
+    the systems and the step (here the onset system's rate is NaN, so the first step fails)."""
+    from pdsim.effects import OnsetModel
 
-    monkeypatch.setattr("pdsim.effects.run_models", boom)
-    with pytest.raises(SolverError, match="arm 'tia': LSODA failed at t = 3 h"):
+    real = OnsetModel.compiled
+
+    def broken(self):
+        cs = real(self)
+        cs.params[3] = np.nan  # k_A
+        return cs
+
+    monkeypatch.setattr(OnsetModel, "compiled", broken)
+    with pytest.raises(SolverError, match=r"arm 'tia': the states of 'onset' turned non-finite in the step from t = 0 h"):
         simulate(_sc([TIA], systems=["onset"]))
 
 
@@ -185,3 +193,91 @@ def test_mg_per_kg_without_body_weight_uses_the_species_reference_and_says_so():
     c, ch = r.get("plasma.tianeptine", "rat")[0], heavy.get("plasma.tianeptine", "rat")[0]
     assert c.max() > 0
     assert_allclose(ch, c, rtol=1e-12)
+
+
+# ------------------------------------------------------------------ metabolites with several sources
+def _tri(rates, t):
+    """sum_i e^{-r_i t} / prod_{j != i} (r_j - r_i): the amount in the last of a chain of first-order
+    steps after a unit input into the first (distinct rates; the Bateman function for two)."""
+    out = 0.0
+    for i, ri in enumerate(rates):
+        den = np.prod([rj - ri for j, rj in enumerate(rates) if j != i])
+        out = out + np.exp(-ri * t) / den
+    return out
+
+
+def test_dosed_metabolite_also_formed_sums_both_sources():
+    """Amitriptyline orally and nortriptyline i.v. in one arm: plasma nortriptyline is what the
+    amitriptyline dose forms plus what the i.v. dose gives (linear PK superposes; regression: the
+    formed part was dropped, 0.43-0.50 of the plasma level). Closed forms (Houston 1981,
+    Pharmacol Ther 15:521): an i.v. bolus D gives D/V e^{-k t}; an oral parent dose D_p forms
+    A_m = fm (M_m/M_p) k_p F D_p k_a Σ_i e^{-λ_i t}/Π_{j≠i}(λ_j - λ_i) over λ = (k_a, k_p, k_m)."""
+    from pdsim.pk import pk_model
+
+    arm = {"label": "both", "doses": [{"drug": "amitriptyline", "dose": "75 mg"},
+                                      {"drug": "nortriptyline", "dose": "10 mg", "route": "iv_bolus", "start": "5 h"}]}
+    r = simulate(_sc([arm]))
+    t = r.time_h
+    ami, nor = pk_model("amitriptyline"), pk_model("nortriptyline")
+    kp, km = ami.CL / ami.V, nor.CL / nor.V
+    fm = catalog.drug("amitriptyline").pk().metabolites["nortriptyline"].to("dimensionless")
+    mm_p, mm_m = (catalog.drug(d).molar_mass.to("g/mol") for d in ("amitriptyline", "nortriptyline"))
+    formed = fm * (mm_m / mm_p) * kp * ami.F * 75.0 * ami.ka * _tri([ami.ka, kp, km], t)
+    given = np.where(t >= 5.0, 10.0 * np.exp(-km * (t - 5.0)), 0.0)
+    want = (formed + given) / nor.V * 1e6 / mm_m
+    assert_allclose(r.get("plasma.nortriptyline", "both")[0], want, rtol=1e-10, atol=1e-12 * want.max())
+    assert formed[-1] / (formed[-1] + given[-1]) > 0.3  # the part the old engine lost is not small
+
+
+def _drug_toml(name: str, cl: float, v: float, metabolites: dict[str, float] | None = None) -> dict:
+    a = {"sources": ["assumption"], "kind": "assumed", "note": "test drug"}
+    pk = {"CL": {"value": cl, "unit": "L/h", **a}, "V": {"value": v, "unit": "L", **a}, "fu": {"value": 0.5, "unit": "1", **a}}
+    if metabolites:
+        pk["metabolites"] = {m: {"value": fm, "unit": "1", **a} for m, fm in metabolites.items()}
+    return {"molar_mass": {"value": 300.0, "unit": "g/mol", **a}, "pk": {"human": pk}}
+
+
+def test_metabolite_of_scenario_drugs_formed_by_two_parents():
+    """A metabolite declared only in the scenario's own drug files is formed, and from both parents
+    that form it (regression: never formed; and a second parent was ignored). Two i.v. parents:
+    A_m = Σ_parents fm_p k_p D_p (e^{-k_p t} - e^{-k_m t})/(k_m - k_p) (equal molar masses)."""
+    drugs = {"par_a": _drug_toml("par_a", 10.0, 50.0, {"met_c": 0.4}),
+             "par_b": _drug_toml("par_b", 4.0, 40.0, {"met_c": 0.25}),
+             "met_c": _drug_toml("met_c", 3.0, 60.0)}
+    arm = {"label": "two", "doses": [{"drug": "par_a", "dose": "20 mg", "route": "iv_bolus"},
+                                     {"drug": "par_b", "dose": "30 mg", "route": "iv_bolus", "start": "3 h"}]}
+    sc = Scenario.from_dict({"name": "two parents", "duration": "2 day", "output_every": "1 h", "arms": [arm],
+                             "drugs": drugs})
+    r = simulate(sc)
+    t = r.time_h
+    km = 3.0 / 60.0
+    amount = 0.4 * (10.0 / 50.0) * 20.0 * _tri([10.0 / 50.0, km], t)
+    tb = np.maximum(t - 3.0, 0.0)
+    amount = amount + np.where(t >= 3.0, 0.25 * (4.0 / 40.0) * 30.0 * _tri([4.0 / 40.0, km], tb), 0.0)
+    assert_allclose(r.get("plasma.met_c", "two")[0], amount / 60.0 * 1e6 / 300.0, rtol=1e-10)
+
+
+# ------------------------------------------------------------------ the system registry
+def test_system_names_checked_when_the_scenario_loads():
+    """An unknown system name fails at load (not at simulate), naming the key and the closest system."""
+    with pytest.raises(UnknownNameError, match=r"Unknown system 'hpaa' in scenario key `systems`\. Did you mean 'hpa'"):
+        Scenario.from_dict({"name": "x", "duration": "1 day", "systems": ["hpaa"], "arms": [{"label": "a"}]})
+    with pytest.raises(UnknownNameError, match=r"Unknown system 'bdfn' in scenario key `arms.systems`"):
+        Scenario.from_dict({"name": "x", "duration": "1 day", "arms": [{"label": "a", "systems": ["bdfn"]}]})
+
+
+def test_list_systems_prints_what_simulate_accepts(capsys):
+    """`pdsim list systems` lists the registry: every name it prints loads and simulates."""
+    from pdsim.cli import main
+    from pdsim.simulate import SYSTEMS
+
+    assert main(["list", "systems"]) == 0
+    printed = [line.split()[0] for line in capsys.readouterr().out.splitlines() if line.strip()]
+    assert printed == list(SYSTEMS)
+    assert set(printed) == {"mor_tolerance", "tolerance", "hpa", "bdnf", "plasticity", "onset",
+                            "reference_tolerance_turnover"}
+    arm = {"label": "a", "doses": [{"drug": "tianeptine_like", "dose": "12.5 mg"}]}
+    for name in printed:
+        systems = ["bdnf", name] if name == "plasticity" else [name]
+        r = simulate(_sc([arm], duration="6 h", systems=systems))
+        assert any(k.startswith("effect.") for k in r.data), name

@@ -11,7 +11,10 @@ from typing import Any
 import numpy as np
 from scipy.optimize import brentq
 
+from .._propagate import njit
 from ..catalog import system
+from ..engine.ode import CompiledSystem, compile_system
+from ..engine.registry import ArmContext, SystemSpec, register
 from ..errors import ModelFileError, UnknownNameError, suggest
 from ..provenance import Parameter
 from .turnover import _check_scale, drug_action, param_value
@@ -85,6 +88,10 @@ class HPAModel:
     """
 
     stiff = True
+    #: longest step (h) of the compiled engine: the fastest rate is CRH removal, a1 = 10/h; the
+    #: restraint accuracy case (tests/test_engine_accuracy.py) measured 4.8e-7 at 0.25 h, 9e-8 at 0.2 h
+    #: and 2e-8 at 0.1 h (at 0.5 h, 1e-4: the step is then beyond the method's accuracy for a1)
+    max_step_h = 0.2
 
     def __init__(self, species: str = "rat", drive: str = "signal.MOR", scale: Mapping[str, float] | None = None):
         mf = system("hpa")
@@ -174,9 +181,63 @@ class HPAModel:
     def observe(self, y: np.ndarray, u: Mapping[str, Any]) -> dict[str, np.ndarray]:
         return {"effect.crh_drive": np.asarray(self.crh_drive(u["stress"], u[self.drive]), dtype=float)}
 
+    def compiled(self) -> CompiledSystem:
+        """The same right-hand side for the compiled engine (`pdsim.engine.ode`); inputs (stress, drive)."""
+        p = np.r_[self._xs, [self.b1, self.a1, self.b2, self.a2, self.b3, self.a3, self.k, self.k_gr, self.n_gr,
+                             self.b_p, self.a_p, self.b_a, self.a_a, self.gain, self.attenuation, self.half_effect]]
+        return CompiledSystem(self.name, _hpa_rhs, _hpa_observe, p)
+
     # ------------------------------------------------------------------ time scales
     def half_lives_h(self) -> dict[str, float]:
         """Removal half-lives (h) of the hormones and gland masses, ln2 / rate."""
         ln2 = math.log(2.0)
         return {"crh": ln2 / self.a1, "acth": ln2 / self.a2, self.glucocorticoid: ln2 / self.a3,
                 "pituitary_mass": ln2 / self.a_p, "adrenal_mass": ln2 / self.a_a}
+
+
+@njit(cache=True)
+def _hpa_drive(pool, idx, p):  # pragma: no cover - compiled
+    sig = max(pool[idx[1]], 0.0)
+    d = sig / (sig + p[21])
+    return 1.0 + p[19] * pool[idx[0]] * (1.0 - p[20] * d)
+
+
+@njit(cache=True)
+def _hpa_rhs_one(y, pool, idx, p, dy):  # pragma: no cover - compiled
+    x1, x2, x3, x3b, gp, ga = y[0] * p[0], y[1] * p[1], y[2] * p[2], y[3] * p[3], y[4] * p[4], y[5] * p[5]
+    b1, a1, b2, a2, b3, a3, k, k_gr, n_gr = p[6], p[7], p[8], p[9], p[10], p[11], p[12], p[13], p[14]
+    drive = _hpa_drive(pool, idx, p)
+    x3b_safe = max(x3b, _FLOOR)
+    gr_b = 1.0 / (1.0 + (x3b_safe / k_gr) ** n_gr)
+    gr_3 = 1.0 / (1.0 + (x3 / k_gr) ** n_gr)
+    dy[0] = (b1 * drive * gr_b / x3b_safe - a1 * x1) / p[0]
+    dy[1] = (b2 * x1 * gp * gr_3 - a2 * x2) / p[1]
+    dy[2] = (b3 * x2 * ga - a3 * x3) / p[2]
+    dy[3] = (k * (x3 - x3b) - a3 * x3b) / p[3]
+    dy[4] = gp * (p[15] * x1 - p[16]) / p[4]
+    dy[5] = ga * (p[17] * x2 - p[18]) / p[5]
+
+
+@njit(cache=True)
+def _hpa_observe_one(y, pool, idx, p, out):  # pragma: no cover - compiled
+    out[0] = _hpa_drive(pool, idx, p)
+
+
+def _build(ctx: ArmContext) -> HPAModel:
+    return HPAModel(species=ctx.arm.species)
+
+
+register(SystemSpec("hpa", _build, order=30, parameters="models/systems/hpa.toml",
+                    description="HPA axis with slow gland masses (CRH, ACTH, glucocorticoid, pituitary and adrenal mass), driven by stress, damped by the MOR signal"))
+
+
+@compile_system
+def _hpa_rhs(y, pool, idx, p, dy):  # pragma: no cover - compiled
+    for b in range(y.shape[0]):
+        _hpa_rhs_one(y[b], pool[b], idx, p, dy[b])
+
+
+@compile_system
+def _hpa_observe(y, pool, idx, p, out):  # pragma: no cover - compiled
+    for b in range(y.shape[0]):
+        _hpa_observe_one(y[b], pool[b], idx, p, out[b])

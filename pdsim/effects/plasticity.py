@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ..engine.registry import ArmContext, SystemSpec, register
 from .turnover import TurnoverModel
 
 __all__ = ["PlasticityModel"]
@@ -59,3 +60,11 @@ class PlasticityModel(TurnoverModel):
 
     def __init__(self, drive: str | None = None, scale: Mapping[str, float] | None = None):
         super().__init__("plasticity", drive=drive, scale=scale)
+
+
+def _build(ctx: ArmContext) -> PlasticityModel:
+    return PlasticityModel()
+
+
+register(SystemSpec("plasticity", _build, order=50, parameters="models/systems/plasticity.toml",
+                    description="Dendrites (CA3, BLA), dentate proliferation, hippocampal volume and LTP as turnover states (reads hippocampal BDNF: list bdnf too)"))

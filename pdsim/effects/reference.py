@@ -12,7 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from .._propagate import njit
 from ..catalog import system
+from ..engine.ode import CompiledSystem, compile_system
+from ..engine.registry import ArmContext, SystemSpec, register
 from ..errors import InputError
 from ..provenance import Parameter
 from .turnover import _check_scale, param_value
@@ -127,3 +130,55 @@ class ReferenceToleranceTurnover:
     def observe(self, y: np.ndarray, u: Mapping[str, Any]) -> dict[str, np.ndarray]:
         """``effect.reference_occupancy``, an array (n,)."""
         return {"effect.reference_occupancy": self.occupancy(u[self.inputs[0]])}
+
+    def compiled(self) -> CompiledSystem:
+        """The same equations for the compiled engine (`pdsim.engine.ode`); input (biophase concentration)."""
+        return CompiledSystem(self.name, _reference_rhs, _reference_observe,
+                              np.array([self.KA, self.tau, self.Em, self.n, self.kt, self.alpha, self.kin, self.kout,
+                                        self.Smax]))
+
+
+@njit(cache=True)
+def _reference_occ(pool, idx, p):  # pragma: no cover - compiled
+    c = max(pool[idx[0]], 0.0)
+    return c / (c + p[0])
+
+
+@njit(cache=True)
+def _reference_rhs_one(y, pool, idx, p, dy):  # pragma: no cover - compiled
+    x = p[1] * _reference_occ(pool, idx, p)
+    if p[3] != 1.0:
+        x = x ** p[3]
+    e = p[2] * x / (1.0 + x)
+    s = e * (1.0 - p[5] * y[0])
+    dy[0] = p[4] * (e - y[0])
+    dy[1] = p[6] * (1.0 + p[8] * s) - p[7] * y[1]
+
+
+@njit(cache=True)
+def _reference_observe_one(y, pool, idx, p, out):  # pragma: no cover - compiled
+    out[0] = _reference_occ(pool, idx, p)
+
+
+def _build(ctx: ArmContext) -> ReferenceToleranceTurnover:
+    dosed = ctx.arm.drugs
+    if len(dosed) != 1:
+        raise InputError(f"system 'reference_tolerance_turnover' reads the effect site of one drug, but arm "
+                         f"'{ctx.arm.label}' doses {len(dosed)}; give the arm exactly one drug.")
+    return ReferenceToleranceTurnover(drug=dosed[0])
+
+
+register(SystemSpec("reference_tolerance_turnover", _build, order=70, parameters=f"models/systems/{SYSTEM_FILE}.toml",
+                    description="The reference benchmark's operational response at the effect site, tolerance and turnover"))
+
+
+@compile_system
+def _reference_rhs(y, pool, idx, p, dy):  # pragma: no cover - compiled
+    for b in range(y.shape[0]):
+        _reference_rhs_one(y[b], pool[b], idx, p, dy[b])
+
+
+@compile_system
+def _reference_observe(y, pool, idx, p, out):  # pragma: no cover - compiled
+    for b in range(y.shape[0]):
+        _reference_observe_one(y[b], pool[b], idx, p, out[b])

@@ -11,6 +11,9 @@ from typing import Any
 import numpy as np
 
 from ..catalog import system
+from .._propagate import njit
+from ..engine.ode import CompiledSystem, compile_system
+from ..engine.registry import ArmContext, SystemSpec, register
 from ..provenance import Parameter
 from .turnover import _check_scale, param_value
 
@@ -66,6 +69,11 @@ class ToleranceModel:
         self.k_tol = math.log(2.0) / v("tolerance_half_life", "h")
         self.gain = v("response_gain", "dimensionless")
 
+    @property
+    def max_step_h(self) -> float:
+        """Longest step (h) of the compiled engine: a quarter of the response half-life."""
+        return 0.25 * math.log(2.0) / self.k_out
+
     def drive_level(self, signal: Any) -> Any:
         """The response drive 1 + Sσ (σ clipped at 0)."""
         return 1.0 + self.gain * np.maximum(np.asarray(signal, dtype=float), 0.0)
@@ -98,3 +106,40 @@ class ToleranceModel:
     def observe(self, y: np.ndarray, u: Mapping[str, Any]) -> dict[str, np.ndarray]:
         r = np.asarray(y[0], dtype=float)
         return {"effect.mor_net_effect": r - 1.0, "effect.withdrawal": np.maximum(1.0 - r, 0.0)}
+
+    def compiled(self) -> CompiledSystem:
+        """The same equations for the compiled engine (`pdsim.engine.ode`); input (MOR signal)."""
+        return CompiledSystem(self.name, _tolerance_rhs, _tolerance_observe, np.array([self.k_out, self.k_tol, self.gain]))
+
+
+@njit(cache=True)
+def _tolerance_rhs_one(y, pool, idx, p, dy):  # pragma: no cover - compiled
+    drive = 1.0 + p[2] * max(pool[idx[0]], 0.0)
+    dy[0] = p[0] * (drive / max(y[1], _FLOOR) - y[0])
+    dy[1] = p[1] * (y[0] - y[1])
+
+
+@njit(cache=True)
+def _tolerance_observe_one(y, pool, idx, p, out):  # pragma: no cover - compiled
+    out[0] = y[0] - 1.0
+    out[1] = max(1.0 - y[0], 0.0)
+
+
+def _build(ctx: ArmContext) -> ToleranceModel:
+    return ToleranceModel()
+
+
+register(SystemSpec("tolerance", _build, order=20, parameters="models/systems/tolerance.toml",
+                    description="Moderator tolerance and withdrawal rebound of the MOR-mediated response"))
+
+
+@compile_system
+def _tolerance_rhs(y, pool, idx, p, dy):  # pragma: no cover - compiled
+    for b in range(y.shape[0]):
+        _tolerance_rhs_one(y[b], pool[b], idx, p, dy[b])
+
+
+@compile_system
+def _tolerance_observe(y, pool, idx, p, out):  # pragma: no cover - compiled
+    for b in range(y.shape[0]):
+        _tolerance_observe_one(y[b], pool[b], idx, p, out[b])

@@ -68,7 +68,7 @@ def with_ke0(model: Any, ke0: float) -> Any:
     return type(model)(**{**model._kwargs(), "ke0": ke0})
 
 
-def plasma_drives(name: str, dr: Any, model: Any, events: Any, times: np.ndarray, shape: tuple[int, int],
+def plasma_drives(name: str, dr: Any, sources: Any, times: np.ndarray, shape: tuple[int, int],
                   to_nm: float, engagement: str, notes: list[str] | None = None) -> dict[str, dict[str, np.ndarray]]:
     r"""The concentration each in-vivo target sees from one compound: ``{target: {name: C (nM)}}``.
 
@@ -77,6 +77,8 @@ def plasma_drives(name: str, dr: Any, model: Any, events: Any, times: np.ndarray
     :math:`dC_e/dt = k_{e0}(C_p - C_e)` of the total. Empty with ``engagement = "in_vitro"``.
     With ``engagement = "in_vivo"``, each target the drug binds without a PET curve is named in
     ``notes`` (the in-vitro constant on the unbound concentration is then an assumption).
+    ``sources`` are the compound's (PK model, events) pairs — its own doses and its formation from
+    each dosed parent; linear PK superposes, so their concentrations add.
     """
     if engagement not in ENGAGEMENTS:
         raise InputError(f"`engagement` must be one of {', '.join(ENGAGEMENTS)} (got {engagement!r}).")
@@ -92,12 +94,13 @@ def plasma_drives(name: str, dr: Any, model: Any, events: Any, times: np.ndarray
         iv = in_vivo(dr, t)
         if iv is None:
             continue
-        if not events:
-            c = np.zeros(shape)
-        else:
+        c = np.zeros(shape)
+        for model, events in sources:
+            if not events:
+                continue
             m = model if iv.ke0 is None else with_ke0(model, iv.ke0)
             raw = np.asarray(m.conc(times, events) if iv.ke0 is None else m.effect(times, events), dtype=float)
-            c = np.broadcast_to((raw if raw.ndim == 2 else raw[np.newaxis, :]) * to_nm, shape)
+            c = c + (raw if raw.ndim == 2 else raw[np.newaxis, :]) * to_nm
         out.setdefault(t, {})[name] = c
     return out
 

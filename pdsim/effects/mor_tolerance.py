@@ -1,0 +1,60 @@
+"""The MOR receptor-pool system (`pdsim.targets.opioid.MORTolerance`) as the engine runs it, compiled.
+
+Same equations and parameters as the target module's class; this adds the numba right-hand side.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .._propagate import njit
+from ..engine.ode import CompiledSystem, compile_system
+from ..engine.registry import ArmContext, SystemSpec, register
+from ..targets.opioid import MORTolerance
+
+__all__ = ["MORToleranceSystem"]
+
+
+class MORToleranceSystem(MORTolerance):
+    r"""`MORTolerance` with its compiled form: :math:`\dot R = k_{rec}(1 - R) - k_{des}\,\theta_{ag} R`,
+    signal :math:`S/(1 + S)` with :math:`S = R\sum_i \tau_i\theta_i` (see the parent class)."""
+
+    def compiled(self) -> CompiledSystem:
+        """Parameters ``[k_rec, k_des, τ_1, ..., τ_m]``; inputs the agonists' occupancies, in ``inputs`` order."""
+        return CompiledSystem(self.name, _pool_rhs, _pool_observe, np.r_[[self.k_rec, self.k_des], self.taus])
+
+
+@njit(cache=True)
+def _pool_rhs_one(y, pool, idx, p, dy):  # pragma: no cover - compiled
+    th = 0.0
+    for j in range(idx.shape[0]):
+        th += pool[idx[j]]
+    dy[0] = p[0] * (1.0 - y[0]) - p[1] * th * y[0]
+
+
+@njit(cache=True)
+def _pool_observe_one(y, pool, idx, p, out):  # pragma: no cover - compiled
+    s = 0.0
+    for j in range(idx.shape[0]):
+        s += p[2 + j] * pool[idx[j]]
+    s *= y[0]
+    out[0] = s / (1.0 + s)
+
+
+def _build(ctx: ArmContext) -> MORToleranceSystem:
+    return MORToleranceSystem(drugs=ctx.drugs, regime="chronic")
+
+
+register(SystemSpec("mor_tolerance", _build, order=10, parameters="models/targets/MOR.toml",
+                    description="MOR receptor-pool desensitisation (chronic rates) driven by agonist occupancy; gives signal.MOR to the systems after it"))
+
+
+@compile_system
+def _pool_rhs(y, pool, idx, p, dy):  # pragma: no cover - compiled
+    for b in range(y.shape[0]):
+        _pool_rhs_one(y[b], pool[b], idx, p, dy[b])
+
+
+@compile_system
+def _pool_observe(y, pool, idx, p, out):  # pragma: no cover - compiled
+    for b in range(y.shape[0]):
+        _pool_observe_one(y[b], pool[b], idx, p, out[b])

@@ -1,0 +1,148 @@
+"""The assemble stage: one chunk of subjects of one arm, from PK through the target layer to the systems.
+
+`compute_chunk` gives every variable at the output times; `integrate_systems` runs the compiled ODE stage.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InputError, SolverError
+from ..scenario import Arm, Scenario
+from .pk import CompoundPK, dose_edges, pk_models, site_factors
+from .registry import SYSTEMS, ArmContext
+
+__all__ = ["MAX_STEP_H", "MAX_OWN_EDGES", "tabulate", "compute_chunk", "external_inputs", "integrate_systems"]
+
+#: longest step (h) of the compiled ODE stage, unless a system asks for less (``max_step_h``); with
+#: the graded steps after every edge it keeps every shipped scenario within 1e-6 of an exact-forcing
+#: reference (tests/test_engine_accuracy.py)
+MAX_STEP_H = 0.5
+#: most per-subject bends (lagged doses when the lag varies over subjects) made edges of the step
+#: grid in one chunk: each one adds graded steps for every subject of the chunk
+MAX_OWN_EDGES = 5000
+
+
+def tabulate(sc: Scenario, arm: Arm, models: dict[str, CompoundPK], times: np.ndarray,
+             n: int, notes: list[str], targets: list[str] | None = None, stress: bool = True) -> dict[str, np.ndarray]:
+    """PK at every site, the target layer and the stress protocol at ``times``, each (n, n_times).
+
+    ``targets`` restricts the target layer (default: the scenario's targets, else all).
+    """
+    from ..panel import target_signals
+    from ..targets.engagement import plasma_drives
+
+    in_vivo: dict[str, dict[str, np.ndarray]] = {}  # {target: {drug: total plasma/effect-site nM}} (PET curves)
+    fine: dict[str, np.ndarray] = {}
+    site_conc: dict[str, np.ndarray] = {}
+    shape = (n, len(times))
+    for name, pkc in models.items():
+        model, dr = pkc.model, pkc.drug
+        to_nm = 1e6 / dr.molar_mass.to("g/mol")
+        raw = pkc.response(times, "conc")
+        if raw is not None:
+            raw = raw * to_nm
+            total = np.broadcast_to(raw if raw.ndim == 2 else raw[np.newaxis, :], shape)
+        else:
+            total = np.zeros(shape)
+        fu, brain = site_factors(dr, arm.species, sc.site, notes)
+        fine[f"plasma.{name}"] = total
+        fine[f"free.{name}"] = total * fu
+        if brain is not None:
+            fine[f"brain.{name}"] = total * brain
+        if getattr(model, "ke0", None) is not None:
+            raw = pkc.response(times, "effect")
+            if raw is not None:
+                raw = raw * (to_nm * fu)
+                fine[f"biophase.{name}"] = np.broadcast_to(raw if raw.ndim == 2 else raw[np.newaxis, :], shape)
+            else:
+                fine[f"biophase.{name}"] = np.zeros(shape)
+        drive = fine[f"brain.{name}"] if (sc.site == "brain" and brain is not None) else fine[f"free.{name}"]
+        drive = fine.get(f"biophase.{name}", drive)  # targets follow the effect site where the drug has one
+        if dr.targets:
+            site_conc[name] = drive
+            for t, got in plasma_drives(name, dr, pkc.sources, times, shape, to_nm, sc.engagement, notes).items():
+                in_vivo.setdefault(t, {}).update(got)
+    if targets is None and sc.targets is not None:
+        targets = list(sc.targets)
+    if site_conc and (targets is None or targets):
+        for k, v in target_signals(site_conc, targets, in_vivo=in_vivo).items():
+            fine[k] = np.broadcast_to(np.asarray(v, dtype=float), shape)
+    if arm.stress and stress:
+        from ..effects import protocol
+
+        proto = protocol(arm.stress)
+        fine["stress"] = np.broadcast_to(np.asarray(proto.intensity(times, arm.stress_start), dtype=float), shape)
+    return fine
+
+
+def compute_chunk(sc: Scenario, arm: Arm, first: int, n: int, t_out: np.ndarray, notes: list[str],
+                   systems: list[str]) -> dict[str, np.ndarray]:
+    """All variables of one arm for subjects first..first+n-1, each (n, n_times)."""
+    models = pk_models(sc, arm, first, n)
+    out = {k: np.ascontiguousarray(v) for k, v in tabulate(sc, arm, models, t_out, n, notes).items()}
+    if systems:
+        out.update(integrate_systems(sc, arm, systems, t_out, out, n, models, notes))
+    return out
+
+
+def external_inputs(arm: Arm, dyn: list, available: dict[str, np.ndarray]) -> list[str]:
+    """The inputs the chained systems read from outside the chain (sorted); unknown ones raise."""
+    provided = {o for m in dyn for o in m.outputs} | {f"effect.{s}" for m in dyn for s in m.states}
+    read = sorted({k for m in dyn for k in m.inputs} - provided)
+    for m in dyn:
+        for key in m.inputs:
+            if key in provided or key in available or key == "stress" or key.startswith(("occupancy.", "signal.")):
+                continue  # occupancy/signal of a target no drug of the arm binds: 0
+            if key.startswith("biophase."):
+                drug = key.split(".", 1)[1]
+                raise InputError(f"system '{m.name}' reads the effect site of {drug}, which has no ke0 for "
+                                 f"{arm.species}; add pk.{arm.species}.ke0 to its drug file.")
+            raise InputError(f"system '{m.name}' reads '{key}', which arm '{arm.label}' does not provide.")
+    return read
+
+
+def integrate_systems(sc, arm, systems, t_out, available, n, models, notes: list[str]) -> dict[str, np.ndarray]:
+    """Integrate the arm's downstream systems for n subjects; ``available`` holds the arm's algebraic
+    variables at the output times (which inputs exist, and their values there).
+
+    The compiled stage (`pdsim.engine.ode`) advances the chained systems with fixed 8th-order
+    Runge–Kutta steps on a grid (`pdsim.engine.forcing.step_grid`) that lands on every output time,
+    dose edge and stress edge; the inputs at every stage time are the exact closed forms (PK, the
+    target layer, the stress protocol), so there is no interpolation error.
+    """
+    from ..effects import protocol
+    from . import forcing, ode
+
+    ctx = ArmContext(arm=arm, drugs=tuple(models))
+    dyn = [SYSTEMS[s](ctx) for s in systems]
+    ext = external_inputs(arm, dyn, available)
+    proto = protocol(arm.stress) if arm.stress else None
+    jumps, kinks, own = dose_edges(models)
+    own = [t for t in own if 0.0 < t < t_out[-1]]
+    if len(own) > MAX_OWN_EDGES:
+        notes.append(f"arm '{arm.label}': the absorption lag varies over subjects, so each subject's lagged doses "
+                     f"bend its inputs at its own times ({len(own)} here); above {MAX_OWN_EDGES} they are not made "
+                     f"edges of the step grid, and the downstream states may be off by more than 1e-6 near "
+                     f"them; use fewer subjects per chunk or a fixed lag.")
+        own = []
+    edges = jumps + kinks + own + (list(proto.edges(arm.stress_start)) if proto is not None else [])
+    step = min(getattr(m, "max_step_h", MAX_STEP_H) for m in dyn)
+    grading = max(getattr(m, "grading", forcing.GRADING) for m in dyn)
+    grid, h, out_at = forcing.step_grid(t_out, edges, step, grading)
+    times = forcing.stage_times(grid)
+    targets = sorted({k.split(".")[1] for k in ext if k.startswith(("occupancy.", "signal.")) and k in available})
+    tab = tabulate(sc, arm, models, times, n, [], targets, stress=True) if ext else {}
+    f_stage = np.zeros((times.size, n, len(ext)))
+    f_out = np.zeros((n, t_out.size, len(ext)))
+    for j, key in enumerate(ext):
+        if key in available:
+            f_stage[:, :, j] = tab[key].T
+            f_out[:, :, j] = available[key]
+    y0 = np.concatenate([np.asarray(m.initial_state(n), dtype=float).reshape(len(m.states), n) for m in dyn]).T
+    got, who, at = ode.integrate([m.compiled() for m in dyn], dyn, ext, y0, h, out_at, t_out.size, f_stage, f_out)
+    if who >= 0:
+        names = ", ".join(f"'{m.name}'" for m in dyn)
+        raise SolverError(f"arm '{arm.label}': the states of {names} turned non-finite in the step from "
+                          f"t = {grid[at]:.6g} h to {grid[at + 1]:.6g} h (subject {who}); check the systems' inputs "
+                          f"and parameters there.")
+    return got

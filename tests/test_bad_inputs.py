@@ -385,16 +385,11 @@ def test_size_estimate_is_a_lower_bound_of_the_result():
 
 
 def test_engine_and_scenario_agree_on_varied_parameters():
-    import importlib
-
     from pdsim.scenario import VARIED_PK
 
-    sim_module = importlib.import_module("pdsim.simulate")
+    from pdsim.engine.pk import PK_KEYS
 
-    keys = getattr(sim_module, "PK_KEYS", None)
-    if keys is None:
-        pytest.skip("the engine no longer exposes PK_KEYS here")
-    assert tuple(keys) == VARIED_PK
+    assert tuple(PK_KEYS) == VARIED_PK
 
 
 # --- path traversal: an inline drug name is never a file name ----------------------------------------

@@ -260,9 +260,9 @@ def test_metabolite_of_scenario_drugs_formed_by_two_parents():
 # ------------------------------------------------------------------ the system registry
 def test_system_names_checked_when_the_scenario_loads():
     """An unknown system name fails at load (not at simulate), naming the key and the closest system."""
-    with pytest.raises(UnknownNameError, match=r"Unknown system 'hpaa' in scenario key `systems`\. Did you mean 'hpa'"):
+    with pytest.raises(UnknownNameError, match=r"scenario key `systems\[0\]`: unknown system 'hpaa'\. Did you mean 'hpa'"):
         Scenario.from_dict({"name": "x", "duration": "1 day", "systems": ["hpaa"], "arms": [{"label": "a"}]})
-    with pytest.raises(UnknownNameError, match=r"Unknown system 'bdfn' in scenario key `arms.systems`"):
+    with pytest.raises(UnknownNameError, match=r"scenario key `arms\[0\]\.systems\[0\]` \(arm 'a'\): unknown system 'bdfn'\. Did you mean 'bdnf'"):
         Scenario.from_dict({"name": "x", "duration": "1 day", "arms": [{"label": "a", "systems": ["bdfn"]}]})
 
 

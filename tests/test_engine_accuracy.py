@@ -46,7 +46,8 @@ from pdsim.scenario import Scenario
 from pdsim.scenario import load_scenario
 from pdsim.engine.plan import systems_of as _systems_of
 from pdsim.simulate import SYSTEMS, ArmContext, arm_drugs, simulate
-from pdsim.targets import signals
+from pdsim.panel import target_signals
+from pdsim.targets.engagement import in_vivo, with_ke0
 
 #: the bound on the engine's error against the reference (issue 14)
 BOUND = 1e-6
@@ -209,12 +210,24 @@ class _Forcing:
                 ratio = catalog.drug(name).molar_mass.to("g/mol") / catalog.drug(parent).molar_mass.to("g/mol")
                 models[name] = (Metabolite(pm, pk_model(name, arm.species, arm.body_weight), fm, ratio), doses)
         self.compounds = [_Compound(n, m, d, arm.species) for n, (m, d) in models.items()]
+        # in-vivo engagement: a PET curve reads total plasma, or its own effect site (a second compound
+        # whose "effect" output is that site, exact like the others)
+        self.curves: list[tuple[str, _Compound, str]] = []
+        if sc.engagement == "in_vivo":
+            for n, (m, d) in models.items():
+                for target in catalog.drug(n).targets:
+                    iv = in_vivo(catalog.drug(n), target)
+                    if iv is not None:
+                        model = m if iv.ke0 is None else with_ke0(m, iv.ke0)
+                        self.curves.append((target, _Compound(n, model, d, arm.species),
+                                            "conc" if iv.ke0 is None else "effect"))
         self.stress = protocol(arm.stress) if arm.stress else None
         edges = set().union(*(c.events() for c in self.compounds))
         if self.stress is not None:
             edges |= set(self.stress.edges(arm.stress_start))
         self.bounds = [0.0, *sorted(e for e in edges if 0.0 < e < t_end), t_end]
         self.starts = [c.segments(self.bounds) for c in self.compounds]
+        self.curve_starts = [c.segments(self.bounds) for _, c, _ in self.curves]
         self.targets = sorted({k.split(".")[1] for k in reads if k.startswith(("occupancy.", "signal."))})
         self.reads = reads
 
@@ -240,8 +253,13 @@ class _Forcing:
                 vals[f"biophase.{c.name}"] = c.fu * c.conc_nm(x, "effect")
             use_brain = self.site == "brain" and c.kp_uu is not None
             drive[c.name] = vals[f"brain.{c.name}" if use_brain else f"free.{c.name}"]
-        for target in self.targets:
-            vals.update(signals(drive, target))
+            drive[c.name] = vals.get(f"biophase.{c.name}", drive[c.name])  # targets follow the effect site
+        engaged: dict[str, dict[str, float]] = {}
+        a = self.bounds[k]
+        for (target, c, out), starts in zip(self.curves, self.curve_starts):
+            engaged.setdefault(target, {})[c.name] = c.conc_nm(c.propagate(*starts[k], t - a), out)
+        if self.targets:
+            vals.update(target_signals(drive, self.targets, in_vivo=engaged))
         # the stress level of the whole segment (protocols are right-continuous)
         # (at an output time the protocol's own right-continuous value: it differs from the segment's
         # only at the end time, when the protocol ends exactly there)

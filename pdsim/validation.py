@@ -9,6 +9,7 @@ set a parameter of the model (`Claim.calibrates`), ``independent`` otherwise.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import csv
 import importlib
 import pkgutil
@@ -100,7 +101,8 @@ def check(name: str, claims: list[str] | tuple[str, ...] = (), *, references: li
 
 
 # ---------------------------------------------------------------------- studies: the path users run
-_REMOVED: tuple[str, ...] = ()
+#: drugs taken out of every study within `without_drugs` (a context variable: safe across threads)
+_REMOVED: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("pdsim_removed_drugs", default=())
 _STUDY_CACHE: dict[tuple[str, str, tuple[str, ...]], Any] = {}
 
 
@@ -117,9 +119,10 @@ def _load_study(name: str):
     if not path.is_file():
         raise UnknownNameError(f"Unknown study '{name}': no file {path}; study designs live in models/scenarios/{STUDIES}/.")
     sc = load_scenario(path)
-    if not _REMOVED:
+    removed = _REMOVED.get()
+    if not removed:
         return sc
-    arms = tuple(replace(a, doses=tuple(d for d in a.doses if d.drug not in _REMOVED)) for a in sc.arms)
+    arms = tuple(replace(a, doses=tuple(d for d in a.doses if d.drug not in removed)) for a in sc.arms)
     return replace(sc, arms=arms)
 
 
@@ -131,7 +134,7 @@ def study(name: str):
     from .catalog import root
     from .simulate import simulate
 
-    key = (name, str(root()), _REMOVED)
+    key = (name, str(root()), _REMOVED.get())
     if key not in _STUDY_CACHE:
         _STUDY_CACHE[key] = simulate(_load_study(name))
     return _STUDY_CACHE[key]
@@ -145,13 +148,11 @@ def clear_studies() -> None:
 @contextlib.contextmanager
 def without_drugs(*drugs: str) -> Iterator[None]:
     """Within the block, every study runs with the doses of ``drugs`` removed (a perturbation of the tests)."""
-    global _REMOVED
-    old = _REMOVED
-    _REMOVED = tuple(sorted(set(old) | set(drugs)))
+    token = _REMOVED.set(tuple(sorted(set(_REMOVED.get()) | set(drugs))))
     try:
         yield
     finally:
-        _REMOVED = old
+        _REMOVED.reset(token)
 
 
 def checks() -> dict[str, Check]:

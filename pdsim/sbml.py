@@ -64,19 +64,11 @@ def _refuse(sc: Any, a: Any, include_systems: bool) -> list[str]:
 
 
 def _events_mg(sc: Any, a: Any, drug: str) -> list[tuple[float, float, str, float]]:
-    """(time h, amount mg, route, duration h) of every dose of ``drug`` in the arm (mg/kg scaled by body weight)."""
-    from . import catalog
+    """(time h, amount mg, route, duration h) of every dose of ``drug`` in the arm: the engine's own
+    events (`pdsim.engine.pk.arm_events`, mg/kg doses scaled by body weight)."""
+    from .engine.pk import arm_events
 
-    out = []
-    for d in a.doses:
-        if d.drug != drug:
-            continue
-        amount = d.amount
-        if d.per_kg:
-            bw = a.body_weight if a.body_weight is not None else catalog.species(a.species)["body_weight"].to("kg")
-            amount = d.amount * bw
-        out.extend((t, amount, d.route, d.duration or 0.0) for t in d.times)
-    return sorted(out, key=lambda e: e[0])
+    return [(e.time, e.amount, e.route, e.duration) for e in arm_events(a, drug)]
 
 
 def _kd(drug: str, target: str) -> tuple[float, list[Any], str]:

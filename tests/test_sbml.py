@@ -332,3 +332,23 @@ def test_in_vivo_curve_at_an_opioid_receptor_is_refused():
     assert _issues(text) == []
     _, names = _compare(sc, "a", text)
     assert "signal.MOR" in names
+
+
+def _shipped_arms() -> list[tuple[str, str]]:
+    from pdsim import catalog
+
+    return [(name, arm.label) for name in catalog.scenarios()
+            for arm in pdsim.load_scenario(name).arms]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,label", _shipped_arms())
+def test_every_shipped_scenario_round_trips(name, label):
+    """Every arm of every shipped scenario and study design (one typical subject: SBML refuses population variability)
+    exports without a libsbml issue and libRoadRunner reproduces each variable within RTOL."""
+    from pdsim.scenario import Population
+
+    sc = replace(pdsim.load_scenario(name), population=Population())
+    text = scenario_to_sbml(sc, label)
+    assert not _issues(text)
+    _compare(sc, label, text)

@@ -294,6 +294,8 @@ def short_citation(reg: Any, source_id: str) -> str:
         return "pdsim assumption"
     if source_id in reg.references:
         ref = reg.references[source_id]
+        if (ref.authors or "").lower().startswith("not shown") and getattr(ref, "pmid", None):
+            return f"PMID {ref.pmid}" + (f" ({ref.year})" if ref.year else "")  # authors not seen: never guessed
         short = ref.short()
         organisation = any(k in (ref.authors or "").lower() for k in ("no individual authors", "no listed authors"))
         if not short.startswith(f"{ref.id} (") and not organisation:

@@ -6,7 +6,6 @@ their seed file are all reported, each with file and id.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from .errors import PdsimError
 from .provenance import Parameter, Registry, is_parameter_table, load_toml
@@ -45,12 +44,15 @@ def check_tree(root: Path | None = None, with_checks: bool = True) -> list[str]:
     except PdsimError as exc:
         return [str(exc)]
     used: set[str] = set()
+    #: every Parameter of models/ by id "<subfolder>/<file>:<dotted key>" -> its sources
+    params: dict[str, tuple[str, ...]] = {}
     for path in sorted((root / "models").rglob("*.toml")):
         try:
             data = load_toml(path)
         except PdsimError as exc:
             problems.append(str(exc))
             continue
+        rel = path.relative_to(root / "models")
         found: list[tuple[str, dict]] = []
         _walk_params(data, "", found)
         for name, tbl in found:
@@ -58,13 +60,14 @@ def check_tree(root: Path | None = None, with_checks: bool = True) -> list[str]:
                 p = Parameter.from_table(tbl, name, path)
                 reg.require(p, path)
                 used.update(p.sources)
+                params[f"{rel.with_suffix('')}:{name}"] = tuple(p.sources)
             except PdsimError as exc:
                 problems.append(str(exc))
-        # every file must also load through its typed loader
+        # every file must also load through its typed loader (scenarios, including studies/, as scenarios)
         try:
-            if path.parent.name == "drugs":
+            if rel.parts[0] == "drugs":
                 catalog.load_drug_file(path, reg)
-            elif path.parent.name == "scenarios":
+            elif rel.parts[0] == "scenarios":
                 from .scenario import Scenario
 
                 Scenario.from_dict(data, path=path)
@@ -89,15 +92,13 @@ def check_tree(root: Path | None = None, with_checks: bool = True) -> list[str]:
         for c in reg.claims.values():
             if c.check and c.check not in registered:
                 problems.append(f"seeds/claims.toml: claim '{c.id}' names check '{c.check}', which does not exist.")
-        from .catalog import models_dir
-
         covering: dict[str, set[str]] = {}
         for chk in registered.values():
             for pid in chk.depends:
-                if not _parameter_exists(pid):
+                if pid not in params:
                     problems.append(f"check '{chk.name}' depends on {pid}, which is not a parameter in models/.")
             for name in chk.studies:
-                if not (models_dir() / "scenarios" / "studies" / f"{name}.toml").is_file():
+                if not (root / "models" / "scenarios" / "studies" / f"{name}.toml").is_file():
                     problems.append(f"check '{chk.name}' runs study '{name}', which is not in models/scenarios/studies/.")
             for rid in chk.references:
                 if rid not in reg.references:
@@ -113,14 +114,14 @@ def check_tree(root: Path | None = None, with_checks: bool = True) -> list[str]:
                     f"seeds/claims.toml: claim '{cid}' is tested by check {sorted(names)[0]!r} but its record says "
                     f"check = {c.check!r}; set check = \"{sorted(names)[0]}\"."
                 )
-    cites = parameters_citing_claims()
     for c in reg.claims.values():
-        listed, citing = set(c.calibrates), set(cites.get(c.id, ()))
+        listed = set(c.calibrates)
+        citing = {pid for pid, sources in params.items() if c.id in sources and not pid.startswith("scenarios/")}
         for pid in sorted(citing - listed):
             problems.append(f"seeds/claims.toml: parameter {pid} cites claim '{c.id}', so the claim calibrates it; "
                             f"add it to the claim's `calibrates`.")
         for pid in sorted(listed - citing):
-            if not _parameter_exists(pid):
+            if pid not in params:
                 problems.append(f"seeds/claims.toml: claim '{c.id}' calibrates {pid}, which is not a parameter in models/.")
     seeds = shared_seeds_dir(root)
     if seeds is not None:
@@ -161,48 +162,3 @@ def _check_methods(root: Path, reg: Registry, used: set[str]) -> list[str]:
             used.add(r)
     return out
 
-
-def parameters_citing_claims(models: Path | None = None) -> dict[str, list[str]]:
-    """Claim id → the parameter ids (``"<subfolder>/<file>:<dotted key>"``) whose sources cite it.
-
-    A claim that set a parameter's value is calibration for that parameter: `seeds/claims.toml`
-    lists these ids under the claim's ``calibrates`` and `pdsim check` keeps the two in step.
-    """
-    from .catalog import models_dir, registry
-
-    folder = Path(models) if models else models_dir()
-    claims = set(registry().claims)
-    out: dict[str, list[str]] = {}
-
-    def walk(obj: Any, path: list[str], stem: str) -> None:
-        if isinstance(obj, dict):
-            if "value" in obj and "sources" in obj:
-                for s in obj["sources"]:
-                    if s in claims:
-                        out.setdefault(s, []).append(f"{stem}:{'.'.join(path)}")
-                return
-            for k, v in obj.items():
-                walk(v, path + [k], stem)
-
-    for p in sorted(folder.rglob("*.toml")):
-        rel = p.relative_to(folder)
-        if rel.parts[0] == "scenarios":
-            continue
-        walk(load_toml(p), [], str(rel.with_suffix("")))
-    return out
-
-
-def _parameter_exists(pid: str) -> bool:
-    """Whether ``"<subfolder>/<file>:<dotted key>"`` names a Parameter table in models/."""
-    from .catalog import models_dir
-
-    stem, _, key = pid.partition(":")
-    path = models_dir() / f"{stem}.toml"
-    if not path.is_file():
-        return False
-    node: Any = load_toml(path)
-    for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return False
-        node = node[part]
-    return isinstance(node, dict) and "value" in node

@@ -112,13 +112,9 @@ def study_command(name: str) -> str:
 
 
 def _load_study(name: str):
-    from .catalog import models_dir
     from .scenario import load_scenario
 
-    path = models_dir() / "scenarios" / STUDIES / f"{name}.toml"
-    if not path.is_file():
-        raise UnknownNameError(f"Unknown study '{name}': no file {path}; study designs live in models/scenarios/{STUDIES}/.")
-    sc = load_scenario(path)
+    sc = load_scenario(f"{STUDIES}/{name}")  # the name `pdsim list scenarios` shows and `pdsim run` takes
     removed = _REMOVED.get()
     if not removed:
         return sc

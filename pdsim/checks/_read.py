@@ -20,9 +20,7 @@ def values(r, var: str, arm: str) -> np.ndarray:
 def series(r, var: str, arm: str) -> np.ndarray:
     """The time course of ``var`` in ``arm`` (first subject). A variable the run did not produce —
     e.g. a drug's signal when the drug was removed from the study — reads as zero."""
-    if var not in r:
-        return np.zeros(len(r.time_h))
-    return np.asarray(r.get(var, arm=arm))[0]
+    return values(r, var, arm)[0]
 
 
 def at(r, var: str, arm: str, hour: float) -> float:
@@ -48,23 +46,10 @@ def day_mean(r, var: str, arm: str, day: float) -> float:
     return window_mean(r, var, arm, day * HOURS_PER_DAY, (day + 1) * HOURS_PER_DAY)
 
 
-def last_day_mean(r, var: str, arm: str) -> float:
-    """Mean over the last 24 h of the study."""
-    t1 = float(r.time_h[-1])
-    return window_mean(r, var, arm, t1 - HOURS_PER_DAY, t1)
-
-
 def window_max(r, var: str, arm: str, t0: float, t1: float) -> float:
     t = r.time_h
     m = (t >= t0 - 1e-9) & (t <= t1 + 1e-9)
     return float(series(r, var, arm)[m].max())
-
-
-def time_to(r, var: str, arm: str, fraction: float, reference: float) -> float:
-    """First time (h) at which ``var`` reaches ``fraction`` of ``reference`` (infinite if never)."""
-    x = series(r, var, arm)
-    hit = np.nonzero(x >= fraction * reference)[0]
-    return float(r.time_h[hit[0]]) if hit.size else float("inf")
 
 
 def residual(stress: float, drug: float, control: float) -> float:

@@ -301,15 +301,17 @@ def write_report(rows: list[Row], out_dir: Path) -> tuple[Path, Path]:
 PERTURBATION_FACTORS = (10.0, 0.1)
 
 
-def _scale_parameter(models: Path, pid: str, factor: float) -> None:
-    """Multiply the value of parameter ``pid`` in the TOML files under ``models`` by ``factor`` (in place)."""
+def _scale_parameter(models: Path, pid: str, factor: float) -> tuple[Path, str]:
+    """Multiply the value of parameter ``pid`` in the TOML files under ``models`` by ``factor`` (in place);
+    return the file and its text before the change."""
     import re
 
     stem, _, key = pid.partition(":")
     path = models / f"{stem}.toml"
     parts = key.split(".")
     header, last = "[" + ".".join(parts[:-1]) + "]", parts[-1]
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    original = path.read_text(encoding="utf-8")
+    lines = original.splitlines(keepends=True)
     start = next((i for i, ln in enumerate(lines) if ln.strip() == header), None)
     if start is None:
         raise UnknownNameError(f"parameter {pid}: no table {header} in {path}.")
@@ -322,7 +324,7 @@ def _scale_parameter(models: Path, pid: str, factor: float) -> None:
             new = repr(float(m.group(1)) * factor)
             lines[i] = lines[i][:m.start(1)] + new + lines[i][m.end(1):]
             path.write_text("".join(lines), encoding="utf-8")
-            return
+            return path, original
     raise UnknownNameError(f"parameter {pid}: no `{last} = {{ value = ... }}` under {header} in {path}.")
 
 
@@ -356,34 +358,34 @@ def perturbation_verdicts(names: list[str] | None = None, first_flip: bool = Fal
     here = catalog.root()
     old_home = os.environ.get("PDSIM_HOME")
     with tempfile.TemporaryDirectory(prefix="pdsim-perturb-") as tmp:
-        for pid in pids:
-            for f in PERTURBATION_FACTORS:
-                todo = [n for n, c in selected.items() if pid in c.depends and wanted(n)]
-                if not todo:
-                    continue
-                dst = Path(tmp) / "proj"
-                if dst.exists():
-                    shutil.rmtree(dst)
-                shutil.copytree(here / "models", dst / "models")
-                shutil.copytree(here / "seeds", dst / "seeds")
-                _scale_parameter(dst / "models", pid, f)
-                os.environ["PDSIM_HOME"] = str(dst)
-                catalog.clear_cache()
-                try:
-                    for n in todo:
-                        c = selected[n]
-                        if wanted(n):
-                            try:
-                                out[n][f"x{f:g} {pid}"] = c.func().reproduced
-                            except PdsimError:  # a value the model rejects (e.g. fu > 1): no verdict, no flip
-                                out[n][f"x{f:g} {pid}"] = None
-                finally:
-                    if old_home is None:
-                        os.environ.pop("PDSIM_HOME", None)
-                    else:
-                        os.environ["PDSIM_HOME"] = old_home
+        dst = Path(tmp)
+        shutil.copytree(here / "models", dst / "models")
+        shutil.copytree(here / "seeds", dst / "seeds")
+        os.environ["PDSIM_HOME"] = str(dst)
+        try:
+            for pid in pids:
+                for f in PERTURBATION_FACTORS:
+                    todo = [n for n, c in selected.items() if pid in c.depends and wanted(n)]
+                    if not todo:
+                        continue
+                    path, original = _scale_parameter(dst / "models", pid, f)
                     catalog.clear_cache()
                     _STUDY_CACHE.clear()
+                    try:
+                        for n in todo:
+                            try:
+                                out[n][f"x{f:g} {pid}"] = selected[n].func().reproduced
+                            except PdsimError:  # a value the model rejects (e.g. fu > 1): no verdict, no flip
+                                out[n][f"x{f:g} {pid}"] = None
+                    finally:
+                        path.write_text(original, encoding="utf-8")  # the copy is the catalogue again
+        finally:
+            if old_home is None:
+                os.environ.pop("PDSIM_HOME", None)
+            else:
+                os.environ["PDSIM_HOME"] = old_home
+            catalog.clear_cache()
+            _STUDY_CACHE.clear()
     return out
 
 

@@ -755,7 +755,7 @@ def _turnover(b: _Builder, ids: set[str], model: Any) -> None:
                            how=ln2)
         fs = params.get(f"{n}_stress_fold")
         logf = b.parameter(f"{pre}_{n}_log_stress_fold", sp.stress_log_fold, "dimensionless",
-                           f"log of the production fold under full stress", sources=[fs] if fs is not None else [],
+                           "log of the production fold under full stress", sources=[fs] if fs is not None else [],
                            how="log of the stress fold")
         fd = b.parameter(f"{pre}_{n}_drug_fold", sp.drug_fold, "dimensionless", f"{n} production fold at full drug action",
                          sources=[params[f"{n}_drug_fold"]])

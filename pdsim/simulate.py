@@ -23,7 +23,7 @@ from .engine import registry as _registry
 from .engine.pk import CompoundPK, arm_body_weight, arm_drugs, arm_sources, drug_of
 from .engine.plan import output_times, plan, run_chunks, systems_of
 from .engine.registry import ArmContext
-from .errors import InputError, PdsimError, SolverError, UnknownNameError, suggest
+from .errors import InputError, PdsimError
 from .limits import check_result_size
 from .provenance import Parameter
 from .result import Result

@@ -154,6 +154,8 @@ class TargetBinding:
     measure: str
     affinity: Parameter
     params: dict[str, Parameter] = field(default_factory=dict)
+    #: the channel/receptor subtype the unsuffixed constants were measured on (e.g. "Nav1.5"); "" if not stated
+    isoform: str = ""
 
 
 @dataclass(frozen=True)
@@ -294,9 +296,15 @@ def load_drug_file(path: Path, reg: Registry | None = None) -> Drug:
             aff.to("nM")
         except Exception:
             raise ModelFileError(f"{path}: targets.{tname}.affinity must be a concentration such as 'nM' (got {aff.unit!r}).") from None
-        rest = _params_of({k: v for k, v in tbl.items() if k not in ("action", "measure", "affinity", "in_vivo")}, f"targets.{tname}", path, reg)
+        isoform = tbl.get("isoform", "")
+        if not isinstance(isoform, str):
+            raise ModelFileError(f"{path}: targets.{tname}.isoform must be text naming the subtype the constants were "
+                                 f"measured on, e.g. isoform = \"Nav1.5\" (got {isoform!r}).")
+        rest = _params_of({k: v for k, v in tbl.items() if k not in ("action", "measure", "affinity", "in_vivo", "isoform")},
+                          f"targets.{tname}", path, reg)
         rest.update(_in_vivo_params(tbl.get("in_vivo"), tname, path, reg))
-        targets[tname] = TargetBinding(target=tname, action=action, measure=measure, affinity=aff, params=rest)
+        targets[tname] = TargetBinding(target=tname, action=action, measure=measure, affinity=aff, params=rest,
+                                       isoform=isoform)
     extra = {}
     for sec in ("therapeutic_range", "doses"):
         if sec in d:

@@ -49,16 +49,22 @@ def test_use_dependent_fixed_point(drug, conc, freq):
     lidocaine 1–2 s, Bean et al. 1983)."""
     long = nav_block(drug, conc, frequency=freq, pulses=20000)
     assert_allclose(long.per_pulse[-1], long.steady_state, rtol=1e-9)
-    # and the closed form from first principles
+    # and the closed form from first principles: pulse at 0 mV (rate λ(0) toward b_I), interval at -90 mV
+    # (rate λ(-90) = h/τ_rec + (1 − h)k_on(D + K_I) toward b_R)
     ki = _nav(drug, "k_inact", "nM")
     kon = _nav(drug, "k_on_inactivated", "1/nM/ms")
     tau = _nav(drug, "tau_recovery", "ms")
     f = Q_(freq).to("Hz").magnitude
     td = 20.0
-    g = kon * (conc + ki) * td
-    r = (1e3 / f - td) / tau
+
+    def lam(v):
+        h = float(h_inf(v))
+        return h / tau + (1 - h) * kon * (conc + ki)
+
+    g = lam(0.0) * td
+    r = lam(-90.0) * (1e3 / f - td)
     b_r = conc / (conc + k_app(drug, -90.0))
-    b_i = conc / (conc + ki)
+    b_i = conc / (conc + k_app(drug, 0.0))
     expected = (b_r * (1 - np.exp(-r)) + b_i * (1 - np.exp(-g)) * np.exp(-r)) / (1 - np.exp(-(g + r)))
     assert_allclose(long.steady_state, expected, rtol=1e-12)
     assert b_r <= long.steady_state <= b_i

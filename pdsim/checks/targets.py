@@ -2,7 +2,8 @@
 
 Exposure claims read a study scenario run through `pdsim.simulate` (studies/usual_doses_human: each
 drug at its usual dose to steady state); in-vitro claims call the public function a user would
-(`pdsim.targets.nav_block`, `agonist_ec50`, `nmda_ampa_ratio`) at the paper's concentrations.
+(`agonist_ec50`, `nmda_ampa_ratio`) at the paper's concentrations; the Nav voltage-clamp protocols are in
+`pdsim.checks.nav`.
 """
 from __future__ import annotations
 
@@ -218,20 +219,6 @@ def gpcr_alpha1() -> Outcome:
 
 
 # --- Nav ---------------------------------------------------------------------------------------
-@check("nav.amitriptyline_use_dependent_block_in_vitro", claims=["amitriptyline.nav.block"],
-       depends=["drugs/amitriptyline:targets.Nav.k_inact", "drugs/amitriptyline:targets.Nav.k_rest"])
-def nav_in_vitro() -> Outcome:
-    slow = nav_block("amitriptyline", "1 uM", frequency="1 Hz")
-    fast = nav_block("amitriptyline", "1 uM", frequency="10 Hz")
-    ok = fast.use_dependent > slow.use_dependent > 0 and fast.steady_state > 0.3 and fast.tonic < 0.3
-    return Outcome(
-        expected="amitriptyline blocks Na+ channels state-dependently: weak tonic block (< 30 %) plus use-dependent block "
-                 "in pulse trains reaching > 30 % at 10 Hz (nau2000, 1 uM)",
-        simulated=f"1 uM, holding -90 mV, 20 ms pulses: tonic {fast.tonic:.2f}; train steady state {slow.steady_state:.2f} "
-                  f"at 1 Hz, {fast.steady_state:.2f} at 10 Hz (use-dependent {slow.use_dependent:.2f} -> {fast.use_dependent:.2f})",
-        reproduced=bool(ok))
-
-
 @check("nav.amitriptyline_block_at_therapeutic_exposure", studies=[USUAL], remove=["amitriptyline"],
        depends=["drugs/amitriptyline:targets.Nav.k_inact", "drugs/amitriptyline:pk.human.fu"],
        claims=["amitriptyline.nav.block", "amitriptyline.nav.neuropathic_pain"],

@@ -21,7 +21,7 @@ from .transporters import TRANSPORTER_TARGETS, enhancer_vmax_gain, monoamine_ind
 from .gpcr import GPCR_TARGETS, INDEX_NAMES, gpcr_signals, side_effect_indices
 
 # --- Na+ channels ---------------------------------------------------------------------
-from .ion_channels import NavBlock, h_inf, k_app, nav_block, nav_fixed_point, nav_signals
+from .ion_channels import NavBlock, h_inf, k_app, nav_block, nav_fixed_point, nav_ic50, nav_isoform, nav_signals
 
 # --- glutamatergic synapse ------------------------------------------------------------
 from .glutamate import (
@@ -42,7 +42,7 @@ __all__ = [
     "OPIOID_TARGETS", "MORTolerance", "agonist_ec50", "agonist_emax", "mor_response", "opioid_signals",
     "TRANSPORTER_TARGETS", "enhancer_vmax_gain", "monoamine_index", "transporter_signals", "uptake_rate",
     "GPCR_TARGETS", "INDEX_NAMES", "gpcr_signals", "side_effect_indices",
-    "NavBlock", "h_inf", "k_app", "nav_block", "nav_fixed_point", "nav_signals",
+    "NavBlock", "h_inf", "k_app", "nav_block", "nav_fixed_point", "nav_ic50", "nav_isoform", "nav_signals",
     "GLUTAMATE_TARGETS", "epsc", "glutamate_signals", "kinetic_states", "mg_block", "nmda_ampa_ratio", "nmda_conductance",
     "open_fraction", "open_fraction_integral",
 ]

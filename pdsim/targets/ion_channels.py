@@ -1,6 +1,7 @@
 """Voltage-gated Na+ channels (Nav): modulated-receptor block, tonic and use-dependent (F10).
 
-Resting and inactivated affinities weighted by h∞(V); a pulse train gains block and recovers between pulses.
+Resting and inactivated affinities weighted by h∞(V); a voltage-clamp pulse train gains block and recovers between
+pulses (`nav_block`, closed form per pulse); each drug's constants belong to one stated isoform (`nav_isoform`).
 """
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ __all__ = [
     "k_app",
     "nav_block",
     "nav_fixed_point",
+    "nav_ic50",
+    "nav_isoform",
     "nav_signals",
 ]
 
@@ -40,9 +43,43 @@ def h_inf(v: Any) -> Any:
     return 0.5 * (1.0 - np.tanh(0.5 * (x - vh) / k))  # = logistic, without overflow
 
 
-def _state_constants(drug: Any) -> tuple[float, float]:
+def nav_isoform(drug: Any) -> str:
+    """The Nav isoform a drug's state-dependent constants were measured on (its ``isoform`` field).
+
+    ``""`` when the drug file does not state one.
+    """
+    return as_drug(drug).binding(_TARGET).isoform
+
+
+def _check_isoform(d: Any, isoform: Any) -> str:
+    """The isoform a calculation may use: the drug's own, or an error naming what is and is not sourced."""
+    own = d.binding(_TARGET).isoform
+    if isoform is None:
+        return own
+    if not isinstance(isoform, str) or not isoform.strip():
+        raise InputError(f"`isoform` must name a Na+ channel subtype such as 'Nav1.5' (got {isoform!r}).",
+                         key="isoform", value=isoform)
+    want = isoform.strip()
+    if want.lower() == own.lower():
+        return own
+    if not own:
+        raise InputError(f"{d.name}'s [targets.Nav] constants do not state the isoform they were measured on, so "
+                         f"they cannot be used as {want}; add isoform = \"...\" to {d.path} or call without "
+                         f"`isoform`.", key="isoform", value=isoform)
+    suffix = "_" + want.replace(".", "_")
+    other = sorted(k for k in d.binding(_TARGET).params if k.lower().endswith(suffix.lower()))
+    have = (f" For {want} the file has only {', '.join(other)}, not the resting and inactivated constants, "
+            f"recovery time and binding rate a voltage protocol needs." if other else
+            f" No {want} constants are sourced.")
+    raise InputError(f"{d.name}'s state-dependent Na+ channel constants were measured on {own}, not {want}."
+                     f"{have} Pass isoform='{own}', or add sourced {want} constants to {d.path}; the {own} "
+                     f"numbers are not reused for another isoform.", key="isoform", value=isoform)
+
+
+def _state_constants(drug: Any, isoform: Any = None) -> tuple[float, float]:
     """(K_R, K_I) in nM; a drug with one affinity only is taken as voltage-independent (K_R = K_I)."""
     d = as_drug(drug)
+    _check_isoform(d, isoform)
     b = d.binding(_TARGET)
     if "k_rest" in b.params and "k_inact" in b.params:
         return binding_param(d, _TARGET, "k_rest", "nM"), binding_param(d, _TARGET, "k_inact", "nM")
@@ -50,14 +87,15 @@ def _state_constants(drug: Any) -> tuple[float, float]:
     return k, k
 
 
-def k_app(drug: Any, v: Any) -> Any:
+def k_app(drug: Any, v: Any, isoform: Any = None) -> Any:
     r"""Apparent dissociation constant (nM) of a modulated-receptor blocker at holding potential V.
 
     .. math:: \frac{1}{K_{app}(V)} = \frac{h_\infty(V)}{K_R} + \frac{1 - h_\infty(V)}{K_I}
 
-    (hondeghem1977; bean1983). Block at equilibrium is :math:`D/(D + K_{app})`.
+    (hondeghem1977; bean1983). Block at equilibrium is :math:`D/(D + K_{app})`. ``isoform``
+    (optional) must match the isoform the drug's constants were measured on (`nav_isoform`).
     """
-    kr, ki = _state_constants(drug)
+    kr, ki = _state_constants(drug, isoform)
     h = h_inf(v)
     return 1.0 / (h / kr + (1.0 - h) / ki)
 
@@ -69,7 +107,7 @@ def nav_fixed_point(b_rest: Any, b_inact: Any, g: Any, r: Any) -> Any:
 
     .. math:: b' = b_R + \left[b_I + (b - b_I)e^{-g} - b_R\right] e^{-r},
 
-    (relaxation toward the inactivated-state equilibrium b_I during the pulse, then toward the
+    (relaxation toward the equilibrium b_I at the test potential during the pulse, then toward the
     holding-potential equilibrium b_R between pulses). Setting b' = b:
 
     .. math:: b^* = \frac{b_R (1 - e^{-r}) + b_I (1 - e^{-g}) e^{-r}}{1 - e^{-(g + r)}}
@@ -77,32 +115,40 @@ def nav_fixed_point(b_rest: Any, b_inact: Any, g: Any, r: Any) -> Any:
     Parameters
     ----------
     b_rest, b_inact : float or array
-        Equilibrium block at the holding potential and in the inactivated state.
+        Equilibrium block at the holding potential and at the test potential.
     g : float or array
-        Relaxation exponent per pulse, :math:`(k_{on} D + k_{off}) t_d`.
+        Relaxation exponent per pulse, :math:`\lambda(V_{test})\, t_d`.
     r : float or array
-        Recovery exponent per interval, :math:`(1/f - t_d)/\tau_{rec}`.
+        Recovery exponent per interval, :math:`\lambda(V_{hold})\,(1/f - t_d)`.
     """
-    er, eg = np.exp(-np.asarray(r, dtype=float)), np.exp(-np.asarray(g, dtype=float))
-    return (b_rest * (1.0 - er) + b_inact * (1.0 - eg) * er) / (1.0 - eg * er)
+    r = np.asarray(r, dtype=float)
+    g = np.asarray(g, dtype=float)
+    er = np.exp(-r)
+    # -expm1 keeps 1 - e^{-x} exact for the small exponents of slow drugs and short pulses
+    return (b_rest * -np.expm1(-r) + b_inact * -np.expm1(-g) * er) / -np.expm1(-(g + r))
 
 
 @dataclass(frozen=True)
 class NavBlock:
     """Result of `nav_block`: tonic and use-dependent block and the per-pulse trajectory.
 
+    Scalars for a scalar concentration; arrays of the concentration's shape otherwise
+    (``per_pulse`` then has one more, last, axis: the pulse).
+
     Attributes
     ----------
     drug : str
-    conc : float
+    isoform : str
+        Isoform the drug's constants were measured on (the drug file's ``isoform``).
+    conc : float or ndarray
         Free concentration (nM).
-    frequency, holding, pulse_duration : float
-        Hz, mV, ms.
-    tonic : float
+    frequency, holding, test, pulse_duration : float
+        Hz, mV, mV, ms.
+    tonic : float or ndarray
         Block at rest at the holding potential, D/(D + K_app(V_hold)) — the block of the first pulse.
-    steady_state : float
+    steady_state : float or ndarray
         Block at the onset of each pulse once the train has settled (closed form `nav_fixed_point`).
-    use_dependent : float
+    use_dependent : float or ndarray
         Extra fractional loss of current from the first pulse to steady state,
         1 − (1 − b*)/(1 − b_tonic): what a train experiment reports as use-dependent block.
     per_pulse : ndarray
@@ -112,13 +158,15 @@ class NavBlock:
     """
 
     drug: str
-    conc: float
+    isoform: str
+    conc: Any
     frequency: float
     holding: float
+    test: float
     pulse_duration: float
-    tonic: float
-    steady_state: float
-    use_dependent: float
+    tonic: Any
+    steady_state: Any
+    use_dependent: Any
     per_pulse: np.ndarray
     k_app: float
 
@@ -127,37 +175,52 @@ class NavBlock:
         """Peak current of each pulse relative to a drug-free channel: 1 − block."""
         return 1.0 - self.per_pulse
 
+    @property
+    def relative_current(self) -> np.ndarray:
+        """Peak current of each pulse relative to the first pulse: (1 − b_n)/(1 − b_1), as trains are reported."""
+        return (1.0 - self.per_pulse) / (1.0 - np.asarray(self.tonic))[..., None]
+
 
 #: highest concentration (nM) accepted: 1 mol/L; above it the blocked fractions round to 1 in floating point
 MAX_CONC_NM = 1e9
 
 
 def nav_block(drug: Any, conc: Any, frequency: Any = "5 Hz", holding: Any = "-90 mV", pulses: int = 60,
-              pulse_duration: Any = "20 ms") -> NavBlock:
-    r"""Tonic and use-dependent Na+ channel block by a drug in a train of depolarising pulses (F10).
+              pulse_duration: Any = "20 ms", test: Any = "0 mV", isoform: Any = None) -> NavBlock:
+    r"""Tonic and use-dependent Na+ channel block in a voltage-clamp pulse train (F10): block per pulse.
 
-    Modulated-receptor scheme (hondeghem1977; bean1983). At the holding potential the block
-    relaxes toward :math:`b_R = D/(D + K_{app}(V_{hold}))` with the recovery time constant
-    τ_rec (amitriptyline 8 s on Nav1.5, nau2000; lidocaine 1–2 s, bean1983). During each pulse of
-    duration t_d all channels are inactivated and the block relaxes toward
-    :math:`b_I = D/(D + K_I)` at rate :math:`k_{on}D + k_{off}`, with :math:`k_{off} = k_{on}K_I`:
+    The protocol is the caller's: holding potential, test potential, pulse duration, frequency and
+    number of pulses, with the drug pre-equilibrated at the holding potential. Modulated-receptor
+    scheme (hondeghem1977; bean1983): at a potential V the block relaxes toward the equilibrium
+    :math:`b_{eq}(V) = D/(D + K_{app}(V))` at the rate
+
+    .. math:: \lambda(V) = h_\infty(V)/\tau_{rec} + (1 - h_\infty(V))\, k_{on}(D + K_I),
+
+    the availability-weighted mean of the recovery rate of resting channels (τ_rec: amitriptyline 8 s
+    on Nav1.5, nau2000; lidocaine 1–2 s, bean1983) and the relaxation rate of inactivated channels
+    (:math:`k_{on}` binding, :math:`k_{off} = k_{on}K_I` unbinding). Gating is taken to be fast
+    compared with binding (an assumption). Each period of the train is a pulse of duration t_d at
+    V_test followed by the interval at V_hold:
 
     .. math::
 
-        b \leftarrow b_I + (b - b_I)e^{-g}, \quad g = k_{on}(D + K_I)\,t_d; \qquad
-        b \leftarrow b_R + (b - b_R)e^{-r}, \quad r = (1/f - t_d)/\tau_{rec}.
+        b \leftarrow b_t + (b - b_t)e^{-g},\; g = \lambda(V_{test})\,t_d; \qquad
+        b \leftarrow b_h + (b - b_h)e^{-r},\; r = \lambda(V_{hold})\,(1/f - t_d).
 
-    The train starts from the tonic block :math:`b_1 = b_R` and approaches the fixed point of
-    `nav_fixed_point`. The protocol (frequency, holding, pulses, duration) is the caller's choice,
-    not a model parameter; every rate and constant comes from the drug's [targets.Nav] table
-    (k_rest, k_inact, tau_recovery, k_on_inactivated) and h∞ from models/targets/Nav.toml.
+    The map is affine, so pulse n has the closed form
+    :math:`b_n = b^* + (b_1 - b^*)\,e^{-(g + r)(n-1)}` with :math:`b_1 = b_h` (tonic block) and
+    b* from `nav_fixed_point` — evaluated as arrays, without a loop over pulses. With V_test =
+    V_hold the block stays at :math:`b_{eq}(V)` on every pulse. Every rate and constant comes from
+    the drug's [targets.Nav] table (k_rest, k_inact, tau_recovery, k_on_inactivated) and h∞ from
+    models/targets/Nav.toml.
 
     Parameters
     ----------
     drug : str or Drug
         A drug with a [targets.Nav] table.
-    conc : quantity or float
+    conc : quantity, float or array
         Free concentration at the channel (floats in nM; mass concentrations use the molar mass).
+        An array gives arrays of results (one train per concentration).
     frequency : quantity or float
         Pulse frequency (floats in Hz); > 0.
     holding : quantity or float
@@ -166,6 +229,12 @@ def nav_block(drug: Any, conc: Any, frequency: Any = "5 Hz", holding: Any = "-90
         Number of pulses (>= 1).
     pulse_duration : quantity or float
         Duration of each depolarisation (floats in ms); shorter than the period.
+    test : quantity or float
+        Test-pulse potential (floats in mV); default 0 mV, where the channels inactivate fully.
+    isoform : str, optional
+        The Na+ channel isoform to compute for, e.g. ``"Nav1.5"``. It must be the one the drug's
+        constants were measured on (`nav_isoform`); another isoform raises `InputError` rather than
+        reuse these numbers. Default: the drug's own.
 
     Returns
     -------
@@ -178,19 +247,23 @@ def nav_block(drug: Any, conc: Any, frequency: Any = "5 Hz", holding: Any = "-90
     .. [hondeghem1977] Hondeghem LM, Katzung BG. Biochim Biophys Acta 1977;472:373–398.
     """
     d = as_drug(drug)
-    dc = float(conc_nM(conc, d, "conc"))
+    iso = _check_isoform(d, isoform)
+    dc = np.asarray(conc_nM(conc, d, "conc"), dtype=float)
     f = as_float(frequency, "Hz", "frequency", positive=True)
     vh = as_float(holding, "mV", "holding")
+    vt = as_float(test, "mV", "test")
     td = as_float(pulse_duration, "ms", "pulse_duration", positive=True)
     if isinstance(pulses, (bool, np.bool_)) or not isinstance(pulses, (int, np.integer)) or pulses < 1:
         raise InputError(f"`pulses` must be a whole number >= 1 (got {pulses!r}); e.g. pulses=60.", key="pulses",
                          value=pulses)
-    check_count(int(pulses), MAX_PULSES, "pulses", "the block reaches its fixed point within tens of pulses, "
-                "and the per-pulse trace is kept in memory", "use e.g. pulses=600; steady_state gives the limit")
-    if dc > MAX_CONC_NM:
-        raise InputError(f"`conc` ({dc:g} nM) is above {MAX_CONC_NM:g} nM (1 mol/L), beyond any drug's solubility and "
-                         f"where the block fractions round to 1; give a free concentration in the nM-uM range.",
-                         key="conc", value=conc)
+    check_count(int(pulses) * max(dc.size, 1), MAX_PULSES, "pulses x concentrations", "the per-pulse trace of "
+                "every concentration is kept in memory", "use e.g. pulses=600; steady_state gives the limit")
+    if not np.all(np.isfinite(dc)) or np.any(dc < 0):
+        raise InputError(f"`conc` must be finite and >= 0 nM (got {conc!r}).", key="conc", value=conc)
+    if np.any(dc > MAX_CONC_NM):
+        raise InputError(f"`conc` ({float(dc.max()):g} nM) is above {MAX_CONC_NM:g} nM (1 mol/L), beyond any drug's "
+                         f"solubility and where the block fractions round to 1; give a free concentration in the "
+                         f"nM-uM range.", key="conc", value=conc)
     period = 1e3 / f
     if td >= period:
         raise InputError(f"`pulse_duration` ({td:g} ms) must be shorter than the period 1/frequency ({period:g} ms); "
@@ -198,24 +271,40 @@ def nav_block(drug: Any, conc: Any, frequency: Any = "5 Hz", holding: Any = "-90
     kr, ki = _state_constants(d)
     kon = binding_param(d, _TARGET, "k_on_inactivated", "1/nM/ms")
     tau_rec = binding_param(d, _TARGET, "tau_recovery", "ms")
-    kapp = float(1.0 / (h_inf(vh) / kr + (1.0 - h_inf(vh)) / ki))
-    b_r = dc / (dc + kapp)
-    b_i = dc / (dc + ki)
-    g = kon * (dc + ki) * td
-    r = (period - td) / tau_rec
-    eg, er = np.exp(-g), np.exp(-r)
-    traj = np.empty(pulses)
-    b = b_r
-    for n in range(pulses):
-        traj[n] = b
-        b = b_r + (b_i + (b - b_i) * eg - b_r) * er
-    bss = float(nav_fixed_point(b_r, b_i, g, r))
-    ud = 1.0 - (1.0 - bss) / (1.0 - b_r)
-    return NavBlock(drug=d.name, conc=dc, frequency=f, holding=vh, pulse_duration=td, tonic=b_r,
-                    steady_state=bss, use_dependent=ud, per_pulse=traj, k_app=kapp)
+
+    def kapp(v: float) -> float:
+        h = float(h_inf(v))
+        return 1.0 / (h / kr + (1.0 - h) / ki)
+
+    def rate(v: float) -> Any:
+        h = float(h_inf(v))
+        return h / tau_rec + (1.0 - h) * kon * (dc + ki)
+
+    ka_h, ka_t = kapp(vh), kapp(vt)
+    b_h = dc / (dc + ka_h)
+    b_t = dc / (dc + ka_t)
+    g = rate(vt) * td
+    r = rate(vh) * (period - td)
+    bss = nav_fixed_point(b_h, b_t, g, r)
+    n = np.arange(pulses, dtype=float)
+    traj = bss[..., None] + (b_h - bss)[..., None] * np.exp(-np.multiply.outer(g + r, n))
+    ud = 1.0 - (1.0 - bss) / (1.0 - b_h)
+    scal = (lambda x: float(x)) if dc.ndim == 0 else (lambda x: np.asarray(x))
+    return NavBlock(drug=d.name, isoform=iso, conc=scal(dc), frequency=f, holding=vh, test=vt, pulse_duration=td,
+                    tonic=scal(b_h), steady_state=scal(bss), use_dependent=scal(ud), per_pulse=traj, k_app=ka_h)
 
 
-def nav_signals(concs: Mapping[str, Any], v: Any = None) -> dict[str, Any]:
+def nav_ic50(drug: Any, holding: Any, isoform: Any = None) -> float:
+    r"""Concentration (nM) that blocks half the channels held at ``holding`` (tonic block, infrequent pulses).
+
+    For one-to-one binding at equilibrium the half-blocking concentration is :math:`K_{app}(V_{hold})`
+    (bean1983: the Kd varies with holding potential from K_R, inactivation removed, to K_I,
+    inactivation complete). This is what a tonic-block concentration–response protocol measures.
+    """
+    return float(k_app(drug, as_float(holding, "mV", "holding"), isoform))
+
+
+def nav_signals(concs: Mapping[str, Any], v: Any = None, isoform: Any = None) -> dict[str, Any]:
     r"""Equilibrium Na+ channel block by all blockers present at a membrane potential (tonic block).
 
     With several blockers each binds the resting and inactivated states (hondeghem1977), and the
@@ -229,6 +318,9 @@ def nav_signals(concs: Mapping[str, Any], v: Any = None) -> dict[str, Any]:
         Free concentrations (floats in nM); broadcast.
     v : quantity or float, optional
         Membrane potential (mV); default the ``V_membrane`` of models/targets/Nav.toml.
+    isoform : str, optional
+        Isoform to compute for; every drug's constants must have been measured on it (else
+        `InputError`). Default: each drug's own (amitriptyline and lidocaine: Nav1.5).
 
     Returns
     -------
@@ -237,4 +329,4 @@ def nav_signals(concs: Mapping[str, Any], v: Any = None) -> dict[str, Any]:
     """
     c = concs_nM(concs)
     vv = target_param(_TARGET, "V_membrane", "mV") if v is None else as_float(v, "mV", "v")
-    return antagonist_outputs(_TARGET, c, lambda d: k_app(d, vv))
+    return antagonist_outputs(_TARGET, c, lambda d: k_app(d, vv, isoform))

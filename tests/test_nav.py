@@ -130,3 +130,18 @@ def test_bad_protocols_are_refused():
         nav_block("amitriptyline", 1000.0, frequency="50 Hz", pulse_duration="20 ms")
     with pytest.raises(InputError, match="pulses"):
         nav_block("amitriptyline", 1000.0, pulses=2.5)
+
+
+def test_readme_states_the_model_number_for_the_nau2000_train():
+    """README quotes the model's use-dependent block in the Nau et al. (2000) 5 Hz, 1 µM experiment (the protocol
+    of check nav.amitriptyline_use_dependent_block_5hz_nau2000); the number must be the model's, rounded."""
+    import re
+
+    from .conftest import ROOT
+
+    text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    m = re.search(r"1 µM, 5 Hz: about (\d+) % against 55 %", text)
+    assert m, "README no longer states the 5 Hz result"
+    res = nav_block("amitriptyline", "1 uM", frequency="5 Hz", holding="-140 mV", test="+30 mV",
+                    pulse_duration="24 ms", pulses=60)
+    assert int(m.group(1)) == round(100 * (1 - float(res.relative_current[-1])))

@@ -883,7 +883,7 @@ def plot_receptor_profile(panel: pd.DataFrame, kind: str = "auto", annotate: boo
 
 def plot_use_dependence(drug: Any, conc: Any, frequencies: Sequence[Any] = ("1 Hz", "5 Hz", "20 Hz"),
                         holding: Any = "-90 mV", pulses: int = 60, pulse_duration: Any = "20 ms",
-                        sources: bool = False, ax: Any = None) -> Figure:
+                        sources: bool = False, ax: Any = None, test: Any = "0 mV") -> Figure:
     """Na+ current of each pulse in a train, relative to a drug-free channel, at several frequencies.
 
     Uses `pdsim.targets.nav_block` (modulated-receptor block): the first pulse shows tonic block, and
@@ -897,8 +897,8 @@ def plot_use_dependence(drug: Any, conc: Any, frequencies: Sequence[Any] = ("1 H
         Free concentration at the channel (floats in nM).
     frequencies : sequence of quantity or str
         Pulse frequencies, one line each.
-    holding, pulses, pulse_duration
-        The voltage protocol (see `nav_block`).
+    holding, pulses, pulse_duration, test
+        The voltage protocol (see `nav_block`): holding potential, pulse count and length, test potential.
     sources : bool
         Caption with the sources of the drug's Nav constants and the Nav target file.
     """
@@ -909,7 +909,8 @@ def plot_use_dependence(drug: Any, conc: Any, frequencies: Sequence[Any] = ("1 H
     with style():
         fig, ax = single_axes(ax, width=8.4, height=4.8)
         for i, f in enumerate(frequencies):
-            nb = nav_block(dr, conc, frequency=f, holding=holding, pulses=pulses, pulse_duration=pulse_duration)
+            nb = nav_block(dr, conc, frequency=f, holding=holding, pulses=pulses, pulse_duration=pulse_duration,
+                           test=test)
             ax.plot(np.arange(1, pulses + 1), 100.0 * nb.current, color=color(i), ls=linestyle(i),
                     label=f"{nb.frequency:g} Hz: use-dependent {100 * nb.use_dependent:.0f} %")
         ax.set_xlabel(axis_label("Pulse number", "count"))

@@ -257,7 +257,8 @@ def nav_block(drug: Any, conc: Any, frequency: Any = "5 Hz", holding: Any = "-90
         raise InputError(f"`pulses` must be a whole number >= 1 (got {pulses!r}); e.g. pulses=60.", key="pulses",
                          value=pulses)
     check_count(int(pulses) * max(dc.size, 1), MAX_PULSES, "pulses x concentrations", "the per-pulse trace of "
-                "every concentration is kept in memory", "use e.g. pulses=600; steady_state gives the limit")
+                "every concentration is kept in memory", "use fewer pulses or concentrations (steady_state gives the "
+                "limit of a long train)")
     if not np.all(np.isfinite(dc)) or np.any(dc < 0):
         raise InputError(f"`conc` must be finite and >= 0 nM (got {conc!r}).", key="conc", value=conc)
     if np.any(dc > MAX_CONC_NM):

@@ -145,3 +145,22 @@ def test_readme_states_the_model_number_for_the_nau2000_train():
     res = nav_block("amitriptyline", "1 uM", frequency="5 Hz", holding="-140 mV", test="+30 mV",
                     pulse_duration="24 ms", pulses=60)
     assert int(m.group(1)) == round(100 * (1 - float(res.relative_current[-1])))
+
+
+def test_closed_form_is_the_solution_of_the_binding_ode():
+    """Independent check of the per-pulse closed form: integrate db/dt = λ(V(t))·(b_eq(V(t)) − b) through the
+    piecewise-constant voltage of the train with scipy's adaptive Runge-Kutta and read b at each pulse onset."""
+    solve_ivp = pytest.importorskip("scipy.integrate").solve_ivp
+    drug, conc, f, hold, test, td, n = "lidocaine", 20000.0, 4.0, -110.0, -10.0, 60.0, 12
+    period = 1e3 / f
+    beq = {v: conc / (conc + k_app(drug, v)) for v in (hold, test)}
+    lam = {v: _rate(drug, conc, v) for v in (hold, test)}
+    b, onsets = beq[hold], []
+    for _ in range(n):
+        onsets.append(b)
+        for v, dur in ((test, td), (hold, period - td)):
+            sol = solve_ivp(lambda t, y, v=v: lam[v] * (beq[v] - y), (0.0, dur), [b], method="RK45",
+                            rtol=1e-10, atol=1e-13)
+            b = sol.y[0, -1]
+    res = nav_block(drug, conc, frequency=f, holding=hold, test=test, pulse_duration=td, pulses=n)
+    assert_allclose(res.per_pulse, onsets, rtol=1e-7)

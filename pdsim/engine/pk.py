@@ -123,6 +123,11 @@ def pk_models(sc: Scenario, arm: Arm, first: int, n: int) -> dict[str, CompoundP
                 have = [p for p in PK_KEYS if kw.get(p) is not None]
                 raise InputError(f"population variability '{name}.{k}': {name} has no PK parameter '{k}' for {arm.species}."
                                  f"{suggest(k, have)} Vary one of {', '.join(have)}.")
+        if arm.phenotype:  # CYP2D6/CYP2C19: this compound's clearance scaled per subject (pdsim.pharmacogenetics)
+            from ..pharmacogenetics import subject_multipliers
+
+            cl_mult, _ = subject_multipliers(dr, arm.phenotype, n, pop.seed, first)
+            kw["CL"] = kw["CL"] * cl_mult
         if varied and pop.size > 1:
             typical = {f"{name}.{k}": float(kw[k]) for k in varied}
             draws = sample_parameters(typical, {f"{name}.{k}": cv for k, cv in varied.items()}, n, pop.seed,
@@ -138,6 +143,13 @@ def pk_models(sc: Scenario, arm: Arm, first: int, n: int) -> dict[str, CompoundP
                 continue
             pdr = drug_of(parent, custom)
             fm = pdr.pk(arm.species).metabolites[name].to("dimensionless")
+            if arm.phenotype:  # the parent's phenotype changes the fraction of its clearance forming this compound
+                from ..pharmacogenetics import subject_multipliers
+
+                fm = fm * subject_multipliers(pdr, arm.phenotype, n, pop.seed, first)[1].get(name, 1.0)
+                if np.any(np.asarray(fm) > 1.0):
+                    raise InputError(f"arm '{arm.label}': the phenotype makes the fraction of {parent}'s clearance forming "
+                                     f"{name} exceed 1; the [pharmacogenetics] multipliers of {parent} are inconsistent.")
             formed = Metabolite(own[parent], model, fm, dr.molar_mass.to("g/mol") / pdr.molar_mass.to("g/mol"))
             sources.append((formed, arm_events(arm, parent)))
         models[name] = CompoundPK(sources[0][0], sources[0][1], dr, tuple(sources))

@@ -16,7 +16,7 @@ import numpy as np
 from .errors import InputError, ModelFileError, UnknownNameError, suggest
 from .provenance import Parameter, is_parameter_table, line_of
 
-__all__ = ["GENES", "PHENOTYPES", "FREQUENCIES_KEY", "parse_drug_table", "check_phenotype", "check_entry", "populations",
+__all__ = ["GENES", "PHENOTYPES", "FREQUENCIES_KEY", "parse_drug_table", "check_phenotype", "check_entry", "check_coverage", "populations",
            "frequency_parameters",
            "frequencies", "draw", "multipliers", "subject_multipliers", "apply", "describe"]
 
@@ -113,15 +113,23 @@ def check_phenotype(value: Any, what: str = "`phenotype`") -> tuple[tuple[str, s
         raise InputError(f"{what} must be a table of genes and phenotypes, e.g. phenotype = {{ CYP2D6 = \"poor\" }} "
                          f"or {{ {FREQUENCIES_KEY} = \"European\" }} (got {value!r}).", value=value)
     out = [check_entry(k, v, what) for k, v in value.items()]
-    pheno = dict(out)
-    if FREQUENCIES_KEY in pheno:
-        pop = pheno[FREQUENCIES_KEY]
-        for gene in GENES:
-            if gene not in pheno and gene not in _table()[pop]:
-                raise InputError(f"{what}: models/pharmacogenetics.toml has no {gene} frequencies for '{pop}' "
-                                 f"(it has {', '.join(sorted(_table()[pop])) or 'none'}); fix {gene} in the arm, "
-                                 f"e.g. {gene} = \"normal\".", key=FREQUENCIES_KEY, value=pop)
     return tuple(sorted(out))
+
+
+def check_coverage(phenotype: tuple[tuple[str, str], ...], compounds: Any, what: str = "`phenotype`") -> None:
+    """With ``frequencies``, every gene a compound's [pharmacogenetics] depends on and the arm does not fix
+    must have frequencies for that population (otherwise one error naming the gene and the fix)."""
+    pheno = dict(phenotype)
+    pop = pheno.get(FREQUENCIES_KEY)
+    if pop is None:
+        return
+    for dr in compounds:
+        for gene in GENES:
+            if gene in pheno or gene in _table()[pop] or not any(k.startswith(gene + ".") for k in _drug_table(dr)):
+                continue
+            raise InputError(f"{what}: models/pharmacogenetics.toml has no {gene} frequencies for '{pop}' (it has "
+                             f"{', '.join(sorted(_table()[pop])) or 'none'}), and {dr.name} depends on {gene}; fix it "
+                             f"in the arm, e.g. {gene} = \"normal\".", key=FREQUENCIES_KEY, value=pop)
 
 
 def check_entry(key: Any, value: Any, what: str = "`phenotype`") -> tuple[str, str]:

@@ -705,16 +705,19 @@ def _arm(a: Any, i: int, ctx: _Ctx, custom: dict[str, Any]) -> Arm:
     if "systems" in a:
         systems = ctx.names(p + ("systems",), a["systems"], f"arm '{label}': `systems`", 'systems = ["hpa"]')
         _known_systems(ctx, p + ("systems",), systems)
-    phenotype = _arm_phenotype(ctx, p, a, label, species)
+    phenotype = _arm_phenotype(ctx, p, a, label, species, doses, custom)
     return ctx.wrap(p, label, Arm, label=label, doses=tuple(doses), species=species, body_weight=body_weight,
                     stress=stress, stress_start=stress_start, systems=systems, phenotype=phenotype)
 
 
-def _arm_phenotype(ctx: _Ctx, p: Key, a: Mapping[str, Any], label: str, species: str) -> tuple[tuple[str, str], ...]:
-    """An arm's ``phenotype = { CYP2D6 = "poor", ... }`` (or ``frequencies = "European"``), checked with its line."""
+def _arm_phenotype(ctx: _Ctx, p: Key, a: Mapping[str, Any], label: str, species: str, doses: list,
+                   custom: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """An arm's ``phenotype = { CYP2D6 = "poor", ... }`` (or ``frequencies = "European"``), checked with its
+    line; with frequencies, each gene the arm's compounds depend on needs frequencies or a fixed phenotype."""
     if "phenotype" not in a:
         return ()
-    from .pharmacogenetics import check_entry, check_phenotype
+    from . import catalog
+    from .pharmacogenetics import check_coverage, check_entry, check_phenotype
 
     pp = p + ("phenotype",)
     value = ctx.table(pp, a["phenotype"], f"arm '{label}': `phenotype`", 'phenotype = { CYP2D6 = "poor" }')
@@ -723,7 +726,14 @@ def _arm_phenotype(ctx: _Ctx, p: Key, a: Mapping[str, Any], label: str, species:
                                         f"species is '{species}'. Remove the phenotype or use species = \"human\".", value)
     for k, v in value.items():  # each entry located on its own line
         ctx.wrap(pp + (k,), v, check_entry, k, v, f"arm '{label}': `phenotype`")
-    return ctx.wrap(pp, value, check_phenotype, value, f"arm '{label}': `phenotype`")
+    pheno = ctx.wrap(pp, value, check_phenotype, value, f"arm '{label}': `phenotype`")
+    dosed = {d.drug: custom.get(d.drug) or catalog.drug(d.drug) for d in doses}
+    formed = [custom.get(m) or catalog.drug(m) for dr in dosed.values() if species in dr.pk_specs
+              for m in dr.pk(species).metabolites if m in custom or m in catalog.drugs()]
+    where = pp + ("frequencies",) if "frequencies" in value else pp
+    ctx.wrap(where, value.get("frequencies"), check_coverage, pheno, list(dosed.values()) + formed,
+             f"arm '{label}': `phenotype`")
+    return pheno
 
 
 def _positive(ctx: _Ctx, path: Key, value: Any, what: str, unit: str, example: str) -> float:

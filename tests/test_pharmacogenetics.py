@@ -224,3 +224,35 @@ def test_shipped_scenario_shows_raised_nortriptyline_in_poor_metabolisers():
     day = r.time_h >= 20 * 24
     nti = {a: np.asarray(r.get("plasma.nortriptyline", arm=a))[0][day].mean() for a in r.arms}
     assert nti["CYP2D6 poor"] > 2 * nti["CYP2D6 normal"] and nti["CYP2D6 normal"] > 2 * nti["CYP2D6 ultrarapid"]
+
+
+def test_readme_numbers_are_the_checks():
+    """README's amitriptyline-by-CYP2D6 sentence quotes what the two validate rows compute."""
+    import re
+
+    from pdsim.validation import run_checks
+
+    from .conftest import ROOT
+
+    rows = {r.check: r for r in run_checks(["pgx.amitriptyline_single_dose_cmax", "pgx.amitriptyline_cyp2d6_poor_nortriptyline"])}
+    text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    cmax = float(re.search(r"Cmax ([\d.]+) µg/L", rows["pgx.amitriptyline_single_dose_cmax"].simulated).group(1))
+    ratio = float(re.search(r"ratio ([\d.]+)", rows["pgx.amitriptyline_cyp2d6_poor_nortriptyline"].simulated).group(1))
+    assert f"Cmax {cmax:.1f} µg/L against 10.8" in text
+    assert f"AUC over 48 h is {ratio:.2f} times the normal one against 1.54 reported" in text
+    assert all(r.verdict == "reproduced" for r in rows.values())
+    assert rows["pgx.amitriptyline_cyp2d6_poor_nortriptyline"].basis == "calibrated"
+    assert rows["pgx.amitriptyline_single_dose_cmax"].basis == "independent"
+
+
+def test_sbml_export_applies_fixed_and_refuses_drawn_phenotypes():
+    sc = _scenario({"PM": {"CYP2D6": "poor"}}, drug="amitriptyline", dose="25 mg", duration="1 day")
+    xml = sc.to_sbml()
+    cl = 0.71 * pdsim.drug("amitriptyline").pk("human").params["CL"].to("L/h")
+    import re
+
+    got = float(re.search(r'id="amitriptyline_CL"[^>]*value="([\d.eE+-]+)"', xml).group(1))
+    assert got == pytest.approx(cl, rel=1e-9)
+    cohort = _scenario({"c": {"frequencies": "European"}}, duration="1 day")
+    with pytest.raises(InputError, match="fix the genes"):
+        cohort.to_sbml()

@@ -50,7 +50,7 @@ def _auc48(drug: str, arm: str) -> float:
                    "drugs/amitriptyline:pharmacogenetics.CYP2D6.poor.CL"])
 def amitriptyline_cyp2d6_poor_nortriptyline() -> Outcome:
     """A CYP2D6 poor metaboliser has more nortriptyline after one 25 mg amitriptyline dose: AUC0-48
-    144.6 µg·h/L at AS 0 against 93.6 (normal, AS 1-2), a ratio of 1.55 (matthaei2021 Table 3).
+    144.6 µg·h/L at AS 0 against 93.6 (normal, AS 1-2), a ratio of 1.54 (matthaei2021 Table 3).
 
     Calibrated: the poor multipliers (amitriptyline CL/F, nortriptyline half-life) come from the
     same table, so agreement shows the model carries them through, not an independent test.

@@ -234,13 +234,17 @@ def test_readme_numbers_are_the_checks():
 
     from .conftest import ROOT
 
-    rows = {r.check: r for r in run_checks(["pgx.amitriptyline_single_dose_cmax", "pgx.amitriptyline_cyp2d6_poor_nortriptyline"])}
+    rows = {r.check: r for r in run_checks(["pgx.amitriptyline_single_dose_cmax", "pgx.amitriptyline_cyp2d6_poor_nortriptyline",
+                                            "pk.amitriptyline_50mg_cmax_smpc"])}
+    smpc = rows.pop("pk.amitriptyline_50mg_cmax_smpc")
+    peak = float(re.search(r"Cmax ([\d.]+) ng/mL", smpc.simulated).group(1))
     text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
     cmax = float(re.search(r"Cmax ([\d.]+) µg/L", rows["pgx.amitriptyline_single_dose_cmax"].simulated).group(1))
     ratio = float(re.search(r"ratio ([\d.]+)", rows["pgx.amitriptyline_cyp2d6_poor_nortriptyline"].simulated).group(1))
     assert f"Cmax {cmax:.1f} µg/L against 10.8" in text
     assert f"AUC over 48 h is {ratio:.2f} times the normal one against 1.54 reported" in text
     assert all(r.verdict == "reproduced" for r in rows.values())
+    assert smpc.verdict == "not reproduced" and f"is **not reproduced** ({peak:.1f}:" in text
     assert rows["pgx.amitriptyline_cyp2d6_poor_nortriptyline"].basis == "calibrated"
     assert rows["pgx.amitriptyline_single_dose_cmax"].basis == "independent"
 

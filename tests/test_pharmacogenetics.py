@@ -260,3 +260,19 @@ def test_sbml_export_applies_fixed_and_refuses_drawn_phenotypes():
     cohort = _scenario({"c": {"frequencies": "European"}}, duration="1 day")
     with pytest.raises(InputError, match="fix the genes"):
         cohort.to_sbml()
+
+
+def test_inline_two_compartment_drug_with_its_own_phenotype_table():
+    """A scenario's own drug (two compartments) with a [pharmacogenetics] table: CL x m scales the
+    single-dose AUC by 1/m, as for the catalogue's one-compartment drugs."""
+    p = lambda v, u: {"value": v, "unit": u, "sources": ["assumption"], "kind": "assumed", "note": "test"}  # noqa: E731
+    drug = {"name": "testdrug", "molar_mass": p(300.0, "g/mol"),
+            "pk": {"human": {"model": "two_compartment", "CL": p(10.0, "L/h"), "V": p(20.0, "L"), "Q": p(15.0, "L/h"),
+                             "V2": p(60.0, "L"), "ka": p(1.2, "1/h"), "F": p(0.8, "1"), "fu": p(0.1, "1")}},
+            "targets": {"SERT": {"action": "inhibitor", "measure": "Ki", "affinity": p(5.0, "nM")}},
+            "pharmacogenetics": {"CYP2C19": {"poor": {"CL": p(0.4, "1")}}}}
+    d = {"name": "x", "duration": "10 day", "output_every": "0.1 h", "drugs": {"testdrug": drug}, "targets": ["SERT"],
+         "arms": [{"label": lab, "doses": [{"drug": "testdrug", "dose": "10 mg"}], **({"phenotype": ph} if ph else {})}
+                  for lab, ph in (("NM", None), ("PM", {"CYP2C19": "poor"}))]}
+    r = pdsim.simulate(pdsim.Scenario.from_dict(d))
+    assert _auc(r, "plasma.testdrug", "PM") / _auc(r, "plasma.testdrug", "NM") == pytest.approx(1 / 0.4, rel=2e-3)

@@ -276,3 +276,16 @@ def test_inline_two_compartment_drug_with_its_own_phenotype_table():
                   for lab, ph in (("NM", None), ("PM", {"CYP2C19": "poor"}))]}
     r = pdsim.simulate(pdsim.Scenario.from_dict(d))
     assert _auc(r, "plasma.testdrug", "PM") / _auc(r, "plasma.testdrug", "NM") == pytest.approx(1 / 0.4, rel=2e-3)
+
+
+def test_drawn_phenotypes_combine_with_clearance_variability():
+    """Log-normal CL variability and drawn phenotypes multiply: subject i's CL is CL e^eta_i x m_i, so its
+    AUC times m_i equals the AUC of the same subject (same eta) drawn without phenotypes."""
+    pop = {"size": 40, "seed": 9, "variability": {"escitalopram.CL": 0.3}}
+    r = pdsim.simulate(_scenario({"c": {"frequencies": "European"}}, population=pop, duration="80 day", out_every="1 h"))
+    base = pdsim.simulate(_scenario({"c": None}, population=pop, duration="80 day", out_every="1 h"))
+    m = np.array([_mult("escitalopram", "CYP2C19", p) if p != "normal" else 1.0
+                  for p in pgx.draw("CYP2C19", "European", 40, seed=9)])
+    np.testing.assert_allclose(_auc(r, "plasma.escitalopram", "c") * m, _auc(base, "plasma.escitalopram", "c"), rtol=3e-3)
+    one = pdsim.simulate(_scenario({"c": {"frequencies": "European"}}, duration="1 day"))
+    assert np.asarray(one.get("plasma.escitalopram", arm="c")).shape[-1] == len(one.time_h)

@@ -123,17 +123,16 @@ def pk_models(sc: Scenario, arm: Arm, first: int, n: int) -> dict[str, CompoundP
                 have = [p for p in PK_KEYS if kw.get(p) is not None]
                 raise InputError(f"population variability '{name}.{k}': {name} has no PK parameter '{k}' for {arm.species}."
                                  f"{suggest(k, have)} Vary one of {', '.join(have)}.")
-        if arm.phenotype:  # CYP2D6/CYP2C19: this compound's clearance scaled per subject (pdsim.pharmacogenetics)
-            from ..pharmacogenetics import subject_multipliers
-
-            cl_mult, _ = subject_multipliers(dr, arm.phenotype, n, pop.seed, first)
-            kw["CL"] = kw["CL"] * cl_mult
         if varied and pop.size > 1:
             typical = {f"{name}.{k}": float(kw[k]) for k in varied}
             draws = sample_parameters(typical, {f"{name}.{k}": cv for k, cv in varied.items()}, n, pop.seed,
                                       pop.correlations or None, first=first)
             for k in varied:
                 kw[k] = draws[f"{name}.{k}"]
+        if arm.phenotype:  # CYP2D6/CYP2C19: this compound's clearance scaled per subject (pdsim.pharmacogenetics)
+            from ..pharmacogenetics import subject_multipliers
+
+            kw["CL"] = kw["CL"] * subject_multipliers(dr, arm.phenotype, n, pop.seed, first)[0]
         model = (TwoCompartment if isinstance(base, TwoCompartment) else OneCompartment)(**kw)
         own[name] = model
         sources = []

@@ -16,9 +16,9 @@ import numpy as np
 from .errors import InputError, ModelFileError, UnknownNameError, suggest
 from .provenance import Parameter, is_parameter_table, line_of
 
-__all__ = ["GENES", "PHENOTYPES", "FREQUENCIES_KEY", "parse_drug_table", "check_phenotype", "check_entry", "check_coverage", "populations",
-           "frequency_parameters",
-           "frequencies", "draw", "multipliers", "subject_multipliers", "apply", "describe"]
+__all__ = ["GENES", "PHENOTYPES", "FREQUENCIES_KEY", "parse_drug_table", "check_phenotype", "check_entry",
+           "check_coverage", "populations", "frequency_parameters", "frequencies", "draw", "multipliers",
+           "subject_multipliers", "apply", "describe"]
 
 #: the genes and the phenotype names CPIC uses for each (Hicks 2017, TCAs; Hicks 2015, SSRIs):
 #: CYP2D6 has no "rapid" class; CYP2C19 *1/*17 is "rapid", *17/*17 "ultrarapid"

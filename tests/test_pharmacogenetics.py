@@ -289,3 +289,14 @@ def test_drawn_phenotypes_combine_with_clearance_variability():
     np.testing.assert_allclose(_auc(r, "plasma.escitalopram", "c") * m, _auc(base, "plasma.escitalopram", "c"), rtol=3e-3)
     one = pdsim.simulate(_scenario({"c": {"frequencies": "European"}}, duration="1 day"))
     assert np.asarray(one.get("plasma.escitalopram", arm="c")).shape[-1] == len(one.time_h)
+
+
+def test_tdm_compare_takes_the_scenario_arms_phenotype():
+    sc = _scenario({"PM": {"CYP2D6": "poor"}, "cohort": {"frequencies": "European"}}, drug="amitriptyline",
+                   dose="75 mg", duration="14 day", out_every="1 h", every="24 h", count=14)
+    reg = pdsim.Regimen.repeated("75 mg", every="24 h", count=14, drug="amitriptyline")
+    table = tdm.compare(sc, ["324 h=150 ng/mL"], arm="PM")
+    assert table["predicted_ng_mL"][0] == pytest.approx(tdm.predict("amitriptyline", reg, [324.0], phenotype="CYP2D6=poor")[0],
+                                                        rel=1e-9)
+    with pytest.raises(InputError, match="one person's phenotype"):
+        tdm.compare(sc, ["324 h=150 ng/mL"], arm="cohort")

@@ -235,7 +235,11 @@ def test_readme_numbers_are_the_checks():
     from .conftest import ROOT
 
     rows = {r.check: r for r in run_checks(["pgx.amitriptyline_single_dose_cmax", "pgx.amitriptyline_cyp2d6_poor_nortriptyline",
-                                            "pk.amitriptyline_50mg_cmax_smpc"])}
+                                            "pk.amitriptyline_50mg_cmax_smpc",
+                                            "pk.sertraline_100mg_serum_normal_metabolisers"])}
+    sert = rows.pop("pk.sertraline_100mg_serum_normal_metabolisers")
+    sert_nm = float(re.search(r"(\d+) nM", sert.simulated).group(1))
+    assert sert.verdict == "not reproduced" and sert.basis == "independent"
     smpc = rows.pop("pk.amitriptyline_50mg_cmax_smpc")
     peak = float(re.search(r"Cmax ([\d.]+) ng/mL", smpc.simulated).group(1))
     text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
@@ -245,6 +249,7 @@ def test_readme_numbers_are_the_checks():
     assert f"AUC over 48 h is {ratio:.2f} times the normal one against 1.54 reported" in text
     assert all(r.verdict == "reproduced" for r in rows.values())
     assert smpc.verdict == "not reproduced" and f"is **not reproduced** ({peak:.1f}:" in text
+    assert f"metabolisers (Bråten 2020, 495 patients): {sert_nm:.0f} nM against 103.6" in text
     assert rows["pgx.amitriptyline_cyp2d6_poor_nortriptyline"].basis == "calibrated"
     assert rows["pgx.amitriptyline_single_dose_cmax"].basis == "independent"
 

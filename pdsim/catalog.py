@@ -45,7 +45,7 @@ MEASURES = ("Ki", "Kd", "IC50", "EC50", "KB")
 PK_MODELS = ("one_compartment", "two_compartment")
 PK_PARAMS = ("ka", "F", "tlag", "CL", "V", "Q", "V2", "fu", "kp_uu", "ke0", "F_ip")
 _DRUG_KEYS = {"name", "display_name", "aliases", "description", "parent", "molar_mass", "pk", "targets",
-              "therapeutic_range", "doses", "sources", "forms", "tdm"}
+              "therapeutic_range", "doses", "sources", "forms", "tdm", "pharmacogenetics"}
 #: keys of a [tdm] table (therapeutic drug monitoring: reference range and laboratory alert level)
 TDM_KEYS = ("measure", "range_low", "range_high", "alert")
 
@@ -311,6 +311,11 @@ def load_drug_file(path: Path, reg: Registry | None = None) -> Drug:
             extra[sec] = _params_of(d[sec], sec, path, reg)
     if "forms" in d:
         extra["forms"] = _forms(d["forms"], path, reg)
+    if "pharmacogenetics" in d:  # CYP2D6/CYP2C19 phenotype multipliers (pdsim.pharmacogenetics)
+        from .pharmacogenetics import parse_drug_table
+
+        formed = {m for spec in pk_specs.values() for m in spec.metabolites}
+        extra["pharmacogenetics"] = parse_drug_table(d["pharmacogenetics"], path, reg, formed)
     measure: tuple[str, ...] = ()
     if "tdm" in d:
         extra["tdm"], measure = _tdm(d["tdm"], name, path, reg)

@@ -308,7 +308,11 @@ def _add_tdm(sub) -> None:
     t.add_argument("--cv", type=float, default=None,
                    help="between-subject CV of clearance for the prior (default: the assumed 0.3)")
     t.add_argument("--target", default=None, help="target level, e.g. '150 ng/mL' (default: middle of the reference range)")
-    t.add_argument("--plot", default=None, help="write the levels on the predicted curve with the range to this PNG")
+    t.add_argument("--phenotype", action="append", default=None, metavar="GENE=PHENOTYPE",
+                   help="the person's CYP2D6/CYP2C19 phenotype, e.g. 'CYP2D6=poor' (repeatable): centres the prior and "
+                        "the predictions on that phenotype's typical clearance")
+    t.add_argument("--plot", default=None, help="write the levels on the simulated 5-95 %% band of the regimen, the "
+                                                "predicted curves and the range to this PNG")
 
 
 def _tdm(args) -> int:
@@ -326,10 +330,12 @@ def _tdm(args) -> int:
     last = max(x.time for x in levels)
     count = max(1, math.ceil(last / every - 1e-9))  # the doses given before the last level
     reg = Regimen.repeated(dose=args.dose, every=args.every, count=count, route=args.route, drug=dr.name, form=args.form)
-    est = tdm.estimate_clearance(dr, reg, levels, cv=args.cv)
+    est = tdm.estimate_clearance(dr, reg, levels, cv=args.cv, phenotype=args.phenotype)
     rng = tdm.reference_range(dr)
+    print(tdm.CAUTION)
     print(f"{dr.display_name}: {args.dose}{' ' + args.form if args.form else ''} every {args.every} "
-          f"({count} dose{'s' if count != 1 else ''} before the last level)")
+          f"({count} dose{'s' if count != 1 else ''} before the last level)"
+          + (f"; phenotype {', '.join(f'{g} {p}' for g, p in est.phenotype)}" if est.phenotype else ""))
     for n in reg.notes:
         print(f"  {n}")
     print(f"reference range: {rng.text() if rng else 'none in the catalogue for ' + dr.name}")
@@ -350,7 +356,7 @@ def _tdm(args) -> int:
     else:
         print("suggested dose: needs a target; give --target '... ng/mL' (no reference range in the catalogue).")
     if plot is not None:
-        tdm.plot_levels(dr, reg, levels, est, plot)
+        tdm.plot_levels(dr, reg, levels, est, plot, band_cv=args.cv)
         print(f"wrote {plot}")
     print(tdm.CAUTION)
     return 0

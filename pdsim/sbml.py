@@ -53,6 +53,9 @@ def _refuse(sc: Any, a: Any, include_systems: bool) -> list[str]:
         raise InputError(f"scenario '{sc.name}': population variability ({pop.size} subjects, CVs on "
                          f"{', '.join(sorted(pop.variability))}) cannot be expressed in one SBML model; export a "
                          "scenario with population size 1 (the typical subject).")
+    if "frequencies" in dict(a.phenotype):
+        raise InputError(f"arm '{a.label}': phenotypes drawn per subject from population frequencies cannot be "
+                         f"expressed in one SBML model; fix the genes in the arm, e.g. phenotype = {{ CYP2D6 = \"poor\" }}.")
     systems = list(a.systems if a.systems is not None else sc.systems)
     unsupported = [s for s in systems if s not in _SYSTEMS]
     if unsupported and include_systems:
@@ -389,6 +392,7 @@ def scenario_to_sbml(scenario: Any, arm: str | None = None, *, include_systems: 
         The SBML document; libsbml's consistency checks found no error in it.
     """
     from . import catalog
+    from .pharmacogenetics import apply
     from .pk import pk_model
     from .panel import targets_of
     from .scenario import Scenario, load_scenario
@@ -405,8 +409,9 @@ def scenario_to_sbml(scenario: Any, arm: str | None = None, *, include_systems: 
         b = _Builder(libsbml, "pdsim_" + sbml_id(sc.name.lower())[:60] or "pdsim_model", f"{sc.name}: {a.label}")
         drive: dict[str, str] = {}  # compound -> id of the concentration that drives its targets (nM)
         pk_ids: dict[str, tuple[str, str, str]] = {}  # compound -> ids of its central amount, V and molar mass
+        phenotyped = lambda d: apply(d, dict(a.phenotype), a.species) if a.phenotype else d  # noqa: E731
         for name, parent in compounds:
-            dr = as_drug(name)
+            dr = phenotyped(as_drug(name))  # an arm's CYP2D6/CYP2C19 phenotype scales CL and fm (pdsim.pharmacogenetics)
             model = pk_model(dr, a.species, a.body_weight)
             spec = dr.pk(a.species)
             P = spec.params
@@ -430,7 +435,7 @@ def scenario_to_sbml(scenario: Any, arm: str | None = None, *, include_systems: 
                 b.reaction(f"{sid}_redistribution", f"{sid}_peripheral", central, f"{Q} / {V2} * {sid}_peripheral")
             if parent is not None:
                 pid = sbml_id(parent)
-                fm_p = as_drug(parent).pk(a.species).metabolites[name]
+                fm_p = phenotyped(as_drug(parent)).pk(a.species).metabolites[name]
                 fm = b.parameter(f"{sid}_fm", fm_p.to("dimensionless"), "dimensionless",
                                  f"fraction of {parent} eliminated as {name}", sources=[fm_p])
                 b.reaction(f"{sid}_formation", None, central,

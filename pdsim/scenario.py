@@ -33,7 +33,7 @@ __all__ = ["DoseSpec", "Arm", "Population", "Scenario", "load_scenario", "dose_n
 
 _TOP = {"name", "description", "duration", "output_every", "arms", "population", "targets", "systems",
         "drugs", "drug_files", "site", "sources", "engagement"}
-_ARM = {"label", "species", "body_weight", "doses", "stress", "systems"}
+_ARM = {"label", "species", "body_weight", "doses", "stress", "systems", "phenotype"}
 _DOSE = {"drug", "dose", "every", "count", "until", "route", "start", "duration", "rate", "form"}
 _STRESS = {"protocol", "start"}
 _POP = {"size", "seed", "variability", "correlations", "chunk_size"}
@@ -252,9 +252,17 @@ class Arm:
     stress: str | None = None
     stress_start: float = 0.0
     systems: tuple[str, ...] | None = None
+    #: CYP2D6/CYP2C19 phenotypes as sorted (gene, phenotype) pairs, or ("frequencies", population) (pdsim.pharmacogenetics)
+    phenotype: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         ctx, p = _Ctx(python=True), ("Arm",)
+        if self.phenotype:  # pharmacogenetics: a dict or pairs, validated and stored as sorted pairs
+            from .pharmacogenetics import check_phenotype
+
+            raw = dict(self.phenotype) if not isinstance(self.phenotype, Mapping) else self.phenotype
+            object.__setattr__(self, "phenotype", ctx.wrap(p + ("phenotype",), raw, check_phenotype, raw,
+                                                           f"arm '{self.label}': `phenotype`"))
         ctx.text(p + ("label",), self.label, "an arm's `label`", "'therapeutic'")
         if isinstance(self.doses, DoseSpec) or not isinstance(self.doses, (list, tuple)):
             raise ctx.error(InputError, p + ("doses",), f"arm '{self.label}': `doses` must be a tuple of DoseSpec "
@@ -697,8 +705,35 @@ def _arm(a: Any, i: int, ctx: _Ctx, custom: dict[str, Any]) -> Arm:
     if "systems" in a:
         systems = ctx.names(p + ("systems",), a["systems"], f"arm '{label}': `systems`", 'systems = ["hpa"]')
         _known_systems(ctx, p + ("systems",), systems)
+    phenotype = _arm_phenotype(ctx, p, a, label, species, doses, custom)
     return ctx.wrap(p, label, Arm, label=label, doses=tuple(doses), species=species, body_weight=body_weight,
-                    stress=stress, stress_start=stress_start, systems=systems)
+                    stress=stress, stress_start=stress_start, systems=systems, phenotype=phenotype)
+
+
+def _arm_phenotype(ctx: _Ctx, p: Key, a: Mapping[str, Any], label: str, species: str, doses: list,
+                   custom: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """An arm's ``phenotype = { CYP2D6 = "poor", ... }`` (or ``frequencies = "European"``), checked with its
+    line; with frequencies, each gene the arm's compounds depend on needs frequencies or a fixed phenotype."""
+    if "phenotype" not in a:
+        return ()
+    from . import catalog
+    from .pharmacogenetics import check_coverage, check_entry, check_phenotype
+
+    pp = p + ("phenotype",)
+    value = ctx.table(pp, a["phenotype"], f"arm '{label}': `phenotype`", 'phenotype = { CYP2D6 = "poor" }')
+    if species != "human":
+        raise ctx.error(InputError, pp, f"arm '{label}': `phenotype` applies to human CYP2D6/CYP2C19; the arm's "
+                                        f"species is '{species}'. Remove the phenotype or use species = \"human\".", value)
+    for k, v in value.items():  # each entry located on its own line
+        ctx.wrap(pp + (k,), v, check_entry, k, v, f"arm '{label}': `phenotype`")
+    pheno = ctx.wrap(pp, value, check_phenotype, value, f"arm '{label}': `phenotype`")
+    dosed = {d.drug: custom.get(d.drug) or catalog.drug(d.drug) for d in doses}
+    formed = [custom.get(m) or catalog.drug(m) for dr in dosed.values() if species in dr.pk_specs
+              for m in dr.pk(species).metabolites if m in custom or m in catalog.drugs()]
+    where = pp + ("frequencies",) if "frequencies" in value else pp
+    ctx.wrap(where, value.get("frequencies"), check_coverage, pheno, list(dosed.values()) + formed,
+             f"arm '{label}': `phenotype`")
+    return pheno
 
 
 def _positive(ctx: _Ctx, path: Key, value: Any, what: str, unit: str, example: str) -> float:

@@ -53,7 +53,24 @@ def _weight_note(arm: Arm) -> str:
 
 def scenario_notes(sc: Scenario) -> list[str]:
     """Assumptions the engine applies that the scenario file does not state (more come from the run)."""
-    return [_weight_note(arm) for arm in sc.arms if _uses_reference_weight(arm)] + dose_notes(sc)
+    return ([_weight_note(arm) for arm in sc.arms if _uses_reference_weight(arm)] + dose_notes(sc)
+            + _phenotype_notes(sc))
+
+
+def _phenotype_notes(sc: Scenario) -> list[str]:
+    """What each arm's CYP2D6/CYP2C19 phenotype does to the compounds in it (pdsim.pharmacogenetics)."""
+    from .pharmacogenetics import describe
+
+    out = []
+    for arm in sc.arms:
+        if not arm.phenotype:
+            continue
+        with catalog.extra_drugs(sc.custom_drugs):
+            for name in arm_sources(arm, sc.custom_drugs):
+                text = describe(drug_of(name, sc.custom_drugs), arm.phenotype)
+                if text:
+                    out.append(f"arm '{arm.label}': {text}")
+    return out
 
 
 def variable_unit(name: str) -> str:
@@ -160,6 +177,11 @@ def scenario_parameters(sc: Scenario) -> dict[str, Parameter]:
                     out[f"{s}.{k}"] = p
             except PdsimError:
                 pass
+        pop = dict(arm.phenotype).get("frequencies")
+        if pop is not None:  # phenotypes drawn per subject: the frequencies used
+            from .pharmacogenetics import frequency_parameters
+
+            out.update(frequency_parameters(pop))
         if _uses_reference_weight(arm):
             out[f"species.{arm.species}.body_weight"] = catalog.species(arm.species)["body_weight"]
         if arm.stress:

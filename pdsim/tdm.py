@@ -19,9 +19,9 @@ from .errors import InputError, UnitError, UnknownNameError
 from .provenance import Parameter
 from .units import as_float, quantity
 
-__all__ = ["CAUTION", "ASSUMED_CV", "RESIDUAL_CV", "Level", "parse_level", "ReferenceRange", "reference_range",
+__all__ = ["CAUTION", "ASSUMED_CV", "RESIDUAL_CV", "BAND", "Level", "parse_level", "ReferenceRange", "reference_range",
            "predict", "compare", "ClearanceEstimate", "estimate_clearance", "DoseSuggestion", "dose_for_target",
-           "plot_levels"]
+           "band", "plot_levels"]
 
 #: printed with every result of `pdsim tdm`
 CAUTION = "Caution: for teaching and research only - not for clinical use or dosing decisions."
@@ -159,6 +159,39 @@ def _with_clearance(dr: Drug, factor: float, species: str) -> Drug:
     return replace(dr, pk_specs=specs)
 
 
+def _phenotype(phenotype: Any) -> dict[str, str]:
+    """A fixed CYP2D6/CYP2C19 phenotype as {gene: phenotype}: a mapping, text "CYP2D6=poor" or a list of them."""
+    from .pharmacogenetics import FREQUENCIES_KEY, check_phenotype
+
+    if phenotype is None or phenotype == {} or phenotype == ():
+        return {}
+    if isinstance(phenotype, str):
+        phenotype = [phenotype]
+    if isinstance(phenotype, (list, tuple)) and all(isinstance(x, str) for x in phenotype):
+        pairs = {}
+        for x in phenotype:
+            if x.count("=") != 1:
+                raise InputError(f"`phenotype` {x!r} must read GENE=PHENOTYPE, e.g. 'CYP2D6=poor'.", key="phenotype", value=x)
+            g, v = (y.strip() for y in x.split("="))
+            pairs[g] = v
+        phenotype = pairs
+    out = dict(check_phenotype(phenotype, "`phenotype`"))
+    if FREQUENCIES_KEY in out:
+        raise InputError("`phenotype` for drug-level monitoring names one person's phenotypes (e.g. CYP2D6=poor); "
+                         "population frequencies do not apply.", key="phenotype", value=phenotype)
+    return out
+
+
+def _phenotyped(dr: Drug, phenotype: dict[str, str], species: str) -> tuple[Drug, dict[str, Drug]]:
+    """``dr`` with the phenotype applied, and the metabolites it forms likewise (an overlay for the catalogue)."""
+    from .pharmacogenetics import apply
+
+    if not phenotype:
+        return dr, {}
+    mets = {m: apply(catalog.drug(m), phenotype, species) for m in dr.pk(species).metabolites if m in catalog.drugs()}
+    return apply(dr, phenotype, species), mets
+
+
 def _measure(dr: Drug, measure: Any, species: str) -> tuple[str, ...]:
     if measure is None:
         rng = reference_range(dr)
@@ -174,24 +207,29 @@ def _measure(dr: Drug, measure: Any, species: str) -> tuple[str, ...]:
 
 
 def predict(drug: Any, regimen: Any, times: Any, *, clearance_factor: float = 1.0, measure: Any = None,
-            species: str = "human", body_weight: Any = None) -> np.ndarray:
+            species: str = "human", body_weight: Any = None, phenotype: Any = None) -> np.ndarray:
     r"""Predicted level (ng/mL) of ``measure`` at ``times`` (h after the first dose).
 
     The sum over the compounds measured (the drug and/or metabolites it forms) of the plasma
     concentration from `pdsim.concentration`, each converted by its molar mass,
     :math:`C[\text{ng/mL}] = C[\text{nM}] \cdot M / 1000`; the drug's clearance is
     ``clearance_factor`` times the catalogue's (an individual's clearance; metabolites keep theirs).
+    ``phenotype`` (e.g. ``{"CYP2D6": "poor"}`` or ``"CYP2D6=poor"``) first applies the drug files'
+    [pharmacogenetics] multipliers to the drug and its metabolites (`pdsim.pharmacogenetics`).
     """
     from .pk import concentration
 
     dr = catalog.drug(drug)
+    mea = _measure(dr, measure, species)
+    dr, mets = _phenotyped(dr, _phenotype(phenotype), species)
     ind = _with_clearance(dr, clearance_factor, species)
     t = np.atleast_1d(np.asarray(times, dtype=float))
     total = np.zeros_like(t)
-    for c in _measure(dr, measure, species):
-        met = None if c == dr.name else c
-        nm = concentration(ind, regimen, t, species=species, body_weight=body_weight, metabolite=met)
-        total += nm.to("nM").magnitude * catalog.drug(c).molar_mass.to("g/mol") / 1000.0
+    with catalog.extra_drugs(mets):
+        for c in mea:
+            met = None if c == dr.name else c
+            nm = concentration(ind, regimen, t, species=species, body_weight=body_weight, metabolite=met)
+            total += nm.to("nM").magnitude * catalog.drug(c).molar_mass.to("g/mol") / 1000.0
     return total
 
 
@@ -224,7 +262,7 @@ def _subject(subject: Any, regimen: Any, drug: Any, arm: Any) -> tuple[Drug, Reg
 
 
 def compare(subject: Any, levels: Any, regimen: Regimen | None = None, *, drug: Any = None, arm: str | None = None,
-            estimate: "ClearanceEstimate | None" = None, species: str = "human"):
+            estimate: "ClearanceEstimate | None" = None, species: str = "human", phenotype: Any = None):
     """Measured levels beside the model's prediction at the same times and the reference range.
 
     Parameters
@@ -235,6 +273,8 @@ def compare(subject: Any, levels: Any, regimen: Regimen | None = None, *, drug: 
         Times after the first dose.
     estimate : ClearanceEstimate, optional
         Adds the prediction with the individual's clearance.
+    phenotype : mapping or text, optional
+        CYP2D6/CYP2C19 phenotype of the predictions (default: the estimate's, or the scenario arm's).
 
     Returns
     -------
@@ -245,19 +285,35 @@ def compare(subject: Any, levels: Any, regimen: Regimen | None = None, *, drug: 
     import pandas as pd
 
     dr, reg, bw = _subject(subject, regimen, drug, arm)
+    if phenotype is None and estimate is not None:
+        phenotype = dict(estimate.phenotype)
+    if phenotype is None and not isinstance(subject, (str, Drug)):
+        phenotype = _arm_phenotype(subject, arm)
     lv = _levels(levels)
     t = np.array([x.time for x in lv])
     y = np.array([x.value for x in lv])
-    pred = predict(dr, reg, t, species=species, body_weight=bw)
+    pred = predict(dr, reg, t, species=species, body_weight=bw, phenotype=phenotype)
     table = {"time_h": t, "measured_ng_mL": y, "predicted_ng_mL": pred, "ratio": y / pred}
     if estimate is not None:
         table["individual_ng_mL"] = predict(dr, reg, t, clearance_factor=estimate.factor, species=species,
-                                            body_weight=bw)
+                                            body_weight=bw, phenotype=phenotype)
     rng = reference_range(dr)
     if rng is not None:
         table["range_ng_mL"] = [f"{rng.low:g}-{rng.high:g}"] * len(t)
         table["position"] = [rng.position(v) for v in y]
     return pd.DataFrame(table)
+
+
+def _arm_phenotype(sc: Any, arm: str | None) -> dict[str, str] | None:
+    """The fixed phenotype of a scenario arm (None without one; drawn frequencies do not name one person)."""
+    arms = [a for a in getattr(sc, "arms", ()) if arm is None or a.label == arm]
+    if len(arms) != 1 or not arms[0].phenotype:
+        return None
+    ph = dict(arms[0].phenotype)
+    if "frequencies" in ph:
+        raise InputError(f"arm '{arms[0].label}' draws phenotypes from population frequencies; drug-level monitoring "
+                         f"needs one person's phenotype: give phenotype='CYP2D6=...'.", key="phenotype")
+    return ph
 
 
 # --- Bayesian estimate of the individual's clearance -------------------------------------------------
@@ -275,6 +331,8 @@ class ClearanceEstimate:
     levels: tuple[Level, ...]
     predicted: tuple[float, ...]
     notes: tuple[str, ...]
+    #: the fixed CYP2D6/CYP2C19 phenotype the prior (and every prediction) used, as (gene, phenotype) pairs
+    phenotype: tuple[tuple[str, str], ...] = ()
 
     @property
     def factor(self) -> float:
@@ -290,7 +348,7 @@ def _typical_cl(dr: Drug, species: str, body_weight: Any) -> float:
 
 def estimate_clearance(drug: Any, regimen: Regimen, levels: Any, cv: float | None = None, *,
                        residual_cv: float = RESIDUAL_CV, measure: Any = None, species: str = "human",
-                       body_weight: Any = None) -> ClearanceEstimate:
+                       body_weight: Any = None, phenotype: Any = None) -> ClearanceEstimate:
     r"""Bayesian maximum a posteriori (MAP) estimate of an individual's clearance from measured levels.
 
     With :math:`CL_i = CL_{pop}\, e^{\eta}`, a log-normal prior :math:`\eta \sim N(0, \omega^2)`,
@@ -317,6 +375,10 @@ def estimate_clearance(drug: Any, regimen: Regimen, levels: Any, cv: float | Non
         states none), which the notes say.
     residual_cv : float
         Proportional residual error (default `RESIDUAL_CV`, an assumption).
+    phenotype : mapping or text, optional
+        The person's CYP2D6/CYP2C19 phenotype (e.g. ``"CYP2D6=poor"``): the prior is centred on that
+        phenotype's typical clearance, :math:`CL_{pop} = m\, CL_{normal}` with the drug file's
+        multiplier m (metabolites scaled likewise), instead of the normal metaboliser's.
 
     References
     ----------
@@ -327,7 +389,16 @@ def estimate_clearance(drug: Any, regimen: Regimen, levels: Any, cv: float | Non
 
     dr = catalog.drug(drug)
     lv = _levels(levels)
+    ph = _phenotype(phenotype)
     notes = []
+    if ph:
+        from .pharmacogenetics import describe
+
+        pairs = tuple(sorted(ph.items()))
+        said = [x for x in [describe(dr, pairs)] + [describe(catalog.drug(m), pairs) for m in dr.pk(species).metabolites
+                                                     if m in catalog.drugs()] if x]
+        notes.append(f"prior centred on the {', '.join(f'{g} {p}' for g, p in pairs)} typical clearance"
+                     + (": " + " ".join(said) if said else f" ({dr.name} has no multiplier for it: unchanged)."))
     if cv is None:
         cv = ASSUMED_CV
         notes.append(f"prior: between-subject CV of clearance {ASSUMED_CV:g} (assumed; the catalogue gives no "
@@ -351,7 +422,7 @@ def estimate_clearance(drug: Any, regimen: Regimen, levels: Any, cv: float | Non
 
     def objective(eta: float) -> float:
         f = predict(dr, regimen, t, clearance_factor=math.exp(eta), measure=mea, species=species,
-                    body_weight=body_weight)
+                    body_weight=body_weight, phenotype=ph)
         if np.any(f <= 0):
             raise InputError(f"a level at {t[np.argmin(f)]:g} h comes before any dose of {dr.name} reaches plasma "
                              f"(predicted 0); give levels after the first dose (and its lag).", key="levels")
@@ -366,12 +437,13 @@ def estimate_clearance(drug: Any, regimen: Regimen, levels: Any, cv: float | Non
                          f"{dr.name}; check the units, the times (from the first dose) and the regimen.", key="levels")
     curv = (objective(eta + _H) - 2 * objective(eta) + objective(eta - _H)) / (_H * _H)
     sd = 1.0 / math.sqrt(curv) if curv > 0 else math.inf
-    typ = _typical_cl(dr, species, body_weight)
+    typ = _typical_cl(_phenotyped(dr, ph, species)[0], species, body_weight)
     cl = typ * math.exp(eta)
     pred = predict(dr, regimen, t, clearance_factor=math.exp(eta), measure=mea, species=species,
-                   body_weight=body_weight)
+                   body_weight=body_weight, phenotype=ph)
     return ClearanceEstimate(dr.name, typ, cl, sd, (cl * math.exp(-1.96 * sd), cl * math.exp(1.96 * sd)), cv,
-                             residual_cv, tuple(lv), tuple(float(x) for x in pred), tuple(notes))
+                             residual_cv, tuple(lv), tuple(float(x) for x in pred), tuple(notes),
+                             tuple(sorted(ph.items())))
 
 
 # --- the dose for the middle of the range -------------------------------------------------------------
@@ -393,8 +465,14 @@ class DoseSuggestion:
 
 
 def _steady_mean(dr: Drug, dose_mg: float, every: float, route: str, duration: float, mea: tuple[str, ...],
-                 species: str, body_weight: Any) -> float:
-    """Steady-state mean (ng/mL) of the measure: C_avg,ss of each compound from `pdsim.steady_state`."""
+                 species: str, body_weight: Any, mets: dict[str, Drug] | None = None) -> float:
+    """Steady-state mean (ng/mL) of the measure: C_avg,ss of each compound from `pdsim.steady_state`
+    (``mets``: phenotyped metabolites, seen by the catalogue during the call)."""
+    with catalog.extra_drugs(mets or {}):
+        return _steady_sum(dr, dose_mg, every, route, duration, mea, species, body_weight)
+
+
+def _steady_sum(dr, dose_mg, every, route, duration, mea, species, body_weight) -> float:
     from .pk import steady_state
 
     total = 0.0
@@ -406,7 +484,8 @@ def _steady_mean(dr: Drug, dose_mg: float, every: float, route: str, duration: f
 
 
 def dose_for_target(drug: Any, regimen: Regimen, estimate: ClearanceEstimate | None = None, target: Any = None, *,
-                    measure: Any = None, species: str = "human", body_weight: Any = None) -> DoseSuggestion:
+                    measure: Any = None, species: str = "human", body_weight: Any = None,
+                    phenotype: Any = None) -> DoseSuggestion:
     r"""The dose per interval that brings the predicted steady-state mean level to ``target``.
 
     Under linear PK the steady-state mean of every compound is proportional to the dose,
@@ -417,6 +496,7 @@ def dose_for_target(drug: Any, regimen: Regimen, estimate: ClearanceEstimate | N
     with the individual's clearance from ``estimate`` (the typical one without). ``target`` is a
     mass concentration (default: the middle of the drug's [tdm] range). The regimen must repeat
     one dose at a constant interval; a dose stated as a salt is suggested as the same salt.
+    ``phenotype`` defaults to the estimate's (the phenotype its prior was centred on).
     """
     dr = catalog.drug(drug)
     every = regimen.interval
@@ -437,8 +517,10 @@ def dose_for_target(drug: Any, regimen: Regimen, estimate: ClearanceEstimate | N
     if not (math.isfinite(target_ng) and target_ng > 0):
         raise InputError(f"`target` must be a concentration > 0 (got {target!r}).", key="target", value=target)
     e = evs[0]
-    ind = _with_clearance(dr, estimate.factor if estimate is not None else 1.0, species)
-    mean = _steady_mean(ind, e.amount, every, e.route, e.duration, mea, species, body_weight)
+    ph = _phenotype(phenotype if phenotype is not None else (dict(estimate.phenotype) if estimate else None))
+    pdr, mets = _phenotyped(dr, ph, species)
+    ind = _with_clearance(pdr, estimate.factor if estimate is not None else 1.0, species)
+    mean = _steady_mean(ind, e.amount, every, e.route, e.duration, mea, species, body_weight, mets)
     base_new = e.amount * target_ng / mean
     frac = dr.base_fraction(e.form) if e.form else 1.0
     notes = [f"linear PK: the steady-state mean scales with the dose ({mean:.4g} ng/mL at the current "
@@ -447,36 +529,105 @@ def dose_for_target(drug: Any, regimen: Regimen, estimate: ClearanceEstimate | N
     return DoseSuggestion(base_new / frac, e.form, every, target_ng, e.amount / frac, mean, tuple(notes))
 
 
-# --- figure ------------------------------------------------------------------------------------------
-def plot_levels(drug: Any, regimen: Regimen, levels: Any, estimate: ClearanceEstimate | None = None, path: Any = None,
-                *, species: str = "human", body_weight: Any = None):
-    """Measured levels on the predicted curve (typical and, with ``estimate``, individual clearance),
-    with the reference range shaded and the alert level drawn; saved to ``path`` when given."""
-    from matplotlib.figure import Figure
+# --- the population band of the regimen and the figure --------------------------------------------
+#: percentiles of the simulated band drawn behind the measured levels
+BAND = (5.0, 95.0)
+#: virtual subjects simulating the band
+BAND_SUBJECTS = 500
+
+
+def band(drug: Any, regimen: Regimen, t_end: float, *, cv: float | None = None, phenotype: Any = None,
+         percentiles: tuple[float, float] = BAND, size: int = BAND_SUBJECTS, seed: int = 0, measure: Any = None,
+         species: str = "human", body_weight: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    r"""The population band of ``measure`` (ng/mL) under ``regimen``: (times h, low, median, high).
+
+    A scenario with one arm holding the regimen's doses and ``size`` virtual subjects whose clearance
+    of ``drug`` is log-normal with ``cv`` (default `ASSUMED_CV`, the prior of `estimate_clearance`)
+    about the typical value of the ``phenotype`` is run through `pdsim.simulate`; the band is the
+    ``percentiles`` over subjects of the sum of the measured compounds, :math:`C \cdot M / 1000`.
+    """
+    from .scenario import Scenario
+    from .simulate import simulate
 
     dr = catalog.drug(drug)
+    mea = _measure(dr, measure, species)
+    ph = _phenotype(phenotype)
+    cv = ASSUMED_CV if cv is None else cv
+    if not (isinstance(cv, (int, float)) and not isinstance(cv, bool) and math.isfinite(cv) and cv >= 0):
+        raise InputError(f"`cv` of the band must be a finite CV >= 0 (got {cv!r}).", key="cv", value=cv)
+    lo_p, hi_p = percentiles
+    if not 0 <= lo_p < hi_p <= 100:
+        raise InputError(f"`percentiles` must be two numbers 0 <= low < high <= 100 (got {percentiles!r}).",
+                         key="percentiles", value=percentiles)
+    step = 0.5
+    duration = step * max(1, math.ceil(float(t_end) / step))
+    doses = [{"drug": dr.name, "dose": f"{e.amount!r} mg", "start": f"{e.time!r} h", "route": e.route,
+              **({"duration": f"{e.duration!r} h"} if e.route == "iv_infusion" else {})}
+             for e in regimen.for_drug(dr.name).events if e.time <= duration]
+    arm = {"label": "regimen", "doses": doses, "species": species}
+    if body_weight is not None:
+        arm["body_weight"] = f"{float(as_float(body_weight, 'kg', 'body_weight'))!r} kg"
+    if ph:
+        arm["phenotype"] = ph
+    spec = {"name": f"{dr.display_name}: population band", "duration": f"{duration!r} h", "output_every": f"{step} h",
+            "arms": [arm], "targets": [],
+            "population": {"size": size, "seed": seed, "variability": {f"{dr.name}.CL": float(cv)} if cv > 0 else {}}}
+    with catalog.extra_drugs({dr.name: dr}):  # a drug file outside the catalogue is seen by the scenario too
+        r = simulate(Scenario.from_dict(spec))
+    total = sum(np.asarray(r.get(f"plasma.{c}", arm="regimen")) * catalog.drug(c).molar_mass.to("g/mol") / 1000.0
+                for c in mea if f"plasma.{c}" in r)
+    total = np.atleast_2d(total)
+    lo, mid, hi = np.percentile(total, [lo_p, 50.0, hi_p], axis=0)
+    return r.time_h, lo, mid, hi
+
+
+# --- figure ------------------------------------------------------------------------------------------
+def plot_levels(drug: Any, regimen: Regimen, levels: Any, estimate: ClearanceEstimate | None = None, path: Any = None,
+                *, species: str = "human", body_weight: Any = None, phenotype: Any = None, band_cv: float | None = None,
+                show_band: bool = True):
+    """Measured levels on the simulated band of the regimen (`band`: 5-95 % of a virtual population
+    with the prior's clearance variability and the phenotype), the typical and (with ``estimate``)
+    individual predictions, the reference range shaded and the alert level drawn; the caption names
+    the range's sources and the caution. Saved to ``path`` when given."""
+    from matplotlib.figure import Figure
+
+    from .report import caption
+
+    dr = catalog.drug(drug)
+    if phenotype is None and estimate is not None:
+        phenotype = dict(estimate.phenotype)
+    ph = _phenotype(phenotype)
     lv = _levels(levels)
     t_end = max(max(x.time for x in lv), float(regimen.times.max()) if len(regimen) else 0.0) * 1.1 + 1.0
     t = np.linspace(0.0, t_end, 1200)
-    fig = Figure(figsize=(7.5, 4.2), layout="constrained")
+    fig = Figure(figsize=(7.5, 4.6), layout="constrained")
     ax = fig.add_subplot()
     rng = reference_range(dr)
     if rng is not None:
         ax.axhspan(rng.low, rng.high, color="tab:green", alpha=0.15, label=f"reference range {rng.low:g}-{rng.high:g}")
         if rng.alert is not None:
             ax.axhline(rng.alert, color="tab:red", ls="--", lw=1, label=f"alert level {rng.alert:g}")
-    ax.plot(t, predict(dr, regimen, t, species=species, body_weight=body_weight), color="0.45",
-            label="predicted, typical clearance")
+    who = ", ".join(f"{g} {p}" for g, p in sorted(ph.items())) or "normal metabolisers"
+    if show_band:
+        cv = ASSUMED_CV if band_cv is None else band_cv
+        tb, lo, _, hi = band(dr, regimen, t_end, cv=cv, phenotype=ph, species=species, body_weight=body_weight)
+        ax.fill_between(tb, lo, hi, color="tab:blue", alpha=0.15, lw=0,
+                        label=f"simulated {BAND[0]:g}-{BAND[1]:g} % ({BAND_SUBJECTS} subjects, CV of CL {cv:g})")
+    ax.plot(t, predict(dr, regimen, t, species=species, body_weight=body_weight, phenotype=ph), color="0.45",
+            label=f"predicted, typical clearance ({who})")
     if estimate is not None:
-        ax.plot(t, predict(dr, regimen, t, clearance_factor=estimate.factor, species=species, body_weight=body_weight),
+        ax.plot(t, predict(dr, regimen, t, clearance_factor=estimate.factor, species=species, body_weight=body_weight,
+                           phenotype=ph),
                 color="tab:blue", label=f"predicted, estimated CL {estimate.clearance:.3g} L/h")
     ax.plot([x.time for x in lv], [x.value for x in lv], "o", color="k", label="measured")
     measure = " + ".join(_measure(dr, None, species))
     ax.set_xlabel("time after the first dose (h)")
     ax.set_ylabel(f"{measure} (ng/mL)")
-    ax.set_title(f"{dr.display_name}: measured levels and model (teaching and research only)", fontsize=10)
+    ax.set_title(f"{dr.display_name}: measured levels and model", fontsize=10)
     ax.set_ylim(bottom=0)
-    ax.legend(fontsize=8, loc="best")
+    ax.legend(fontsize=7, loc="best")
+    cited = caption(rng.parameters) if rng is not None else "No reference range in the catalogue."
+    fig.supxlabel(f"Range {cited[0].lower()}{cited[1:]} {CAUTION}", fontsize=7, color="0.3")
     if path is not None:
         fig.savefig(path, dpi=120)
     return fig

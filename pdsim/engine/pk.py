@@ -129,6 +129,10 @@ def pk_models(sc: Scenario, arm: Arm, first: int, n: int) -> dict[str, CompoundP
                                       pop.correlations or None, first=first)
             for k in varied:
                 kw[k] = draws[f"{name}.{k}"]
+        if arm.phenotype:  # CYP2D6/CYP2C19: this compound's clearance scaled per subject (pdsim.pharmacogenetics)
+            from ..pharmacogenetics import subject_multipliers
+
+            kw["CL"] = kw["CL"] * subject_multipliers(dr, arm.phenotype, n, pop.seed, first)[0]
         model = (TwoCompartment if isinstance(base, TwoCompartment) else OneCompartment)(**kw)
         own[name] = model
         sources = []
@@ -138,6 +142,13 @@ def pk_models(sc: Scenario, arm: Arm, first: int, n: int) -> dict[str, CompoundP
                 continue
             pdr = drug_of(parent, custom)
             fm = pdr.pk(arm.species).metabolites[name].to("dimensionless")
+            if arm.phenotype:  # the parent's phenotype changes the fraction of its clearance forming this compound
+                from ..pharmacogenetics import subject_multipliers
+
+                fm = fm * subject_multipliers(pdr, arm.phenotype, n, pop.seed, first)[1].get(name, 1.0)
+                if np.any(np.asarray(fm) > 1.0):
+                    raise InputError(f"arm '{arm.label}': the phenotype makes the fraction of {parent}'s clearance forming "
+                                     f"{name} exceed 1; the [pharmacogenetics] multipliers of {parent} are inconsistent.")
             formed = Metabolite(own[parent], model, fm, dr.molar_mass.to("g/mol") / pdr.molar_mass.to("g/mol"))
             sources.append((formed, arm_events(arm, parent)))
         models[name] = CompoundPK(sources[0][0], sources[0][1], dr, tuple(sources))

@@ -164,7 +164,7 @@ class Relation:
         if self.form == "power":
             return (np.asarray(x, dtype=float) / c["reference"].to(unit)) ** c["exponent"].to("dimensionless")
         if self.form == "linear":
-            slope = c["slope"].to(f"1/{unit}")
+            slope = c["slope"].to(f"1/({unit})")
             f = 1.0 + slope * (np.asarray(x, dtype=float) - c["reference"].to(unit))
             if np.any(f <= 0):
                 raise InputError(f"covariate relation '{self.name}' ({self.parameter} on {self.covariate}) gives a factor "
@@ -288,7 +288,7 @@ def parse_relations(tbl: Any, species: str, path: Path | None, reg: Registry | N
             coefs[k] = par_obj
         unit = ATTRIBUTES.get(cov, ("",))[0]
         wants_unit = {"reference": unit, "threshold": unit, "exponent": "dimensionless", "ratio": "dimensionless",
-                      "slope": f"1/{unit}" if unit else "dimensionless"}
+                      "slope": f"1/({unit})" if unit else "dimensionless"}
         for k, par_obj in coefs.items():
             u = wants_unit.get(k, "dimensionless")
             try:

@@ -298,3 +298,31 @@ def test_weight_relation_on_a_per_kg_parameter_is_refused(tmp_path):
     p.write_text(DRUG.replace('CL = { value = 10.0, unit = "L/h"', 'CL = { value = 0.14, unit = "L/h/kg"'), encoding="utf-8")
     with pytest.raises(ModelFileError, match="per kg .* already proportional to weight"):
         catalog.load_drug_file(p, catalog.registry())
+
+
+# --- numbers in prose are code --------------------------------------------------------------------------
+def test_readme_elderly_numbers_are_the_models():
+    """README.md quotes the elderly study's simulated levels; they must be the ones the study gives."""
+    from pdsim.checks.patients import ELDERLY, YOUNG, levels
+
+    from .conftest import ROOT
+
+    text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    t, m, y = levels("tianeptine", ELDERLY), levels("mc5", ELDERLY), levels("tianeptine", YOUNG)
+    assert f"day-5 trough of {t['Cmin']:.0f} ng/mL against 68 ± 41 and a peak of {t['Cmax']:.0f} against 405" in text
+    assert f"young-adult model gives {y['Cmin']:.0f} ng/mL" in text
+    assert f"MC5 in the same patients, {m['Cmin']:.0f} and {m['Cmax']:.0f} ng/mL" in text
+
+
+def test_models_readme_patients_section_quotes_the_drug_files():
+    from .conftest import ROOT
+
+    text = " ".join((ROOT / "models" / "README.md").read_text(encoding="utf-8").split("## Patients", 1)[1].split())
+    rel = {r.name: r for r in catalog.drug("tianeptine").pk("human").covariates}
+    mc5 = {r.name: r for r in catalog.drug("mc5").pk("human").covariates}
+    age, renal = rel["CL_age"].coefficients, rel["CL_renal"].coefficients
+    assert f"CL x {age['ratio'].value:.3f} from {age['threshold'].value:g} years" in text
+    assert f"below a creatinine clearance of {renal['threshold'].value:g} mL/min" in text
+    assert f"MC5: CL x {mc5['CL_age'].coefficients['ratio'].value:.3f} from {mc5['CL_age'].coefficients['threshold'].value:g} years" in text
+    assert f"tianeptine CL 13.8 -> {13.8 * age['ratio'].value:.4g} L/h (x {age['ratio'].value:.3g}" in text
+    assert set(rel["CL_hepatic"].coefficients) == {"child_pugh_a", "child_pugh_b"}  # "class C not studied"

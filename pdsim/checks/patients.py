@@ -6,6 +6,8 @@ means ± SD of the elderly steady-state study (reference elderly_pk_tianeptine).
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ..validation import Outcome, check, study
 from ._read import values
 
@@ -27,7 +29,9 @@ def levels(drug: str, arm: str) -> dict[str, float]:
     r = study(STUDY)
     t = r.time_h
     mw = catalog.drug(drug).molar_mass.to("g/mol")
-    c = values(r, f"plasma.{drug}", arm)[0] * mw / 1e3  # nM x g/mol / 1000 = ng/mL
+    name = f"plasma.{drug}"
+    # nM x g/mol / 1000 = ng/mL; a drug removed from the study (a perturbation of the tests) reads as zero
+    c = values(r, name, arm)[0] * mw / 1e3 if name in r else np.zeros(t.size)
     day5 = (t >= _DAY5[0] - 1e-9) & (t <= _DAY5[1] + 1e-9)
     last = (t >= _LAST_DAY[0] - 1e-9) & (t <= _LAST_DAY[1] + 1e-9)
     return {"Cmin": float(c[day5].min()), "Cmax": float(c[last].max())}

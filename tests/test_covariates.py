@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import math
 
-import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
@@ -14,9 +13,8 @@ from pdsim import catalog
 from pdsim.covariates import Patient, apply, check_attribute, draw_covariates
 from pdsim.pk import pk_model
 from pdsim.errors import InputError, ModelFileError
-from pdsim.scenario import Arm, DoseSpec, Population, Scenario, load_scenario
+from pdsim.scenario import Arm, Scenario, load_scenario
 
-H = 1.0
 #: a one-compartment drug with absolute-unit CL and V and one relation of each form
 DRUG = """
 name = "covdrug"
@@ -97,12 +95,16 @@ def test_a_class_the_table_leaves_out_is_noted_not_ignored(covdrug):
 
 
 def test_linear_relation_refuses_a_factor_at_or_below_zero(covdrug):
-    dr, _ = covdrug  # 1 + 0.005 (x - 100) <= 0 below x = -100: never reached in range; use a steeper slope
+    """1 + s (x - x_ref) with s = 0.02 per mL/min and x_ref = 100 mL/min is -0.2 at 40 mL/min: refused, not clipped."""
+    from dataclasses import replace
+
+    from pdsim.provenance import Parameter
+
+    dr, _ = covdrug
     rel = dr.pk("human").covariates[2]
-    with pytest.raises(InputError, match="factor <= 0"):
-        type(rel)(rel.name, rel.parameter, rel.covariate, rel.form,
-                  {**rel.coefficients, "slope": rel.coefficients["slope"].__class__(
-                      value=0.02, unit="min/mL", sources=("assumption",), kind="assumed", note="t")}).factor(40.0)
+    steep = Parameter(value=0.02, unit="min/mL", sources=("assumption",), kind="assumed", note="t")
+    with pytest.raises(InputError, match="factor <= 0 at renal_crcl = 40 mL/min"):
+        replace(rel, coefficients={**rel.coefficients, "slope": steep}).factor(40.0)
 
 
 def test_steady_state_trough_of_a_one_compartment_model_matches_the_closed_form(covdrug, tmp_path):
@@ -212,8 +214,6 @@ def test_bad_patient_attributes_name_the_arm_and_the_fix(patient, message, tmp_p
         Scenario.from_dict(d)
     assert "arm 'old'" in str(exc.value) or "arm 'old'" in str(exc.value.key or "")
     # in a file: the message names the file and the line of the attribute
-    import tomllib  # noqa: F401  (the file is written by hand below)
-
     f = tmp_path / "s.toml"
     (k, v), = patient.items()
     val = f'"{v}"' if isinstance(v, str) else ("true" if v is True else v)

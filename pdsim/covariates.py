@@ -380,6 +380,10 @@ def apply(drug: Any, species: str, kw: dict[str, Any], values: Mapping[str, Any]
                          f"{', '.join(r.coefficients)}); {r.parameter} unchanged for that class.")
             used.add(r.covariate)
             continue
+        if np.ndim(x) and not all(r.covers(v) for v in set(np.asarray(x).tolist())):
+            left = sorted({v for v in np.asarray(x).tolist() if not r.covers(v)})
+            notes.append(f"{drug.name}: no value for {r.covariate} = {', '.join(left)} in relation '{r.name}'; "
+                         f"{r.parameter} unchanged for the subjects drawn in {'that class' if len(left) == 1 else 'those classes'}.")
         f = r.factor(x)
         before = out[r.parameter]
         out[r.parameter] = before * f

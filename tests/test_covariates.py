@@ -326,3 +326,11 @@ def test_models_readme_patients_section_quotes_the_drug_files():
     assert f"MC5: CL x {mc5['CL_age'].coefficients['ratio'].value:.3f} from {mc5['CL_age'].coefficients['threshold'].value:g} years" in text
     assert f"tianeptine CL 13.8 -> {13.8 * age['ratio'].value:.4g} L/h (x {age['ratio'].value:.3g}" in text
     assert set(rel["CL_hepatic"].coefficients) == {"child_pugh_a", "child_pugh_b"}  # "class C not studied"
+
+
+def test_drawn_classes_a_table_leaves_out_are_noted():
+    d = {"name": "pop", "duration": "1 day", "output_every": "1 h",
+         "arms": [{"label": "a", "doses": [{"drug": "tianeptine", "dose": "12.5 mg"}]}],
+         "population": {"size": 50, "seed": 2, "covariates": {"hepatic": {"normal": 0.5, "child_pugh_c": 0.5}}}}
+    r = pdsim.simulate(Scenario.from_dict(d))
+    assert any("no value for hepatic = child_pugh_c in relation 'CL_hepatic'" in n for n in r.notes), r.notes

@@ -25,7 +25,7 @@ __all__ = ["ATTRIBUTES", "CATEGORIES", "FORMS", "Patient", "Relation", "Applied"
 ATTRIBUTES: dict[str, tuple[str, float, float, str]] = {
     "age": ("year", 18.0, 120.0, "the relations are from adult data; maturation in children is not modelled"),
     "weight": ("kg", 30.0, 250.0, "outside adult weights the allometric relations are extrapolations"),
-    "renal_crcl": ("mL/min", 1.0, 250.0, "creatinine clearance (Cockcroft-Gault), mL/min"),
+    "renal_crcl": ("mL/min", 1.0, 250.0, "the range of measured or Cockcroft-Gault creatinine clearances"),
 }
 #: categorical attributes and their classes (the first is the unimpaired / reference class)
 CATEGORIES: dict[str, tuple[str, ...]] = {
@@ -45,8 +45,8 @@ _EXAMPLES = {"age": "age = 75 (years) or age = \"75 year\"", "weight": "weight =
 # --- the patient -----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Patient:
-    """The attributes of an arm's subjects. Each is optional; an attribute left out leaves the drug's
-    typical adult value as it is (with a note where a drug has a relation on it).
+    """The attributes of an arm's subjects. Each is optional: an attribute left out leaves every drug at
+    its typical adult value, and one that no relation of a drug uses is stated in the Result notes.
 
     Parameters
     ----------
@@ -391,8 +391,11 @@ def apply(drug: Any, species: str, kw: dict[str, Any], values: Mapping[str, Any]
         applied.append(Applied(drug.name, r, x, f, float(np.mean(before)), units[r.parameter]))
     for cov in values:
         if cov not in used and cov in (set(ATTRIBUTES) | set(CATEGORIES)):
-            if cov == "weight" and any("/kg" in p.unit.replace(" ", "") for p in spec.params.values()):
-                continue  # per-kg PK: scaled by the arm's body weight (the patient's weight) already
+            per_kg = [k for k, p in spec.params.items() if "/kg" in p.unit.replace(" ", "")]
+            if cov == "weight" and per_kg:
+                notes.append(f"{drug.name}: {', '.join(per_kg)} given per kg, scaled by the patient's weight (no "
+                             f"allometric relation in its drug file).")
+                continue
             notes.append(f"{drug.name}: its drug file gives no relation on {cov} for {species}; the patient's {cov} "
                          f"does not change its PK (typical adult values).")
     if "F" in out and out["F"] is not None and np.any(np.asarray(out["F"]) > 1):

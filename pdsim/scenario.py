@@ -23,10 +23,10 @@ import numpy as np
 import pint
 
 from ._tomlpos import key_lines, line_for
+from .covariates import Patient
 from .dosing import ROUTES, _per_kg
 from .errors import InputError, ModelFileError, PdsimError, UnitError, UnknownNameError, suggest
 from .limits import MAX_CV, MAX_DOSES, MAX_DURATION_H, MAX_OUTPUT_TIMES, MIN_INTERVAL_H
-from .covariates import Patient
 from .population import PairCorrelations
 from .units import as_float, quantity
 

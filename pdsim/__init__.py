@@ -33,7 +33,7 @@ _EXPORTS: dict[str, str] = {
     "nav_block": "targets.ion_channels", "panel": "panel", "target_signals": "panel",
     # scenarios and the engine
     "Scenario": "scenario", "Arm": "scenario", "DoseSpec": "scenario", "Population": "scenario",
-    "load_scenario": "scenario", "simulate": "simulate", "Result": "result",
+    "Patient": "covariates", "load_scenario": "scenario", "simulate": "simulate", "Result": "result",
     "simulate_summary": "summary", "PopulationSummary": "summary",
     # validation
     "run_checks": "validation",
@@ -78,7 +78,7 @@ __all__ = [
     "occupancy", "competitive_occupancy", "operational_response", "operational_response_competitive",
     "operational_ec50", "operational_emax", "cheng_prusoff", "schild_dose_ratio", "schild_kb", "pa2",
     "nav_block", "panel", "target_signals",
-    "Scenario", "Arm", "DoseSpec", "Population", "load_scenario", "simulate", "Result",
+    "Scenario", "Arm", "DoseSpec", "Population", "Patient", "load_scenario", "simulate", "Result",
     "simulate_summary", "PopulationSummary",
     "sweep", "run_checks",
 ]

@@ -140,6 +140,8 @@ class PKSpec:
     model: str
     params: dict[str, Parameter]
     metabolites: dict[str, Parameter] = field(default_factory=dict)
+    #: covariate relations ([pk.<species>.covariates.<name>] tables; `pdsim.covariates.Relation`)
+    covariates: tuple = ()
 
     def get(self, key: str) -> Parameter | None:
         return self.params.get(key)
@@ -231,6 +233,9 @@ class Drug:
                 out[f"pk.{sp}.{k}"] = p
             for k, p in spec.metabolites.items():
                 out[f"pk.{sp}.metabolites.{k}"] = p
+            for rel in spec.covariates:
+                for k, p in rel.coefficients.items():
+                    out[f"pk.{sp}.covariates.{rel.name}.{k}"] = p
         for t, b in self.targets.items():
             out[f"targets.{t}.affinity"] = b.affinity
             for k, p in b.params.items():
@@ -270,17 +275,19 @@ def load_drug_file(path: Path, reg: Registry | None = None) -> Drug:
         if model not in PK_MODELS:
             raise ModelFileError(f"{path}:{line_of(path, 'model') or '?'}: pk.{sp}.model {model!r} is not known.{suggest(model, PK_MODELS)}")
         for k in tbl:
-            if k not in PK_PARAMS and k not in ("model", "metabolites"):
+            if k not in PK_PARAMS and k not in ("model", "metabolites", "covariates"):
                 ln = line_of(path, k)
                 raise ModelFileError(f"{path}{':' + str(ln) if ln else ''}: unknown PK field 'pk.{sp}.{k}'.{suggest(k, PK_PARAMS)}")
-        params = _params_of({k: v for k, v in tbl.items() if k not in ("model", "metabolites")}, f"pk.{sp}", path, reg)
+        params = _params_of({k: v for k, v in tbl.items() if k not in ("model", "metabolites", "covariates")},
+                            f"pk.{sp}", path, reg)
         need = ["CL", "V"] + (["Q", "V2"] if model == "two_compartment" else [])
         for k in need:
             if k not in params:
                 raise ModelFileError(f"{path}: pk.{sp} ({model}) is missing parameter '{k}'; add {k} = {{ value = ..., unit = ..., sources = [...], kind = ... }}.")
         _check_units(params, path, sp)
         mets = _params_of(tbl.get("metabolites", {}), f"pk.{sp}.metabolites", path, reg)
-        pk_specs[sp] = PKSpec(species=sp, model=model, params=params, metabolites=mets)
+        covs = _covariates(tbl.get("covariates"), sp, params, path, reg)
+        pk_specs[sp] = PKSpec(species=sp, model=model, params=params, metabolites=mets, covariates=covs)
     targets: dict[str, TargetBinding] = {}
     for tname, tbl in d.get("targets", {}).items():
         action = tbl.get("action")
@@ -332,6 +339,17 @@ def load_drug_file(path: Path, reg: Registry | None = None) -> Drug:
         path=path,
         tdm_measure=measure,
     )
+
+
+def _covariates(tbl: Any, sp: str, params: dict[str, Parameter], path: Path, reg: Registry | None) -> tuple:
+    """[pk.<species>.covariates.<name>] relations (`pdsim.covariates`), checked against the PK table."""
+    if tbl is None:
+        return ()
+    from .covariates import check_relations, parse_relations
+
+    rels = parse_relations(tbl, sp, path, reg)
+    check_relations(rels, params, sp, path)
+    return rels
 
 
 def _forms(tbl: Any, path: Path, reg: Registry | None) -> dict[str, Parameter]:

@@ -46,6 +46,14 @@ def _pick_arm(sc: Any, arm: str | None):
     return sc.arms[labels.index(arm)]
 
 
+def _with_patient(model: Any, dr: Any, a: Any) -> Any:
+    """The PK model with the arm's patient covariates applied (`pdsim.covariates`), as `pdsim.simulate` does."""
+    from .covariates import apply, covariate_values
+
+    values = covariate_values(getattr(a, "patient", None))
+    return type(model)(**apply(dr, a.species, model._kwargs(), values)[0]) if values else model
+
+
 def _refuse(sc: Any, a: Any, include_systems: bool) -> list[str]:
     """Raise for what SBML export cannot express; return the downstream systems left out (when allowed)."""
     pop = sc.population
@@ -56,6 +64,10 @@ def _refuse(sc: Any, a: Any, include_systems: bool) -> list[str]:
     if "frequencies" in dict(a.phenotype):
         raise InputError(f"arm '{a.label}': phenotypes drawn per subject from population frequencies cannot be "
                          f"expressed in one SBML model; fix the genes in the arm, e.g. phenotype = {{ CYP2D6 = \"poor\" }}.")
+    if getattr(pop, "covariates", None):
+        raise InputError(f"scenario '{sc.name}': population covariates drawn per subject "
+                         f"({', '.join(sorted(pop.covariates))}) cannot be expressed in one SBML model; give the arm a "
+                         "fixed patient = {...} instead.")
     systems = list(a.systems if a.systems is not None else sc.systems)
     unsupported = [s for s in systems if s not in _SYSTEMS]
     if unsupported and include_systems:
@@ -412,7 +424,7 @@ def scenario_to_sbml(scenario: Any, arm: str | None = None, *, include_systems: 
         phenotyped = lambda d: apply(d, dict(a.phenotype), a.species) if a.phenotype else d  # noqa: E731
         for name, parent in compounds:
             dr = phenotyped(as_drug(name))  # an arm's CYP2D6/CYP2C19 phenotype scales CL and fm (pdsim.pharmacogenetics)
-            model = pk_model(dr, a.species, a.body_weight)
+            model = _with_patient(pk_model(dr, a.species, a.body_weight), dr, a)
             spec = dr.pk(a.species)
             P = spec.params
             sid = sbml_id(name)

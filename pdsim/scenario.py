@@ -23,6 +23,7 @@ import numpy as np
 import pint
 
 from ._tomlpos import key_lines, line_for
+from .covariates import Patient
 from .dosing import ROUTES, _per_kg
 from .errors import InputError, ModelFileError, PdsimError, UnitError, UnknownNameError, suggest
 from .limits import MAX_CV, MAX_DOSES, MAX_DURATION_H, MAX_OUTPUT_TIMES, MIN_INTERVAL_H
@@ -33,10 +34,10 @@ __all__ = ["DoseSpec", "Arm", "Population", "Scenario", "load_scenario", "dose_n
 
 _TOP = {"name", "description", "duration", "output_every", "arms", "population", "targets", "systems",
         "drugs", "drug_files", "site", "sources", "engagement"}
-_ARM = {"label", "species", "body_weight", "doses", "stress", "systems", "phenotype"}
+_ARM = {"label", "species", "body_weight", "doses", "stress", "systems", "phenotype", "patient"}
 _DOSE = {"drug", "dose", "every", "count", "until", "route", "start", "duration", "rate", "form"}
 _STRESS = {"protocol", "start"}
-_POP = {"size", "seed", "variability", "correlations", "chunk_size"}
+_POP = {"size", "seed", "variability", "correlations", "chunk_size", "covariates"}
 SITES = ("free", "brain")
 #: target engagement (issue 13): PET-anchored curves where a drug file has them, or in-vitro K only
 ENGAGEMENTS = ("in_vivo", "in_vitro")
@@ -254,6 +255,8 @@ class Arm:
     systems: tuple[str, ...] | None = None
     #: CYP2D6/CYP2C19 phenotypes as sorted (gene, phenotype) pairs, or ("frequencies", population) (pdsim.pharmacogenetics)
     phenotype: tuple[tuple[str, str], ...] = ()
+    #: who the arm's subjects are (age, weight, sex, hepatic, renal_crcl): `pdsim.covariates.Patient`
+    patient: Patient | None = None
 
     def __post_init__(self) -> None:
         ctx, p = _Ctx(python=True), ("Arm",)
@@ -263,6 +266,7 @@ class Arm:
             raw = dict(self.phenotype) if not isinstance(self.phenotype, Mapping) else self.phenotype
             object.__setattr__(self, "phenotype", ctx.wrap(p + ("phenotype",), raw, check_phenotype, raw,
                                                            f"arm '{self.label}': `phenotype`"))
+        _patient_of_arm(self, ctx, p)
         ctx.text(p + ("label",), self.label, "an arm's `label`", "'therapeutic'")
         if isinstance(self.doses, DoseSpec) or not isinstance(self.doses, (list, tuple)):
             raise ctx.error(InputError, p + ("doses",), f"arm '{self.label}': `doses` must be a tuple of DoseSpec "
@@ -309,12 +313,16 @@ class Population:
     variability: dict[str, float] = field(default_factory=dict)
     correlations: dict[Any, float] = field(default_factory=dict)
     chunk_size: int = 20000
+    #: patient covariates drawn per subject, e.g. {"age": {"mean": 76, "sd": 3, "min": 72, "max": 81}}
+    covariates: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         var, cor = _check_population(_Ctx(python=True), ("Population",), self.size, self.seed, self.chunk_size,
                                      self.variability, self.correlations)
         object.__setattr__(self, "variability", var)
         object.__setattr__(self, "correlations", cor)
+        object.__setattr__(self, "covariates", _population_covariates(_Ctx(python=True), ("Population", "covariates"),
+                                                                      self.covariates))
 
 
 def _check_population(ctx: _Ctx, p: Key, size: Any, seed: Any, chunk: Any, variability: Any,
@@ -426,6 +434,7 @@ class Scenario:
                         f"scenario ({self.duration:g} h); lengthen `duration` or start the dose earlier.",
                         key="start", value=d.start)
         pop = self.population
+        _patient_vs_population(ctx, self.arms, pop)
         if pop.variability:
             var, cor = _resolve_variability(ctx, pop.variability, pop.correlations, self.arms, self.custom_drugs,
                                             require_dosed=False)
@@ -488,8 +497,9 @@ class Scenario:
         var, cor = _check_population(ctx, ("population",), pop.get("size", 1), pop.get("seed", 0),
                                      pop.get("chunk_size", 20000), pop.get("variability", {}), pop.get("correlations", {}))
         var, cor = _resolve_variability(ctx, var, cor, arms, custom, require_dosed=True)
+        covs = _population_covariates(ctx, ("population", "covariates"), pop.get("covariates", {}))
         population = Population(size=pop.get("size", 1), seed=pop.get("seed", 0), variability=var,
-                                correlations=cor, chunk_size=pop.get("chunk_size", 20000))
+                                correlations=cor, chunk_size=pop.get("chunk_size", 20000), covariates=covs)
         targets = None
         if "targets" in d:
             targets = ctx.names(("targets",), d["targets"], "`targets`", 'targets = ["MOR", "SERT"]')
@@ -706,8 +716,9 @@ def _arm(a: Any, i: int, ctx: _Ctx, custom: dict[str, Any]) -> Arm:
         systems = ctx.names(p + ("systems",), a["systems"], f"arm '{label}': `systems`", 'systems = ["hpa"]')
         _known_systems(ctx, p + ("systems",), systems)
     phenotype = _arm_phenotype(ctx, p, a, label, species, doses, custom)
+    patient = _patient(ctx, p + ("patient",), a["patient"], label, species, body_weight) if "patient" in a else None
     return ctx.wrap(p, label, Arm, label=label, doses=tuple(doses), species=species, body_weight=body_weight,
-                    stress=stress, stress_start=stress_start, systems=systems, phenotype=phenotype)
+                    stress=stress, stress_start=stress_start, systems=systems, phenotype=phenotype, patient=patient)
 
 
 def _arm_phenotype(ctx: _Ctx, p: Key, a: Mapping[str, Any], label: str, species: str, doses: list,
@@ -734,6 +745,79 @@ def _arm_phenotype(ctx: _Ctx, p: Key, a: Mapping[str, Any], label: str, species:
     ctx.wrap(where, value.get("frequencies"), check_coverage, pheno, list(dosed.values()) + formed,
              f"arm '{label}': `phenotype`")
     return pheno
+
+
+# --- patient covariates (issue 17): the arm's `patient` table; the relations live in pdsim/covariates.py --------
+def _patient(ctx: _Ctx, path: Key, value: Any, label: str, species: str, body_weight: float | None) -> Patient:
+    """An arm's ``patient = { age = 75, weight = "60 kg", ... }``: each attribute checked where it is written
+    (file:line, arm, the rule and a fix); unknown attributes refused."""
+    from .covariates import ATTRIBUTES, CATEGORIES, check_attribute
+
+    table = ctx.table(path, value, f"arm '{label}': `patient`", 'patient = { age = 75, weight = "60 kg" }')
+    ctx.unknown(table, set(ATTRIBUTES) | set(CATEGORIES), path, f"the patient of arm '{label}' (attributes: "
+                f"{', '.join(list(ATTRIBUTES) + list(CATEGORIES))})")
+    got = {}
+    for k, v in table.items():
+        try:
+            got[k] = check_attribute(k, v)
+        except InputError as exc:
+            raise ctx.error(InputError, path + (k,), f"arm '{label}': {exc}", v) from None
+    if species != "human":
+        raise ctx.error(InputError, path, f"arm '{label}': a patient describes a human subject, but the arm's species "
+                                          f"is '{species}'; remove `patient` or use species = \"human\".", species)
+    if "weight" in got and body_weight is not None:
+        raise ctx.error(InputError, path + ("weight",), f"arm '{label}' gives both body_weight and patient.weight; the "
+                                                       f"patient's weight is the arm's body weight, so keep one.", got["weight"])
+    return Patient(**got)
+
+
+def _population_covariates(ctx: _Ctx, path: Key, value: Any) -> dict[str, Any]:
+    """``[population.covariates]``: each attribute's distribution checked (`pdsim.covariates.check_distribution`)."""
+    from .covariates import check_distribution
+
+    table = ctx.table(path, value, "population `covariates`", '[population.covariates] with age = { mean = 76, sd = 3, '
+                                                              'min = 72, max = 81 }')
+    out = {}
+    for k, v in table.items():
+        if isinstance(v, Mapping) and set(v) == {"classes"}:  # already checked (a replace() of a Population)
+            out[k] = dict(v)
+            continue
+        try:
+            out[k] = check_distribution(k, v)
+        except InputError as exc:
+            raise ctx.error(InputError, path + (k,), str(exc), v) from None
+    return out
+
+
+def _patient_vs_population(ctx: _Ctx, arms: tuple, pop: Any) -> None:
+    """An attribute is fixed by an arm's patient or drawn by the population, not both."""
+    for arm in arms:
+        both = sorted(set(arm.patient.given() if arm.patient else {}) & set(pop.covariates))
+        if both:
+            raise ctx.error(InputError, ("population", "covariates", both[0]),
+                            f"arm '{arm.label}' fixes patient.{both[0]} and [population.covariates] draws {both[0]}; "
+                            f"keep one (the arm's value, or the population's distribution).", both[0])
+
+
+def _patient_of_arm(arm: "Arm", ctx: _Ctx, p: Key) -> None:
+    """An Arm built in Python: a patient given as a dict becomes a Patient; its weight is the arm's body weight."""
+    pt = arm.patient
+    if pt is None:
+        return
+    if isinstance(pt, Mapping):
+        pt = ctx.wrap(p + ("patient",), pt, Patient.from_mapping, pt)
+        object.__setattr__(arm, "patient", pt)
+    if not isinstance(pt, Patient):
+        raise ctx.error(InputError, p + ("patient",), f"arm '{arm.label}': `patient` must be a Patient or a dict such "
+                                                      f"as {{'age': 75}} (got {_shown(pt)}).", pt)
+    if arm.species != "human":
+        raise ctx.error(InputError, p + ("patient",), f"arm '{arm.label}': a patient describes a human subject, but the "
+                                                      f"arm's species is '{arm.species}'.", arm.species)
+    if pt.weight is not None:
+        if arm.body_weight is not None and abs(arm.body_weight - pt.weight) > 1e-9 * pt.weight:
+            raise ctx.error(InputError, p + ("body_weight",), f"arm '{arm.label}': body_weight {arm.body_weight:g} kg and "
+                                                              f"patient weight {pt.weight:g} kg differ; give one.", arm.body_weight)
+        object.__setattr__(arm, "body_weight", float(pt.weight))
 
 
 def _positive(ctx: _Ctx, path: Key, value: Any, what: str, unit: str, example: str) -> float:

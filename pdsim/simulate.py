@@ -53,8 +53,10 @@ def _weight_note(arm: Arm) -> str:
 
 def scenario_notes(sc: Scenario) -> list[str]:
     """Assumptions the engine applies that the scenario file does not state (more come from the run)."""
+    from .covariates import scenario_notes as covariate_notes
+
     return ([_weight_note(arm) for arm in sc.arms if _uses_reference_weight(arm)] + dose_notes(sc)
-            + _phenotype_notes(sc))
+            + _phenotype_notes(sc) + covariate_notes(sc))
 
 
 def _phenotype_notes(sc: Scenario) -> list[str]:
@@ -197,6 +199,9 @@ def scenario_parameters(sc: Scenario) -> dict[str, Parameter]:
         if t in catalog.targets():
             for k, p in catalog.target(t).parameters.items():
                 out[f"target.{t}.{k}"] = p
+    from .covariates import scenario_parameters as covariate_parameters  # the values each arm's patient gets
+
+    out.update(covariate_parameters(sc))
     from .targets.engagement import select_parameters  # the curve (in vivo) or constant (in vitro) each target used
 
     return select_parameters(out, sc.engagement)

@@ -247,6 +247,10 @@ def _subject(subject: Any, regimen: Any, drug: Any, arm: Any) -> tuple[Drug, Reg
         labels = ", ".join(repr(a.label) for a in subject.arms)
         raise InputError(f"give arm= one of the scenario's arms ({labels}).", key="arm", value=arm)
     a = arms[0]
+    if getattr(a, "patient", None) is not None:  # not silently dropped: the prediction would be the typical adult's
+        raise InputError(f"arm '{a.label}' describes a patient ({a.patient.describe()}); pdsim.tdm predicts with the "
+                         f"typical adult's PK and does not apply covariate relations yet: remove `patient` from the "
+                         f"arm, or give the drug and regimen instead.", key="patient")
     names = a.drugs if drug is None else tuple(n for n in a.drugs if n == catalog.drug(drug).name)
     if len(names) != 1:
         raise InputError(f"give drug= one drug dosed in arm '{a.label}' (it doses {', '.join(a.drugs) or 'nothing'}).",

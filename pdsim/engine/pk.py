@@ -133,6 +133,7 @@ def pk_models(sc: Scenario, arm: Arm, first: int, n: int) -> dict[str, CompoundP
             from ..pharmacogenetics import subject_multipliers
 
             kw["CL"] = kw["CL"] * subject_multipliers(dr, arm.phenotype, n, pop.seed, first)[0]
+        kw = _with_covariates(dr, arm, kw, pop, first, n)
         model = (TwoCompartment if isinstance(base, TwoCompartment) else OneCompartment)(**kw)
         own[name] = model
         sources = []
@@ -153,6 +154,17 @@ def pk_models(sc: Scenario, arm: Arm, first: int, n: int) -> dict[str, CompoundP
             sources.append((formed, arm_events(arm, parent)))
         models[name] = CompoundPK(sources[0][0], sources[0][1], dr, tuple(sources))
     return models
+
+
+def _with_covariates(dr, arm: Arm, kw: dict[str, Any], pop: Any, first: int, n: int) -> dict[str, Any]:
+    """The arm's patient covariates (and any drawn per subject) applied to the PK values (`pdsim.covariates`)."""
+    from ..covariates import apply, covariate_values, draw_covariates
+
+    draws = draw_covariates(getattr(pop, "covariates", None) or {}, n, pop.seed, first)
+    values = covariate_values(arm.patient, draws)
+    if not values:
+        return kw
+    return apply(dr, arm.species, kw, values)[0]
 
 
 def site_factors(dr, species: str, site: str, notes: list[str]) -> tuple[float, float | None]:

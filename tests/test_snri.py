@@ -41,6 +41,13 @@ def test_duloxetine_peaks_6h_after_a_dose_with_the_2h_lag():
     assert t[int(np.argmax(c))] == pytest.approx(6.0, abs=0.05)
 
 
+def test_venlafaxine_xr_peaks_at_the_quoted_tmax():
+    """Effexor XR as quoted (venlafaxine_xr_label, low confidence): venlafaxine peaks 5.5 h after a capsule."""
+    t = np.linspace(0.0, 24.0, 24001)
+    c = np.asarray(pk.pk_model("venlafaxine", "human").conc(t, [Dose(time=0.0, amount=75.0, route="oral")]))
+    assert t[int(np.argmax(c))] == pytest.approx(5.5, abs=0.1)  # ka rounded to 0.19 1/h
+
+
 def _run(arms, days=10, every="1 h"):
     sc = Scenario.from_dict({"name": "t", "duration": f"{days} day", "output_every": every, "arms": arms})
     return pdsim.simulate(sc)

@@ -82,13 +82,15 @@ def class_figures(result=None, treated_days: float = 28.0) -> dict:
     import pandas as pd
 
     from . import catalog, plot
-    from .runner import arm_drugs, dosed_drugs, simulate_scenario
+    from .runner import PANEL_ORDER, arm_drugs, dosed_drugs, simulate_scenario
 
     if result is None:
         _, result = simulate_scenario(CLASS_SCENARIO)
     t = result.time_h
     window = (t >= (treated_days - 1.0) * 24.0) & (t <= treated_days * 24.0)
-    targets = [v.split(".", 1)[1] for v in result.variables if v.startswith("occupancy.") and v.count(".") == 1]
+    found = [v.split(".", 1)[1] for v in result.variables if v.startswith("occupancy.") and v.count(".") == 1]
+    # columns in the panel's order (transporters, then receptors), not alphabetically
+    targets = [t for t in PANEL_ORDER if t in found] + sorted(set(found) - set(PANEL_ORDER))
     rows = {}
     compounds = arm_drugs(result)  # with the metabolites (nortriptyline, norfluoxetine)
     for i, drugs in enumerate(dosed_drugs(result)):

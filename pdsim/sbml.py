@@ -27,9 +27,15 @@ def _libsbml():
     return libsbml
 
 
+#: how a hyphen in a name (target ``5-HT2C``, a drug ``x-1``) is spelled in an SBML id, so the id maps back
+_HYPHEN = "_hyphen_"
+
+
 def sbml_id(variable: str) -> str:
-    """The SBML id of a result variable: ``occupancy.MOR.tianeptine`` -> ``occupancy__MOR__tianeptine``."""
-    sid = re.sub(r"[^A-Za-z0-9_]", "_", variable.replace(".", "__"))
+    """The SBML id of a result variable: ``occupancy.MOR.tianeptine`` -> ``occupancy__MOR__tianeptine``;
+    a hyphen becomes ``_hyphen_`` (``occupancy.5-HT2C`` -> ``occupancy__5_hyphen_HT2C``), so
+    `exported_variables` can read the variable back."""
+    sid = re.sub(r"[^A-Za-z0-9_]", "_", variable.replace(".", "__").replace("-", _HYPHEN))
     return sid if sid[:1].isalpha() or sid[:1] == "_" else "_" + sid  # an SBML id starts with a letter or _
 
 
@@ -910,7 +916,7 @@ def exported_variables(sbml: str) -> list[str]:
         r = m.getRule(i)
         if (r.isAssignment() or r.isRate()) and r.getVariable().split("__")[0] in (
                 "plasma", "free", "brain", "biophase", "occupancy", "signal", "effect"):
-            out.append(r.getVariable().replace("__", "."))
+            out.append(r.getVariable().replace("__", ".").replace(_HYPHEN, "-"))
     if m.getParameter("stress") is not None:  # the stress protocol, set by events
         out.append("stress")
     return out

@@ -80,14 +80,18 @@ def _imaging_checks():
     return {n: c for n, c in checks().items() if n.startswith("imaging.")}
 
 
-def _verdict(chk) -> bool:
+def _verdict(chk):
+    """The verdict, or for a check expected not to reproduce the whole outcome (verdict and simulated
+    numbers): no single x10/x0.1 change may rescue a structural failure, but each perturbation must
+    still move what the check reads, or the check does not depend on it."""
     from pdsim.validation import clear_studies
 
     clear_studies()
     try:
-        return bool(chk.func().reproduced)
+        out = chk.func()
     except Exception:  # a perturbation that breaks the run also changes the verdict
         return False
+    return bool(out.reproduced) if chk.expect == "reproduced" else (bool(out.reproduced), out.simulated)
 
 
 @pytest.mark.parametrize("name", sorted(_imaging_checks()))

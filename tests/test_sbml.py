@@ -206,7 +206,17 @@ def test_cli_export(tmp_path, capsys):
 
 def test_sbml_ids():
     assert sbml_id("occupancy.MOR.tianeptine") == "occupancy__MOR__tianeptine"
-    assert sbml_id("5-ht") == "_5_ht"  # an SBML id cannot start with a digit
+    assert sbml_id("5ht") == "_5ht"  # an SBML id cannot start with a digit
+    # a hyphen (target 5-HT2C) is spelled out, so the exported variable reads back as it was
+    assert sbml_id("occupancy.5-HT2C.fluoxetine") == "occupancy__5_hyphen_HT2C__fluoxetine"
+
+
+def test_a_hyphenated_target_reads_back_from_the_export():
+    """Fluoxetine at 5-HT2C (palvimaki1996): the exported variable names are pdsim's, hyphen included."""
+    sc = pdsim.Scenario.from_dict({"name": "t", "duration": "2 day", "output_every": "1 h", "targets": ["5-HT2C"],
+                             "arms": [{"label": "a", "doses": [{"drug": "fluoxetine", "dose": "20 mg"}]}]})
+    names = exported_variables(scenario_to_sbml(sc))
+    assert {"occupancy.5-HT2C", "occupancy.5-HT2C.fluoxetine", "occupancy.5-HT2C.norfluoxetine"} <= set(names)
 
 
 # --- in-vivo target engagement (PET/SPECT curves, pdsim.targets.engagement) ----------------------------

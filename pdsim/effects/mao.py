@@ -42,7 +42,8 @@ def irreversible_pairs(drugs: tuple[str, ...] | list[str]) -> list[tuple[int, st
             if b is not None and KINACT in b.params:
                 k = value(b.params[KINACT], "1/h")
                 if not k > 0:
-                    raise ModelFileError(f"{dr.path}: targets.{t}.kinact must be > 0 (got {k:g} 1/h).")
+                    raise ModelFileError(f"drug '{dr.name}' ({dr.path}): targets.{t}.kinact must be > 0 (got {k:g} 1/h); "
+                                         f"give the rate of covalent inactivation, or drop kinact for a reversible inhibitor.")
                 out.append((i, dr.name, k))
     return out
 

@@ -162,3 +162,21 @@ def test_bad_kinact_is_refused(tmp_path):
                                    "arms": [{"label": "a", "doses": [{"drug": "badmaoi", "dose": "10 mg"}]}]})
     with pytest.raises((ModelFileError, PdsimError), match=r"badmaoi.*kinact must be > 0"):
         pdsim.simulate(sc)
+
+
+def test_readme_mao_numbers_come_from_the_model():
+    """README's MAO bullet: every model number is the model's, rounded as printed."""
+    from pdsim.checks import mao
+
+    from .conftest import ROOT
+
+    text = (ROOT / "README.md").read_text()
+    r = study("mao_pet_maoi")
+    low, high, phen = (mao._pet_day(a) for a in (mao._LOW, mao._HIGH, mao._PHEN))
+    half = mao.recovery_half_time(r, "effect.mao_b_inhibition", mao._PHEN, mao._STOP_H)
+    left = 100 * at(r, "effect.mao_a_inhibition", mao._LOW, mao._last_dose_h(mao._LOW) + 24)
+    assert f"holds {low:.0f} % of MAO-A" in text
+    assert f"1050 mg/day {high:.0f} % against" in text
+    assert f"phenelzine 52.5 mg/day {phen:.0f} % (fitted" in text
+    assert f"half-time of {half:.0f} days, set by" in text
+    assert f"{left:.0f} %\n  is left" in text

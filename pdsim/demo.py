@@ -72,10 +72,10 @@ def class_figures(result=None, treated_days: float = 28.0) -> dict:
     ``classes_profile``: drug × target heat map of occupancy, mean over the last day of treatment
     common to every arm (day ``treated_days``), blank where the drug has no affinity;
     ``classes_engagement``: SERT, NET and DAT occupancy over the whole scenario, including the
-    fluoxetine washout (norfluoxetine holds SERT for weeks); ``classes_mao`` (when an arm runs the
+    fluoxetine washout (norfluoxetine holds SERT for weeks); ``classes_mao`` (when the run has the
     system "mao"): MAO-A and MAO-B inhibition over time. In the profile an MAO column shows the
     enzyme activity lost (``effect.mao_x_inhibition``: covalent inactivation plus reversible block)
-    where the arm runs "mao", since ``occupancy.MAO_x`` is only the reversible complex.
+    where the run has it, since ``occupancy.MAO_x`` is only the reversible complex.
 
     Parameters
     ----------

@@ -106,12 +106,16 @@ class MAOModel:
         self.outputs = ("effect.mao_a_activity", "effect.mao_b_activity",
                         "effect.mao_a_inhibition", "effect.mao_b_inhibition")
 
+    #: levels of graded steps after each dose (`pdsim.engine.forcing.GRADING` is 8); see `max_step_h`
+    grading = 4
+
     @property
     def max_step_h(self) -> float:
-        """Longest step (h): 0.5 h, or less so that the fastest inactivation (k_inact at full complex)
-        stays well inside the explicit method's stability region (k_inact h <= 1)."""
+        """Longest step (h) of the compiled engine: 2 h (E changes over days; the graded steps after each
+        dose resolve the absorption peak), or less so that the fastest inactivation (k_inact at full
+        complex) stays well inside the explicit method's stability region (k_inact h <= 1)."""
         fastest = max((k for _, _, k in self.pairs), default=0.0)
-        return 0.5 if fastest <= 2.0 else 1.0 / fastest
+        return 2.0 if fastest <= 0.5 else 1.0 / fastest
 
     # ------------------------------------------------------------------ DynamicModel
     def parameters(self) -> dict[str, Parameter]:

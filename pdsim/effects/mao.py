@@ -18,7 +18,7 @@ from ..errors import ModelFileError
 from ..provenance import Parameter
 from .turnover import param_value
 
-__all__ = ["MAO_TARGETS", "MAOModel", "irreversible_pairs", "recovery_half_life"]
+__all__ = ["MAO_TARGETS", "MAOModel", "irreversible_pairs"]
 
 #: the enzymes, in the order of the model's states
 MAO_TARGETS = ("MAO_A", "MAO_B")
@@ -46,11 +46,6 @@ def irreversible_pairs(drugs: tuple[str, ...] | list[str]) -> list[tuple[int, st
                                          f"give the rate of covalent inactivation, or drop kinact for a reversible inhibitor.")
                 out.append((i, dr.name, k))
     return out
-
-
-def recovery_half_life(k_deg: float) -> float:
-    """Half-time (h) of the return of activity after the inhibitor is gone: ln 2 / k_deg."""
-    return math.log(2.0) / k_deg
 
 
 class MAOModel:

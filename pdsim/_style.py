@@ -172,7 +172,10 @@ ABBREVIATIONS = {"crh": "CRH", "acth": "ACTH", "bdnf": "BDNF", "ca3": "CA3", "ca
 
 
 #: names whose word-by-word reading would mislead ('net' is not the noradrenaline transporter here)
-DISPLAY_NAMES = {"mor_net_effect": "MOR net effect (after tolerance)"}
+DISPLAY_NAMES = {"mor_net_effect": "MOR net effect (after tolerance)",
+                 "mao_a_inhibition": "MAO-A inhibition", "mao_b_inhibition": "MAO-B inhibition",
+                 "mao_a_activity": "MAO-A activity", "mao_b_activity": "MAO-B activity",
+                 "mao_a_enzyme": "Active MAO-A enzyme", "mao_b_enzyme": "Active MAO-B enzyme"}
 
 
 def pretty(name: str) -> str:

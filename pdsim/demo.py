@@ -14,6 +14,9 @@ DEMO_SCENARIO = "demo"
 #: the antidepressant-classes comparison the demo adds (a name in models/scenarios/)
 CLASS_SCENARIO = "antidepressant_classes"
 
+#: enzyme targets whose profile column is the activity lost (system "mao"), not the reversible occupancy
+MAO = ("MAO_A", "MAO_B")
+
 _ONSET = ("effect.antidepressant_index", "effect.antidepressant_monoamine", "effect.antidepressant_mor")
 
 
@@ -69,7 +72,10 @@ def class_figures(result=None, treated_days: float = 28.0) -> dict:
     ``classes_profile``: drug × target heat map of occupancy, mean over the last day of treatment
     common to every arm (day ``treated_days``), blank where the drug has no affinity;
     ``classes_engagement``: SERT, NET and DAT occupancy over the whole scenario, including the
-    fluoxetine washout (norfluoxetine holds SERT for weeks).
+    fluoxetine washout (norfluoxetine holds SERT for weeks); ``classes_mao`` (when the run has the
+    system "mao"): MAO-A and MAO-B inhibition over time. In the profile an MAO column shows the
+    enzyme activity lost (``effect.mao_x_inhibition``: covalent inactivation plus reversible block)
+    where the run has it, since ``occupancy.MAO_x`` is only the reversible complex.
 
     Parameters
     ----------
@@ -97,13 +103,19 @@ def class_figures(result=None, treated_days: float = 28.0) -> dict:
         row = []
         for tg in targets:
             bound = any(tg in catalog.drug(d).targets for d in compounds[i])
-            row.append(float(result.data[f"occupancy.{tg}"][i][:, window].mean()) if bound else np.nan)
+            var = f"effect.{tg.lower()}_inhibition" if tg in MAO else f"occupancy.{tg}"
+            var = var if var in result.data else f"occupancy.{tg}"
+            row.append(float(result.data[var][i][:, window].mean()) if bound else np.nan)
         rows[", ".join(drugs)] = row
     prof = pd.DataFrame.from_dict(rows, orient="index", columns=targets)
     prof.index.name, prof.columns.name = "drug", "target"
     figs = {"classes_profile": plot.plot_receptor_profile(
         prof, kind="occupancy", sources=True,
-        title=f"Antidepressant classes: occupancy on day {treated_days:g} (SERT from human PET where known)")}
+        title=f"Antidepressant classes: occupancy on day {treated_days:g} (SERT from human PET where known; "
+              f"MAO: activity lost)")}
     shown = [tg for tg in ("SERT", "NET", "DAT") if tg in targets]
     figs["classes_engagement"] = plot.plot_occupancy(result, shown, sources=True)
+    if "effect.mao_a_inhibition" in result.data:
+        figs["classes_mao"] = plot.plot_effects(result, ["effect.mao_a_inhibition", "effect.mao_b_inhibition"],
+                                                sources=True)
     return figs

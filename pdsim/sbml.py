@@ -384,9 +384,9 @@ def scenario_to_sbml(scenario: Any, arm: str | None = None, *, include_systems: 
     :math:`x_j = C_j/EC_{50,j}` on total plasma or on the curve's own effect site (a rate rule,
     :math:`\dot C_e = k_{e0}(C_p - C_e)`), :math:`x_j = C_{u,j}/K_j` for a ligand without a curve,
     :math:`\theta_j = E_{max,j}x_j/(1 + \sum_k x_k)`, signal :math:`1/(1 - \theta)` (transporters)
-    or θ; EC50, Emax and ke0 carry their sources. Downstream systems: ``mor_tolerance``, ``tolerance``, ``hpa``, ``bdnf``,
-    ``plasticity``, ``onset`` and ``reference_tolerance_turnover`` (states as rate rules, outputs
-    ``effect.*`` as assignment rules; `_mor_tolerance`, `_tolerance`, `_hpa`, `_turnover`,
+    or θ; EC50, Emax and ke0 carry their sources. Downstream systems: ``mao``, ``mor_tolerance``, ``tolerance``,
+    ``hpa``, ``bdnf``, ``plasticity``, ``onset`` and ``reference_tolerance_turnover`` (states as rate rules, outputs
+    ``effect.*`` as assignment rules; `_mao`, `_mor_tolerance`, `_tolerance`, `_hpa`, `_turnover`,
     `_onset`, `_reference`). Every parameter carries its sources as an
     annotation (namespace ``urn:pdsim:provenance:1``); ids are `sbml_id` of the variable names.
 
@@ -672,6 +672,42 @@ def _tolerance(b: _Builder, ids: set[str]) -> None:
         b.assignment(vid, formula)
 
 
+def _mao(b: _Builder, ids: set[str]) -> None:
+    r"""`pdsim.effects.mao.MAOModel`: per enzyme :math:`\dot E = k_{deg}(1 - E) - (\sum_j k_{inact,j}\theta_j) E`
+    with θ_j the reversible complex of each irreversible inhibitor present (``occupancy.MAO_x.<drug>``);
+    outputs activity :math:`E(1 - \theta)` and inhibition :math:`1 - E(1 - \theta)`."""
+    import math
+
+    from . import catalog
+    from .effects.mao import MAO_TARGETS, MAOModel
+
+    present = sorted({i.split("__", 2)[2] for i in ids for t in MAO_TARGETS if i.startswith(f"occupancy__{t}__")})
+    mm = MAOModel(present)
+    mf = mm._mf
+    ln2 = f"ln 2 / half-life = {math.log(2.0):.6f} / t_half"
+    for idx, t in enumerate(MAO_TARGETS):
+        x = t[-1].lower()
+        kdeg = b.parameter(f"mao_{x}_k_deg", float(mm.k_deg[idx]), "per_hour", f"MAO-{x.upper()} re-synthesis rate",
+                           sources=[mf.parameters[f"mao_{x}_half_life"]], how=ln2)
+        e = sbml_id(f"effect.mao_{x}_enzyme")
+        b.parameter(e, 1.0, "dimensionless", f"active MAO-{x.upper()} (baseline 1)", constant=False)
+        terms = []
+        for i, d, k in mm.pairs:
+            if i != idx:
+                continue
+            kp = b.parameter(f"mao_{x}_kinact_{d}", k, "per_hour", f"{d}: covalent inactivation of MAO-{x.upper()}",
+                             sources=[catalog.drug(d).targets[t].params["kinact"]])
+            terms.append(f"{kp} * {_input(ids, f'occupancy.{t}.{d}', 'mao')}")
+        loss = f" - ({' + '.join(terms)}) * {e}" if terms else ""
+        b.rate(e, f"{kdeg} * (1 dimensionless - {e}){loss}")
+        occ = _input(ids, f"occupancy.{t}", "mao")
+        act, inh = sbml_id(f"effect.mao_{x}_activity"), sbml_id(f"effect.mao_{x}_inhibition")
+        b.parameter(act, None, "dimensionless", f"MAO-{x.upper()} activity (of baseline)", constant=False)
+        b.assignment(act, f"{e} * (1 dimensionless - {occ})")
+        b.parameter(inh, None, "dimensionless", f"MAO-{x.upper()} inhibition", constant=False)
+        b.assignment(inh, f"1 dimensionless - {act}")
+
+
 def _stress(b: _Builder, a: Any) -> None:
     """The arm's stress protocol: a piecewise-constant ``stress`` parameter set by an event at each edge."""
     from .effects import protocol
@@ -838,7 +874,7 @@ def _reference(b: _Builder, ids: set[str]) -> None:
 
 
 #: downstream systems SBML export can express, by scenario name, in the engine's chaining order
-_SYSTEMS = {"mor_tolerance": _mor_tolerance, "tolerance": _tolerance, "hpa": _hpa, "bdnf": _bdnf,
+_SYSTEMS = {"mao": _mao, "mor_tolerance": _mor_tolerance, "tolerance": _tolerance, "hpa": _hpa, "bdnf": _bdnf,
             "plasticity": _plasticity, "onset": _onset, "reference_tolerance_turnover": _reference}
 
 

@@ -127,7 +127,7 @@ def test_class_figures_profile_and_engagement():
 
     _, r = simulate_scenario("antidepressant_classes")
     figs = class_figures(r)
-    assert set(figs) == {"classes_profile", "classes_engagement"}
+    assert set(figs) == {"classes_profile", "classes_engagement", "classes_mao"}
     titles = [a.get_title() for a in figs["classes_engagement"].axes if a.get_visible()]
     assert [t.split()[0] for t in titles[:3]] == ["SERT", "NET", "DAT"]
     # the fluoxetine washout: 4 weeks after the last dose norfluoxetine (t1/2 9.3 d, prozac_label)

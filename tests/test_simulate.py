@@ -274,7 +274,7 @@ def test_list_systems_prints_what_simulate_accepts(capsys):
     assert main(["list", "systems"]) == 0
     printed = [line.split()[0] for line in capsys.readouterr().out.splitlines() if line.strip()]
     assert printed == list(SYSTEMS)
-    assert set(printed) == {"mor_tolerance", "tolerance", "hpa", "bdnf", "plasticity", "onset",
+    assert set(printed) == {"mao", "mor_tolerance", "tolerance", "hpa", "bdnf", "plasticity", "onset",
                             "reference_tolerance_turnover"}
     arm = {"label": "a", "doses": [{"drug": "tianeptine_like", "dose": "12.5 mg"}]}
     for name in printed:

@@ -18,7 +18,7 @@ from .targets._base import CheckedConcs, as_drug, conc_nM
 __all__ = ["PANEL_TARGETS", "panel", "target_signals", "targets_of"]
 
 #: display order of the panel's columns (targets present in no drug are dropped)
-PANEL_TARGETS = ("MOR", "DOR", "KOR", "SERT", "NET", "DAT", "H1", "mAChR", "alpha1", "5-HT2A", "5-HT2C", "D2", "Nav", "hERG")
+PANEL_TARGETS = ("MOR", "DOR", "KOR", "SERT", "NET", "DAT", "MAO_A", "MAO_B", "H1", "mAChR", "alpha1", "5-HT2A", "5-HT2C", "D2", "Nav", "hERG")
 
 
 def targets_of(drugs: Iterable[str]) -> list[str]:

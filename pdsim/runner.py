@@ -18,7 +18,7 @@ __all__ = ["run_scenario", "simulate_scenario", "figures_for", "occupancy_profil
            "dosed_drugs", "write_outputs", "default_out_dir"]
 
 #: the order of the target panel's columns
-PANEL_ORDER = ("MOR", "DOR", "KOR", "SERT", "NET", "DAT", "H1", "mAChR", "alpha1", "5-HT2A", "5-HT2C", "D2", "Nav", "hERG")
+PANEL_ORDER = ("MOR", "DOR", "KOR", "SERT", "NET", "DAT", "MAO_A", "MAO_B", "H1", "mAChR", "alpha1", "5-HT2A", "5-HT2C", "D2", "Nav", "hERG")
 #: side-effect index of each antagonised receptor, as the figure names it
 SIDE_EFFECTS = {"H1": "Sedation (H1)", "mAChR": "Anticholinergic (muscarinic)", "alpha1": "Orthostatic (α1)"}
 #: time courses longer than this (h) are drawn over their first week, where the doses build up

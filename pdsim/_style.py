@@ -4,6 +4,7 @@ and the helpers the plotting functions share; nothing here writes to the global 
 from __future__ import annotations
 
 import contextlib
+import re
 import textwrap
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -177,6 +178,10 @@ DISPLAY_NAMES = {"mor_net_effect": "MOR net effect (after tolerance)",
                  "mao_a_activity": "MAO-A activity", "mao_b_activity": "MAO-B activity",
                  "mao_a_enzyme": "Active MAO-A enzyme", "mao_b_enzyme": "Active MAO-B enzyme"}
 
+#: downstream states that are fractions of an enzyme's activity: drawn in %, as PET papers report them
+PERCENT_EFFECTS = {"mao_a_inhibition", "mao_b_inhibition", "mao_a_activity", "mao_b_activity",
+                   "mao_a_enzyme", "mao_b_enzyme"}
+
 
 def pretty(name: str) -> str:
     """'anticholinergic_burden' → 'Anticholinergic burden'; 'bdnf_hippocampus' → 'BDNF hippocampus'."""
@@ -247,6 +252,8 @@ def display(name: str, unit: str) -> tuple[float, str, str]:
     if head == "signal":
         return 1.0, f"{rest} signal", unit_text(unit)
     if head == "effect":
+        if rest in PERCENT_EFFECTS and unit_text(unit) == "dimensionless":
+            return 100.0, pretty(rest), "%"
         return 1.0, pretty(rest), unit_text(unit)
     return 1.0, pretty(name), unit_text(unit)
 
@@ -279,8 +286,11 @@ def variable(result, name: str, prefix: str | None = None) -> str:
 
 
 def params_for(params: Mapping[str, Parameter], tokens: Sequence[str]) -> dict[str, Parameter]:
-    """The parameters whose dotted name mentions one of ``tokens`` (all of them if none does)."""
-    toks = {t.lower() for t in tokens}
+    """The parameters whose dotted name mentions one of ``tokens`` (all of them if none does); a token
+    with underscores also matches by its first word (``mao_a_inhibition``: the ``mao`` system's and the
+    ``MAO_A`` target's parameters)."""
+    toks = {t.lower() for t in tokens} | {t.lower().split("_")[0] for t in tokens if "_" in t}
+    toks |= {"_".join(t.lower().split("_")[:2]) for t in tokens if t.count("_") >= 2}
     keep = {k: p for k, p in params.items() if toks & {part.lower() for part in k.split(".")}}
     return keep or dict(params)
 
@@ -299,6 +309,11 @@ def short_citation(reg: Any, source_id: str) -> str:
         ref = reg.references[source_id]
         if (ref.authors or "").lower().startswith("not shown") and getattr(ref, "pmid", None):
             return f"PMID {ref.pmid}" + (f" ({ref.year})" if ref.year else "")  # authors not seen: never guessed
+        if (ref.authors or "").lower().startswith("not shown"):  # no PMID either: named by its journal or title
+            year = str(ref.year) if ref.year else "n.d."
+            journal = re.split(r"\s\d", getattr(ref, "journal", None) or "")[0].strip()
+            journal = "" if journal.startswith("[") else journal  # a note in brackets, not a journal name
+            return f"{journal} {year}" if journal else f"'{(ref.title or ref.id)[:40].rstrip()}…' {year}"
         short = ref.short()
         organisation = any(k in (ref.authors or "").lower() for k in ("no individual authors", "no listed authors"))
         if not short.startswith(f"{ref.id} (") and not organisation:

@@ -393,6 +393,32 @@ def test_captions_cite_author_year_not_seed_spans():
     assert text.startswith("Sources: ") and ".txt" not in text and "_smpc" not in text
 
 
+def test_a_reference_whose_authors_were_not_seen_is_named_by_pmid_journal_or_title():
+    from pdsim._style import short_citation
+
+    reg = catalog.registry()
+    for rid, ref in reg.references.items():
+        if not (ref.authors or "").lower().startswith("not shown"):
+            continue
+        got = short_citation(reg, rid)
+        assert "not shown" not in got.lower() and not got.startswith("["), (rid, got)
+    assert short_citation(reg, "hsyu1997") == "J Clin Pharmacol 1997"
+
+
+def test_mao_states_are_drawn_in_percent_with_their_own_sources():
+    import pdsim
+    from pdsim import plot
+
+    r = pdsim.simulate(pdsim.load_scenario("fluoxetine_maoi_switch"))
+    fig = plot.plot_effects(r, ["effect.mao_a_inhibition"], sources=True)
+    ax = fig.axes[0]
+    assert ax.get_ylabel().endswith("(%)")
+    top = max(line.get_ydata().max() for line in ax.get_lines())
+    assert top == pytest.approx(100 * float(r.data["effect.mao_a_inhibition"].max()), rel=1e-9)
+    caption = " ".join(t.get_text() for t in fig.texts)
+    assert "Chiuccariello" in caption and "Lexapro" not in caption
+
+
 @pytest.fixture(scope="module")
 def blockade():
     import pdsim

@@ -39,13 +39,16 @@ def output_times(sc: Scenario) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ArmJob:
-    """How one arm runs: its resolved systems, subjects per call, and whether the reference benchmark's
-    kernel (`pdsim._fastpath`) runs it instead of the general engine."""
+    """How one arm runs: its resolved systems, subjects per call, whether the reference benchmark's
+    kernel (`pdsim._fastpath`) runs it instead of the general engine, and the ODE method of the
+    general engine (`pdsim.engine.registry.method`: "rodas4" when a system registered as stiff,
+    "dop853" otherwise, "" without systems)."""
 
     arm: Arm
     systems: tuple[str, ...]
     chunk: int
     fast: bool
+    method: str = ""
 
 
 def plan(sc: Scenario, chunk_size: int | None = None) -> list[ArmJob]:
@@ -66,7 +69,8 @@ def plan(sc: Scenario, chunk_size: int | None = None) -> list[ArmJob]:
                 chunk = sc.population.size if fast else sc.population.chunk_size
             else:
                 chunk = chunk_size
-            jobs.append(ArmJob(arm=arm, systems=tuple(systems), chunk=chunk, fast=fast))
+            jobs.append(ArmJob(arm=arm, systems=tuple(systems), chunk=chunk, fast=fast,
+                               method="" if fast else _registry.method(systems)))
     return jobs
 
 

@@ -771,7 +771,7 @@ def plot_dose_response(drug: Any, doses: Sequence[Any], target: str, every: Any 
     from .dosing import Regimen
     from .pk import concentration
     from .receptors import occupancy
-    from .targets._base import dissociation_constant
+    from .targets import dissociation_constant
 
     dr = get_drug(drug)
     k = dissociation_constant(dr, target)

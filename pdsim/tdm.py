@@ -213,8 +213,7 @@ def _subject(subject: Any, regimen: Any, drug: Any, arm: Any) -> tuple[Drug, Reg
     if len(names) != 1:
         raise InputError(f"give drug= one drug dosed in arm '{a.label}' (it doses {', '.join(a.drugs) or 'nothing'}).",
                          key="drug", value=drug)
-    with catalog.extra_drugs(subject.custom_drugs):
-        dr = catalog.drug(names[0])
+    dr = catalog.resolve(names[0], subject.custom_drugs).drug
     bw = a.body_weight
     if bw is None and any(d.per_kg for d in a.doses):
         bw = catalog.species(a.species)["body_weight"].to("kg")

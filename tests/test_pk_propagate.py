@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import pdsim._pk_closed as pkc
-from pdsim._pk_closed import _events, propagate_term, superpose
+from pdsim._pk_closed import as_events, propagate_term, superpose
 from pdsim.dosing import Dose, Regimen
 from pdsim.errors import InputError
 from pdsim.pk import Metabolite, OneCompartment, TwoCompartment, concentration, metabolite_model
@@ -26,7 +26,7 @@ RNG_SEED = 20240
 
 def both(model, regimen, times, output="conc"):
     """(superposed, propagated) response of ``model``."""
-    evs, times = _events(regimen), np.asarray(times, dtype=float)
+    evs, times = as_events(regimen), np.asarray(times, dtype=float)
     terms = lambda route: model._terms(route, output)  # noqa: E731
     return (superpose(terms, evs, times, model.shape, method="superpose"),
             superpose(terms, evs, times, model.shape, method="propagate"))

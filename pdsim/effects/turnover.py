@@ -60,7 +60,7 @@ def param_value(mf: ModelFile, key: str, unit: str, scale: Mapping[str, float] |
     return v
 
 
-def _check_scale(mf: ModelFile, scale: Mapping[str, float] | None) -> dict[str, float]:
+def check_scale(mf: ModelFile, scale: Mapping[str, float] | None) -> dict[str, float]:
     scale = dict(scale or {})
     for k, v in scale.items():
         if k not in mf.parameters:
@@ -170,7 +170,7 @@ class TurnoverModel:
     def __init__(self, system_name: str, drive: str | None = None, scale: Mapping[str, float] | None = None):
         mf = system(system_name)
         self._mf = mf
-        self._scale = _check_scale(mf, scale)
+        self._scale = check_scale(mf, scale)
         self.name = mf.name
         states_meta = mf.raw.get("states", {})
         if not isinstance(states_meta, dict) or not states_meta:

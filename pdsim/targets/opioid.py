@@ -21,6 +21,7 @@ from ._base import (
     concs_nM,
     dissociation_constant,
     ligands_at,
+    named,
     target_file,
     target_param,
 )
@@ -190,7 +191,7 @@ class MORTolerance:
     def __post_init__(self) -> None:
         if self.regime not in ("acute", "chronic"):
             raise InputError(f"`regime` must be 'acute' or 'chronic' (got {self.regime!r}).")
-        names = [as_drug(d).name for d in self.drugs]
+        names = [named(d) for d in self.drugs]
         self.ligands = tuple(ligands_at(self.target, names))
         self.agonists = tuple(d for d in self.ligands if agonist_tau(d, self.target) > 0)
         self.taus = np.array([agonist_tau(d, self.target) for d in self.agonists])

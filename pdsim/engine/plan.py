@@ -1,4 +1,4 @@
-"""The plan stage: which path and chunks each arm takes, and the loop over arms and chunks of subjects.
+"""The plan stage: each arm's systems, chunks and ODE method, the scenario's parameters, and the loop over chunks.
 
 Arms run in parallel threads (the compiled stages release the GIL); a subject's numbers do not depend on its chunk.
 """

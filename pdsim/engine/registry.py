@@ -20,7 +20,11 @@ PACKAGES = ("pdsim.effects",)
 
 @dataclass(frozen=True)
 class ArmContext:
-    """What a system factory may read about the arm it is built for: the arm and its compounds."""
+    """What a system factory may read about the arm it is built for: the arm and its compounds.
+
+    ``drugs`` holds each compound as a `pdsim.catalog.DrugName`: its name, bound to the drug it was
+    resolved to (the scenario's own drugs first), so a factory reads the drug without a look-up.
+    """
 
     arm: Any
     drugs: tuple[str, ...]

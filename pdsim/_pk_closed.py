@@ -605,7 +605,7 @@ class LinearModel:
     def _k10(self) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _central_terms(self, route: str) -> tuple[list[Term], Any]:
+    def central_terms(self, route: str) -> tuple[list[Term], Any]:
         """Central amount per unit dose by ``route``, as chain terms, and the lag time."""
         disp = self._disposition()
         if route in ("iv_bolus", "iv_infusion"):
@@ -621,10 +621,10 @@ class LinearModel:
         ka, f = self._col(self.ka), self._col(f)
         return [(f * ka * w, (ka,) + nodes) for w, nodes in disp], lag
 
-    def _terms(self, route: str, output: str) -> tuple[list[Term], Any]:
+    def response_terms(self, route: str, output: str) -> tuple[list[Term], Any]:
         """Terms of ``output`` per unit dose by ``route`` (mg, or mg/L for conc and effect), and the lag."""
         check_output(output)
-        terms, lag = self._central_terms(route)
+        terms, lag = self.central_terms(route)
         if output == "amount":
             return terms, lag
         V = self._col(self.V)
@@ -641,7 +641,7 @@ class LinearModel:
         Returns shape (n_times,) for one subject, (n_subj, n_times) for parameter arrays.
         """
         check_output(output)
-        return superpose(lambda r: self._terms(r, output), as_events(events), as_times(times), self.shape)
+        return superpose(lambda r: self.response_terms(r, output), as_events(events), as_times(times), self.shape)
 
     def amount(self, times: Any, events: Any) -> np.ndarray:
         """Amount in the central compartment, mg."""
@@ -663,12 +663,12 @@ class LinearModel:
 
     def subject(self, i: int) -> "LinearModel":
         """The same model with every parameter array reduced to subject ``i``."""
-        return type(self)(**{k: (np.asarray(v)[i] if isinstance(v, np.ndarray) else v) for k, v in self._kwargs().items()})
+        return type(self)(**{k: (np.asarray(v)[i] if isinstance(v, np.ndarray) else v) for k, v in self.kwargs().items()})
 
-    def _kwargs(self) -> dict[str, Any]:  # pragma: no cover - abstract
+    def kwargs(self) -> dict[str, Any]:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _ode(self) -> tuple[np.ndarray, dict[str, tuple[int, float, float]], dict[str, tuple[int, float]]]:
+    def ode_system(self) -> tuple[np.ndarray, dict[str, tuple[int, float, float]], dict[str, tuple[int, float]]]:
         """Linear ODE of one subject: matrix A (amounts; effect site as concentration), where each
         route puts its dose (state, fraction, lag), and where each output is read (state, scale)."""
         core = self._ode_core()
@@ -737,7 +737,7 @@ class OneCompartment(LinearModel):
         self._common(V, ka, F, tlag, ke0, F_ip)
         self._set_shape(self.CL, self.V, self.ka, self.F, self.tlag, self.ke0, self.F_ip)
 
-    def _kwargs(self) -> dict[str, Any]:
+    def kwargs(self) -> dict[str, Any]:
         return dict(CL=self.CL, V=self.V, ka=self.ka, F=self.F, tlag=self.tlag, ke0=self.ke0, F_ip=self.F_ip)
 
     def _k10(self) -> Any:
@@ -797,7 +797,7 @@ class TwoCompartment(LinearModel):
         self._common(V, ka, F, tlag, ke0, F_ip)
         self._set_shape(self.CL, self.V, self.Q, self.V2, self.ka, self.F, self.tlag, self.ke0, self.F_ip)
 
-    def _kwargs(self) -> dict[str, Any]:
+    def kwargs(self) -> dict[str, Any]:
         return dict(CL=self.CL, V=self.V, Q=self.Q, V2=self.V2, ka=self.ka, F=self.F, tlag=self.tlag, ke0=self.ke0,
                     F_ip=self.F_ip)
 
@@ -878,7 +878,7 @@ class Metabolite(LinearModel):
         self.V, self.ke0 = model.V, model.ke0
         self._set_shape(np.empty(parent.shape), np.empty(model.shape), self.fm, self.mass_ratio)
 
-    def _kwargs(self) -> dict[str, Any]:
+    def kwargs(self) -> dict[str, Any]:
         return dict(parent=self.parent, model=self.model, fm=self.fm, mass_ratio=self.mass_ratio)
 
     def subject(self, i: int) -> "Metabolite":
@@ -892,8 +892,8 @@ class Metabolite(LinearModel):
     def _disposition(self) -> list[Term]:
         return self.model._disposition()
 
-    def _central_terms(self, route: str) -> tuple[list[Term], Any]:
-        parent_terms, lag = self.parent._central_terms(route)
+    def central_terms(self, route: str) -> tuple[list[Term], Any]:
+        parent_terms, lag = self.parent.central_terms(route)
         q = self._col(self.fm) * self._col(self.mass_ratio) * self.parent._k10()
         return [(wp * q * wm, np_ + nm) for wp, np_ in parent_terms for wm, nm in self.model._disposition()], lag
 
@@ -902,9 +902,9 @@ class Metabolite(LinearModel):
         """Apparent terminal half-life, h: the slower of the metabolite's own and the parent's."""
         return _squeeze(np.maximum(self.model.half_life, self.parent.half_life))
 
-    def _ode(self):
-        Ap, entries, _ = self.parent._ode()
-        Am, _, out_m = self.model._ode()
+    def ode_system(self):
+        Ap, entries, _ = self.parent.ode_system()
+        Am, _, out_m = self.model.ode_system()
         n_p, n_m = Ap.shape[0], Am.shape[0] - 1  # the metabolite's own gut is not used
         A = np.zeros((n_p + n_m, n_p + n_m))
         A[:n_p, :n_p], A[n_p:, n_p:] = Ap, Am[1:, 1:]

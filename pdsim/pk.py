@@ -87,10 +87,10 @@ def simulate_ode(model: LinearModel, events: Any, times: Any, rtol: float = 1e-1
     evs, t = as_events(events), as_times(times)
     check_output(output)
     for route in {e.route for e in evs}:
-        model._terms(route, output)  # same validation (ka, F_ip, ke0) as the closed form
+        model.response_terms(route, output)  # same validation (ka, F_ip, ke0) as the closed form
     if model.shape:
         return np.stack([simulate_ode(model.subject(i), evs, t, rtol, atol, output, method) for i in range(model.shape[0])])
-    A, entries, outputs = model._ode()
+    A, entries, outputs = model.ode_system()
     read, scale = outputs[output]
     kicks: dict[float, list[tuple[int, float]]] = {}
     infusions = [e for e in evs if e.route == "iv_infusion"]
@@ -352,7 +352,7 @@ def steady_state(drug_or_model: Any, dose: Any, every: Any, route: str = "oral",
         unit = "nM"
     if model.shape:
         raise InputError("steady_state takes one subject; use model.subject(i) for a population model.")
-    terms, lag = model._terms(route, output)
+    terms, lag = model.response_terms(route, output)
     lag = float(np.asarray(lag))
     grid = np.unique(np.concatenate([np.linspace(0.0, T, int(n_points)), [lag % T, min(D, T) if D else 0.0]]))
 
@@ -442,7 +442,7 @@ def pk_summary(drug: Any, regimen: Any, times: Any, site: str = "plasma", specie
             lo, hi, use = dose_t[-1], dose_t[-1] + tau, evs
         else:  # the interval before the last dose, read just before it
             lo, hi, use = dose_t[-2], dose_t[-1], tuple(e for e in evs if e.time < dose_t[-1])
-        lag = float(np.max(model._central_terms(evs[-1].route)[1])) if evs[-1].route == "oral" else 0.0
+        lag = float(np.max(model.central_terms(evs[-1].route)[1])) if evs[-1].route == "oral" else 0.0
         cand = np.unique(np.concatenate([t[(t >= lo) & (t <= hi)], [lo, hi, min(lo + lag, hi)]]))
         cmin = float(np.min(conc_at(cand, use)))
     else:
@@ -451,7 +451,7 @@ def pk_summary(drug: Any, regimen: Any, times: Any, site: str = "plasma", specie
     interval = Regimen(evs).interval
     half = float(np.asarray(model.half_life))
     acc = None if interval is None else 1.0 / -math.expm1(-LN2 / half * interval)
-    exact = sum(e.amount * float(np.asarray(auc_inf(model._terms(e.route, output)[0]))) for e in evs) * to_nm
+    exact = sum(e.amount * float(np.asarray(auc_inf(model.response_terms(e.route, output)[0]))) for e in evs) * to_nm
     return PKSummary(drug=d.name if metabolite is None else target.name, site=site, cmax=Q_(cmax, "nM"), tmax=Q_(tmax, "h"), tpeak=Q_(tpeak, "h"),
                      cmin=Q_(cmin, "nM"), auc=Q_(float(np.trapezoid(c, t)), "nM*h"), auc_inf=Q_(exact, "nM*h"),
                      half_life=Q_(half, "h"), accumulation=acc, interval=None if interval is None else Q_(interval, "h"),

@@ -115,7 +115,7 @@ class Result:
         arr = self._var(name)
         idx = self._arm_index(arm)
         out = arr[idx]
-        return out if unit is None else out * self._scale(name, unit)
+        return out if unit is None else out * self.scale_factor(name, unit)
 
     def molar_mass(self, drug: str) -> float:
         """Molar mass (g/mol) of a drug in this result: its ``<drug>.molar_mass`` parameter, else the catalogue's."""
@@ -126,7 +126,7 @@ class Result:
 
         return float(get_drug(drug).molar_mass.quantity.to("g/mol").magnitude)
 
-    def _scale(self, name: str, unit: str) -> float:
+    def scale_factor(self, name: str, unit: str) -> float:
         """Factor from ``units[name]`` to ``unit`` (through the molar mass for a drug concentration)."""
         from .units import concentration_scale, is_mass_concentration
 

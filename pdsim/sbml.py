@@ -560,7 +560,7 @@ def _onset(b: _Builder, ids: set[str]) -> None:
     from .effects import OnsetModel
 
     om = OnsetModel()
-    mf = om._mf
+    mf = om.model_file
     src = lambda k: [mf.parameters[k]]  # noqa: E731
     rho = b.parameter("onset_rho", om.rho, "dimensionless", "SERT share of 5-HT clearance", sources=src("sert_clearance_share"))
     kappa = b.parameter("onset_kappa", om.kappa, "dimensionless", "autoreceptor gain", sources=src("autoreceptor_gain"))
@@ -602,9 +602,9 @@ def _mor_tolerance(b: _Builder, ids: set[str]) -> None:
     mt = MORTolerance(drugs=(), regime="chronic")
     mf = b.target_file("MOR")
     k_rec = b.parameter("MOR_k_rec", mt.k_rec, "per_hour", "MOR resensitisation rate (chronic)",
-                        sources=[mf[mt._k_rec_key]])
+                        sources=[mf[mt.k_rec_key]])
     k_des = b.parameter("MOR_k_des", mt.k_des, "per_hour", "MOR desensitisation rate per agonist occupancy (chronic)",
-                        sources=[mf[mt._k_des_key]])
+                        sources=[mf[mt.k_des_key]])
     r = sbml_id("effect.receptor_available")
     b.parameter(r, 1.0, "dimensionless", "fraction of MOR available for signalling (baseline 1)", constant=False)
     agonists = b.mor_agonists
@@ -628,7 +628,7 @@ def _tolerance(b: _Builder, ids: set[str]) -> None:
     from .effects.tolerance import FLOOR
 
     tm = ToleranceModel()
-    mf = tm._mf
+    mf = tm.model_file
     src = lambda k: [mf.parameters[k]]  # noqa: E731
     ln2 = f"ln 2 / half-life = {math.log(2.0):.6f} / t_half"
     k_out = b.parameter("tolerance_k_out", tm.k_out, "per_hour", "response turnover rate",
@@ -693,7 +693,7 @@ def _hpa(b: _Builder, ids: set[str]) -> None:
     from .effects.hpa import FLOOR
 
     hm = HPAModel(species=b.species_name)
-    mf = hm._mf
+    mf = hm.model_file
     src = lambda k: [mf.parameters[k]]  # noqa: E731
     par = {}
     for key, attr, unit in (("a1", "a1", "per_hour"), ("b1", "b1", "per_hour"), ("a2", "a2", "per_hour"),
@@ -738,8 +738,8 @@ def _turnover(b: _Builder, ids: set[str], model: Any) -> None:
     :math:`\dot R = k_{out}[f_s^{s(1 - pD)}(1 + (f_d - 1)D)X_+^{\gamma} - R]`."""
     import math
 
-    mf = model._mf
-    params = {**mf.parameters, **model._derived}
+    mf = model.model_file
+    params = {**mf.parameters, **model.derived}
     pre = sbml_id(model.name)
     stress = _input(ids, "stress", model.name)
     sig = _input(ids, model.drive, model.name)
@@ -795,7 +795,7 @@ def _reference(b: _Builder, ids: set[str]) -> None:
         raise InputError(f"system 'reference_tolerance_turnover' reads the effect site of one drug, but the arm doses "
                          f"{len(dosed)}; give the arm exactly one drug.")
     m = ReferenceToleranceTurnover(drug=dosed[0])
-    mf = m._mf
+    mf = m.model_file
     units = {"nM": "nM", "dimensionless": "dimensionless", "1/h": "per_hour"}
     p = {k: b.parameter(f"reference_{k}", getattr(m, k), units[u], f"reference benchmark {k}",
                         sources=[mf.parameters[k]]) for k, u in UNITS.items()}

@@ -878,7 +878,7 @@ def _has_param(ctx: _Ctx, kp: Key, key: str, drug_name: str, param: str, species
     dr = custom.get(drug_name) or catalog.drug(drug_name)
     for sp in sorted(species):
         try:
-            kw = pk_model(dr, sp)._kwargs()
+            kw = pk_model(dr, sp).kwargs()
         except PdsimError:
             continue  # e.g. per-kg PK without a body weight: the engine reports it with the arm
         value = kw.get(param)

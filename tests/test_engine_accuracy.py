@@ -144,7 +144,7 @@ def _amount_mg(arm, spec) -> float:
 class _Compound:
     """One compound of one subject: its closed-form model, doses and the exact solution of its linear PK.
 
-    A is the linear system the model itself defines (``model._ode()``, which `pdsim.pk.simulate_ode`
+    A is the linear system the model itself defines (``model.ode_system()``, which `pdsim.pk.simulate_ode`
     integrates); its eigen-decomposition gives e^{Aτ} at any τ.
     """
 
@@ -155,7 +155,7 @@ class _Compound:
         self.to_nm = 1e6 / dr.molar_mass.to("g/mol")
         self.fu = p["fu"].to("dimensionless")
         self.kp_uu = p["kp_uu"].to("dimensionless") if "kp_uu" in p else None
-        self.A, entries, self.reads = model._ode()
+        self.A, entries, self.reads = model.ode_system()
         self.w, self.V = np.linalg.eig(self.A)
         self.Vi = np.linalg.inv(self.V)
         self.kicks: dict[float, list[tuple[int, float]]] = {}

@@ -95,7 +95,7 @@ class HPAModel:
 
     def __init__(self, species: str = "rat", drive: str = "signal.MOR", scale: Mapping[str, float] | None = None):
         mf = system("hpa")
-        self._mf = mf
+        self.model_file = mf
         self._scale = check_scale(mf, scale)
         self.species = species
         self.glucocorticoid = glucocorticoid_name(species)
@@ -158,7 +158,7 @@ class HPAModel:
 
     # ------------------------------------------------------------------ DynamicModel
     def parameters(self) -> dict[str, Parameter]:
-        return {f"hpa.{k}": p for k, p in self._mf.parameters.items()}
+        return {f"hpa.{k}": p for k, p in self.model_file.parameters.items()}
 
     def initial_state(self, n: int) -> np.ndarray:
         """The unstressed steady state of the (unscaled) axis: every state at 1."""

@@ -77,7 +77,7 @@ class OnsetModel:
 
     def __init__(self, mor_drive: str = "signal.MOR", scale: Mapping[str, float] | None = None):
         mf = system("onset")
-        self._mf = mf
+        self.model_file = mf
         self._scale = check_scale(mf, scale)
         self.name = "onset"
         self.mor_drive = mor_drive
@@ -127,7 +127,7 @@ class OnsetModel:
 
     # ------------------------------------------------------------------ DynamicModel
     def parameters(self) -> dict[str, Parameter]:
-        return {f"onset.{k}": p for k, p in self._mf.parameters.items()}
+        return {f"onset.{k}": p for k, p in self.model_file.parameters.items()}
 
     def initial_state(self, n: int) -> np.ndarray:
         return np.ones((1, n))

@@ -77,7 +77,7 @@ class ReferenceToleranceTurnover:
         if not isinstance(drug, str) or not drug:
             raise InputError(f"`drug` must be the name of the drug at the effect site (got {drug!r}).")
         mf = system(SYSTEM_FILE)
-        self._mf = mf
+        self.model_file = mf
         self._scale = check_scale(mf, scale)
         self.drug = drug
         self.inputs = (f"biophase.{drug}",)
@@ -112,7 +112,7 @@ class ReferenceToleranceTurnover:
     # ------------------------------------------------------------------ DynamicModel
     def parameters(self) -> dict[str, Parameter]:
         """Every parameter with its provenance."""
-        return {f"{SYSTEM_FILE}.{k}": p for k, p in self._mf.parameters.items()}
+        return {f"{SYSTEM_FILE}.{k}": p for k, p in self.model_file.parameters.items()}
 
     def initial_state(self, n: int) -> np.ndarray:
         """T = 0 and B = kin/kout, shape (2, n)."""

@@ -57,7 +57,7 @@ class ToleranceModel:
 
     def __init__(self, drive: str = "signal.MOR", scale: Mapping[str, float] | None = None):
         mf = system("tolerance")
-        self._mf = mf
+        self.model_file = mf
         self._scale = check_scale(mf, scale)
         self.name = "tolerance"
         self.drive = drive
@@ -92,7 +92,7 @@ class ToleranceModel:
 
     # ------------------------------------------------------------------ DynamicModel
     def parameters(self) -> dict[str, Parameter]:
-        return {f"tolerance.{k}": p for k, p in self._mf.parameters.items()}
+        return {f"tolerance.{k}": p for k, p in self.model_file.parameters.items()}
 
     def initial_state(self, n: int) -> np.ndarray:
         return np.ones((2, n))

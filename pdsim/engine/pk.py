@@ -124,7 +124,7 @@ def pk_models(sc: Scenario, arm: Arm, first: int, n: int) -> dict[str, CompoundP
         name = catalog.resolve(name, custom)  # the keys carry their drugs to the target layer and the systems
         dr = name.drug
         base = pk_model(dr, arm.species, bw if bw is not None else None)
-        kw = base._kwargs()
+        kw = base.kwargs()
         varied = {k.split(".", 1)[1]: cv for k, cv in pop.variability.items() if k.split(".", 1)[0] == name}
         for k in varied:
             if k not in PK_KEYS or kw.get(k) is None:

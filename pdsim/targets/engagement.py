@@ -65,7 +65,7 @@ def with_ke0(model: Any, ke0: float) -> Any:
 
     if isinstance(model, Metabolite):
         return Metabolite(model.parent, with_ke0(model.model, ke0), model.fm, model.mass_ratio)
-    return type(model)(**{**model._kwargs(), "ke0": ke0})
+    return type(model)(**{**model.kwargs(), "ke0": ke0})
 
 
 def plasma_drives(name: str, dr: Any, sources: Any, times: np.ndarray, shape: tuple[int, int],

@@ -196,16 +196,16 @@ class MORTolerance:
         self.agonists = tuple(d for d in self.ligands if agonist_tau(d, self.target) > 0)
         self.taus = np.array([agonist_tau(d, self.target) for d in self.agonists])
         suffix = "" if self.regime == "acute" else "_chronic"
-        self._k_rec_key, self._k_des_key = f"k_rec{suffix}", f"k_des{suffix}"
-        self.k_rec = target_param(self.target, self._k_rec_key, "1/h")
-        self.k_des = target_param(self.target, self._k_des_key, "1/h")
+        self.k_rec_key, self.k_des_key = f"k_rec{suffix}", f"k_des{suffix}"
+        self.k_rec = target_param(self.target, self.k_rec_key, "1/h")
+        self.k_des = target_param(self.target, self.k_des_key, "1/h")
         self.inputs = tuple(f"occupancy.{self.target}.{d}" for d in self.agonists)
         self.outputs = (f"signal.{self.target}",)
 
     def parameters(self) -> dict[str, Parameter]:
         mf = target_file(self.target)
-        out = {f"{self.target}.{self._k_rec_key}": mf[self._k_rec_key],
-               f"{self.target}.{self._k_des_key}": mf[self._k_des_key]}
+        out = {f"{self.target}.{self.k_rec_key}": mf[self.k_rec_key],
+               f"{self.target}.{self.k_des_key}": mf[self.k_des_key]}
         for d in self.ligands:
             for k, p in as_drug(d).parameters().items():
                 if k.startswith(f"targets.{self.target}."):

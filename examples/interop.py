@@ -13,7 +13,8 @@ import numpy as np
 
 import pdsim
 from pdsim import plot
-from pdsim.events import replay_scenario
+from pdsim.sbml import write_sbml
+from pdsim.scenario import replay_scenario
 
 # Escitalopram 10 mg once daily for two weeks with the fifth dose missed, as a NONMEM data set
 # records it: two dose records with ADDL/II repeats (EVID 1) and one observation row (EVID 0).
@@ -43,7 +44,7 @@ def main(out: Path) -> Path:
     sc = replay_scenario(pdsim.Scenario.from_dict(SCENARIO), csv)
     result = pdsim.simulate(sc)
     sbml = folder / "escitalopram.xml"
-    sc.to_sbml(path=sbml)
+    write_sbml(sc, sbml)
     print(f"wrote {sbml} (SBML Level 3; every parameter annotated with its sources)")
 
     fig, ax = plt.subplots(figsize=(7, 3.5))

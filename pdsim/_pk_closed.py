@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from ._propagate import HAVE_NUMBA, njit
-from .dosing import Dose, Regimen, _did_you_mean
-from .errors import InputError
+from .dosing import Dose, Regimen
+from .errors import InputError, did_you_mean
 from .units import as_float
 
 __all__ = ["Term", "chain", "infusion_chain", "chain_ss", "infusion_chain_ss", "superpose", "propagate_term",
@@ -541,22 +541,22 @@ def auc_inf(terms: list[Term]) -> Any:
 
 # --- the models -------------------------------------------------------------------------------
 _OUTPUTS = ("amount", "conc", "effect")
-_LN2 = math.log(2.0)
+LN2 = math.log(2.0)
 
 
-def _times(times: Any) -> np.ndarray:
+def as_times(times: Any) -> np.ndarray:
     t = np.atleast_1d(np.asarray(as_float(times, "h", "times"), dtype=float))
     if t.ndim != 1:
         raise InputError(f"`times` must be one-dimensional (got shape {t.shape}); give e.g. numpy.linspace(0, 24, 241).")
     return t
 
 
-def _check_output(output: str) -> None:
+def check_output(output: str) -> None:
     if output not in _OUTPUTS:
-        raise InputError(f"`output` must be one of {', '.join(_OUTPUTS)} (got {output!r}).{_did_you_mean(output, _OUTPUTS)}")
+        raise InputError(f"`output` must be one of {', '.join(_OUTPUTS)} (got {output!r}).{did_you_mean(output, _OUTPUTS)}")
 
 
-def _events(events: Any) -> tuple[Dose, ...]:
+def as_events(events: Any) -> tuple[Dose, ...]:
     if isinstance(events, Dose):
         return (events,)
     if isinstance(events, Regimen):
@@ -564,7 +564,7 @@ def _events(events: Any) -> tuple[Dose, ...]:
     return Regimen(tuple(events)).events
 
 
-class _LinearModel:
+class LinearModel:
     """What the one- and two-compartment models and `Metabolite` share.
 
     Subclasses give `_disposition` (central amount after a unit iv bolus, as chain terms), the
@@ -605,7 +605,7 @@ class _LinearModel:
     def _k10(self) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _central_terms(self, route: str) -> tuple[list[Term], Any]:
+    def central_terms(self, route: str) -> tuple[list[Term], Any]:
         """Central amount per unit dose by ``route``, as chain terms, and the lag time."""
         disp = self._disposition()
         if route in ("iv_bolus", "iv_infusion"):
@@ -621,10 +621,10 @@ class _LinearModel:
         ka, f = self._col(self.ka), self._col(f)
         return [(f * ka * w, (ka,) + nodes) for w, nodes in disp], lag
 
-    def _terms(self, route: str, output: str) -> tuple[list[Term], Any]:
+    def response_terms(self, route: str, output: str) -> tuple[list[Term], Any]:
         """Terms of ``output`` per unit dose by ``route`` (mg, or mg/L for conc and effect), and the lag."""
-        _check_output(output)
-        terms, lag = self._central_terms(route)
+        check_output(output)
+        terms, lag = self.central_terms(route)
         if output == "amount":
             return terms, lag
         V = self._col(self.V)
@@ -640,8 +640,8 @@ class _LinearModel:
 
         Returns shape (n_times,) for one subject, (n_subj, n_times) for parameter arrays.
         """
-        _check_output(output)
-        return superpose(lambda r: self._terms(r, output), _events(events), _times(times), self.shape)
+        check_output(output)
+        return superpose(lambda r: self.response_terms(r, output), as_events(events), as_times(times), self.shape)
 
     def amount(self, times: Any, events: Any) -> np.ndarray:
         """Amount in the central compartment, mg."""
@@ -659,16 +659,16 @@ class _LinearModel:
     def half_life(self) -> Any:
         """Terminal half-life ln 2 / λz in h, λz the slowest disposition rate (absorption not included)."""
         lam = np.min(np.stack(np.broadcast_arrays(*[np.asarray(n[0], float) for _, n in self._disposition()])), axis=0)
-        return _squeeze(_LN2 / lam)
+        return _squeeze(LN2 / lam)
 
-    def subject(self, i: int) -> "_LinearModel":
+    def subject(self, i: int) -> "LinearModel":
         """The same model with every parameter array reduced to subject ``i``."""
-        return type(self)(**{k: (np.asarray(v)[i] if isinstance(v, np.ndarray) else v) for k, v in self._kwargs().items()})
+        return type(self)(**{k: (np.asarray(v)[i] if isinstance(v, np.ndarray) else v) for k, v in self.kwargs().items()})
 
-    def _kwargs(self) -> dict[str, Any]:  # pragma: no cover - abstract
+    def kwargs(self) -> dict[str, Any]:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _ode(self) -> tuple[np.ndarray, dict[str, tuple[int, float, float]], dict[str, tuple[int, float]]]:
+    def ode_system(self) -> tuple[np.ndarray, dict[str, tuple[int, float, float]], dict[str, tuple[int, float]]]:
         """Linear ODE of one subject: matrix A (amounts; effect site as concentration), where each
         route puts its dose (state, fraction, lag), and where each output is read (state, scale)."""
         core = self._ode_core()
@@ -695,7 +695,7 @@ def _squeeze(x: Any) -> Any:
     return float(x) if x.ndim == 0 else x.reshape(-1)
 
 
-class OneCompartment(_LinearModel):
+class OneCompartment(LinearModel):
     r"""One-compartment model with optional first-order absorption and effect site.
 
     .. math:: \frac{dA_g}{dt} = -k_a A_g,\quad \frac{dA}{dt} = k_a A_g - k A + R(t),\quad
@@ -737,7 +737,7 @@ class OneCompartment(_LinearModel):
         self._common(V, ka, F, tlag, ke0, F_ip)
         self._set_shape(self.CL, self.V, self.ka, self.F, self.tlag, self.ke0, self.F_ip)
 
-    def _kwargs(self) -> dict[str, Any]:
+    def kwargs(self) -> dict[str, Any]:
         return dict(CL=self.CL, V=self.V, ka=self.ka, F=self.F, tlag=self.tlag, ke0=self.ke0, F_ip=self.F_ip)
 
     def _k10(self) -> Any:
@@ -758,7 +758,7 @@ class OneCompartment(_LinearModel):
         return f"OneCompartment(CL={self.CL}, V={self.V}, ka={self.ka}, F={self.F}, tlag={self.tlag}, ke0={self.ke0})"
 
 
-class TwoCompartment(_LinearModel):
+class TwoCompartment(LinearModel):
     r"""Two-compartment model (central V, peripheral V2, inter-compartmental clearance Q).
 
     .. math:: \frac{dA_1}{dt} = k_a A_g - (k_{10} + k_{12}) A_1 + k_{21} A_2 + R(t),\quad
@@ -797,7 +797,7 @@ class TwoCompartment(_LinearModel):
         self._common(V, ka, F, tlag, ke0, F_ip)
         self._set_shape(self.CL, self.V, self.Q, self.V2, self.ka, self.F, self.tlag, self.ke0, self.F_ip)
 
-    def _kwargs(self) -> dict[str, Any]:
+    def kwargs(self) -> dict[str, Any]:
         return dict(CL=self.CL, V=self.V, Q=self.Q, V2=self.V2, ka=self.ka, F=self.F, tlag=self.tlag, ke0=self.ke0,
                     F_ip=self.F_ip)
 
@@ -843,7 +843,7 @@ class TwoCompartment(_LinearModel):
                 f"tlag={self.tlag}, ke0={self.ke0})")
 
 
-class Metabolite(_LinearModel):
+class Metabolite(LinearModel):
     r"""A metabolite formed from a parent: fm of the parent's elimination feeds the metabolite's model.
 
     .. math:: \frac{dA_m}{dt} = f_m \frac{M_m}{M_p}\, k_{10} A_p - k_{m} A_m \;(+\text{its own distribution})
@@ -868,9 +868,9 @@ class Metabolite(_LinearModel):
     Houston JB. Drug metabolite kinetics. *Pharmacol Ther* 1981;15:521–552.
     """
 
-    def __init__(self, parent: _LinearModel, model: _LinearModel, fm: Any, mass_ratio: Any = 1.0):
+    def __init__(self, parent: LinearModel, model: LinearModel, fm: Any, mass_ratio: Any = 1.0):
         for name, m in (("parent", parent), ("model", model)):
-            if not isinstance(m, _LinearModel):
+            if not isinstance(m, LinearModel):
                 raise InputError(f"`{name}` must be a OneCompartment, TwoCompartment or Metabolite model (got {type(m).__name__}).")
         self.parent, self.model = parent, model
         self.fm = self._arg(fm, "dimensionless", "fm", nonnegative=True)
@@ -878,7 +878,7 @@ class Metabolite(_LinearModel):
         self.V, self.ke0 = model.V, model.ke0
         self._set_shape(np.empty(parent.shape), np.empty(model.shape), self.fm, self.mass_ratio)
 
-    def _kwargs(self) -> dict[str, Any]:
+    def kwargs(self) -> dict[str, Any]:
         return dict(parent=self.parent, model=self.model, fm=self.fm, mass_ratio=self.mass_ratio)
 
     def subject(self, i: int) -> "Metabolite":
@@ -892,8 +892,8 @@ class Metabolite(_LinearModel):
     def _disposition(self) -> list[Term]:
         return self.model._disposition()
 
-    def _central_terms(self, route: str) -> tuple[list[Term], Any]:
-        parent_terms, lag = self.parent._central_terms(route)
+    def central_terms(self, route: str) -> tuple[list[Term], Any]:
+        parent_terms, lag = self.parent.central_terms(route)
         q = self._col(self.fm) * self._col(self.mass_ratio) * self.parent._k10()
         return [(wp * q * wm, np_ + nm) for wp, np_ in parent_terms for wm, nm in self.model._disposition()], lag
 
@@ -902,9 +902,9 @@ class Metabolite(_LinearModel):
         """Apparent terminal half-life, h: the slower of the metabolite's own and the parent's."""
         return _squeeze(np.maximum(self.model.half_life, self.parent.half_life))
 
-    def _ode(self):
-        Ap, entries, _ = self.parent._ode()
-        Am, _, out_m = self.model._ode()
+    def ode_system(self):
+        Ap, entries, _ = self.parent.ode_system()
+        Am, _, out_m = self.model.ode_system()
         n_p, n_m = Ap.shape[0], Am.shape[0] - 1  # the metabolite's own gut is not used
         A = np.zeros((n_p + n_m, n_p + n_m))
         A[:n_p, :n_p], A[n_p:, n_p:] = Ap, Am[1:, 1:]

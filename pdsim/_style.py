@@ -509,7 +509,7 @@ def agonist_constants(agonist: Any, target: str, ka: Any, tau: Any) -> tuple[flo
     """K_A (nM), τ and a label, from the arguments or from the drug's [targets.<target>] table."""
     if agonist is not None and (ka is None or tau is None):
         from .catalog import drug
-        from .targets._base import agonist_tau, dissociation_constant
+        from .targets import agonist_tau, dissociation_constant
 
         dr = drug(agonist)
         ka = dissociation_constant(dr, target) if ka is None else ka
@@ -529,7 +529,7 @@ def antagonist_kb(antagonist: Any, target: str, kb: Any) -> tuple[float | None, 
         return None, ""
     if kb is None:
         from .catalog import drug
-        from .targets._base import dissociation_constant
+        from .targets import dissociation_constant
 
         return dissociation_constant(drug(antagonist), target), drug_label(antagonist)
     return as_float(kb, "nM", "kb", positive=True), (drug_label(antagonist) if isinstance(antagonist, str) else "antagonist")

@@ -6,14 +6,13 @@ unknown name fail with a suggestion.
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ModelFileError, UnknownNameError, suggest
+from .errors import ModelFileError, UnknownNameError, did_you_mean, suggest
 from .provenance import Parameter, Registry, is_parameter_table, line_of, load_toml
 
 __all__ = [
@@ -37,7 +36,8 @@ __all__ = [
     "scenarios",
     "scenario_path",
     "clear_cache",
-    "extra_drugs",
+    "DrugName",
+    "resolve",
 ]
 
 ACTIONS = ("agonist", "antagonist", "inhibitor", "blocker")
@@ -192,7 +192,7 @@ class Drug:
         if form not in forms:
             known = ", ".join(sorted(forms)) or "none (doses are of the base)"
             raise UnknownNameError(f"{self.display_name} has no form '{form}' in its [forms] table; known forms: "
-                                   f"{known}.{_did_you_mean(form, forms)} Leave `form` out for a dose "
+                                   f"{known}.{did_you_mean(form, forms)} Leave `form` out for a dose "
                                    f"of the base, or add [forms.{form}] molar_mass = {{...}} to the drug file.")
         return self.molar_mass.to("g/mol") / forms[form].to("g/mol")
 
@@ -244,11 +244,6 @@ class Drug:
             for k, p in ps.items():
                 out[f"{sec}.{k}"] = p
         return out
-
-
-def _did_you_mean(name: Any, options: Any) -> str:
-    tip = suggest(str(name), options) if options else ""
-    return tip if tip.startswith(" Did") else ""
 
 
 def load_drug_file(path: Path, reg: Registry | None = None) -> Drug:
@@ -319,7 +314,7 @@ def load_drug_file(path: Path, reg: Registry | None = None) -> Drug:
     if "forms" in d:
         extra["forms"] = _forms(d["forms"], path, reg)
     if "pharmacogenetics" in d:  # CYP2D6/CYP2C19 phenotype multipliers (pdsim.pharmacogenetics)
-        from .pharmacogenetics import parse_drug_table
+        from .phenotypes import parse_drug_table
 
         formed = {m for spec in pk_specs.values() for m in spec.metabolites}
         extra["pharmacogenetics"] = parse_drug_table(d["pharmacogenetics"], path, reg, formed)
@@ -481,50 +476,55 @@ def _names(sub: str) -> list[str]:
 
 
 @functools.lru_cache(maxsize=None)
-def _drug_cached(path: str) -> Drug:
+def drug_at(path: str) -> Drug:
     return load_drug_file(Path(path), registry())
 
 
 @functools.lru_cache(maxsize=None)
-def _aliases() -> dict[str, str]:
+def alias_table() -> dict[str, str]:
     out = {}
     for n in _names("drugs"):
-        dr = _drug_cached(str(models_dir() / "drugs" / f"{n}.toml"))
+        dr = drug_at(str(models_dir() / "drugs" / f"{n}.toml"))
         out[dr.name.lower()] = n
         for a in dr.aliases:
             out[a.lower()] = n
     return out
 
 
-_OVERLAY_VAR: contextvars.ContextVar[dict] = contextvars.ContextVar("pdsim_extra_drugs", default={})
+class DrugName(str):
+    """A drug's name bound to the `Drug` it was resolved to: what a scenario's compounds become once
+    the engine has looked them up (the scenario's own drugs first, then the catalogue).
+
+    It is a ``str`` (equal to and hashing as the name, so it keys dicts and builds variable names
+    like one), and the layers below (targets, systems) read the drug from it instead of looking the
+    name up again, so a scenario's own drugs reach them without any global state.
+    """
+
+    drug: "Drug"
+
+    def __new__(cls, name: str, drug: "Drug") -> "DrugName":
+        obj = super().__new__(cls, name)
+        obj.drug = drug
+        return obj
+
+    def __reduce__(self):  # pickled with its drug (process pools)
+        return (DrugName, (str(self), self.drug))
 
 
-class _Overlay:
-    """Read-only view of the drugs made visible by `extra_drugs` in the current context (thread/task)."""
-
-    def __contains__(self, key: str) -> bool:
-        return key in _OVERLAY_VAR.get()
-
-    def __getitem__(self, key: str) -> "Drug":
-        return _OVERLAY_VAR.get()[key]
-
-
-_OVERLAY = _Overlay()
-
-
-@contextlib.contextmanager
-def extra_drugs(custom: "dict[str, Drug]"):
-    """Make user-defined drugs (a scenario's own) visible to `drug()` inside a ``with`` block.
-
-    The overlay is per context (a `contextvars.ContextVar`), so simulations in parallel threads
-    each see only their own scenario's drugs."""
-    merged = dict(_OVERLAY_VAR.get())
-    merged.update({k.lower(): v for k, v in custom.items()})
-    token = _OVERLAY_VAR.set(merged)
-    try:
-        yield
-    finally:
-        _OVERLAY_VAR.reset(token)
+def resolve(name: "str | Drug", custom: "dict[str, Drug] | None" = None) -> DrugName:
+    """``name`` bound to its `Drug`: a scenario's own drug of that name (``custom``) first, else the
+    catalogue's (by name, alias or drug-file path); a `DrugName` or `Drug` is taken as it is."""
+    if isinstance(name, DrugName):
+        return name
+    if isinstance(name, Drug):
+        return DrugName(name.name, name)
+    if custom:
+        dr = custom.get(str(name))
+        if dr is None:
+            dr = {str(k).lower(): v for k, v in custom.items()}.get(str(name).strip().lower())
+        if dr is not None:
+            return DrugName(str(name), dr)
+    return DrugName(str(name), drug(name))
 
 
 def drugs() -> list[str]:
@@ -533,25 +533,26 @@ def drugs() -> list[str]:
 
 
 def drug(name: "str | Drug") -> Drug:
-    """Look a drug up by name or alias (case-insensitive); a path to a .toml file loads that file."""
+    """Look a drug up by name or alias (case-insensitive); a path to a .toml file loads that file; a
+    `DrugName` gives the drug it was resolved to (a scenario's own drug, say)."""
     if isinstance(name, Drug):
         return name
+    if isinstance(name, DrugName):
+        return name.drug
     if str(name).endswith(".toml"):
         return load_drug_file(Path(name), registry())
     key = str(name).strip().lower()
-    if key in _OVERLAY:
-        return _OVERLAY[key]
     path = models_dir() / "drugs" / f"{key}.toml"
     if path.is_file():
-        return _drug_cached(str(path))
-    al = _aliases()
+        return drug_at(str(path))
+    al = alias_table()
     if key in al:
-        return _drug_cached(str(models_dir() / "drugs" / f"{al[key]}.toml"))
+        return drug_at(str(models_dir() / "drugs" / f"{al[key]}.toml"))
     raise UnknownNameError(f"Unknown drug '{name}'.{suggest(key, list(al))} See `pdsim list drugs`.")
 
 
 @functools.lru_cache(maxsize=None)
-def _modelfile_cached(path: str, kind: str) -> ModelFile:
+def model_file_at(path: str, kind: str) -> ModelFile:
     return _load_modelfile(Path(path), kind, registry())
 
 
@@ -561,7 +562,7 @@ def _lookup(sub: str, kind: str, name: str) -> ModelFile:
     key = lowered.get(str(name).lower())
     if key is None:
         raise UnknownNameError(f"Unknown {kind} '{name}'.{suggest(str(name), names)} See `pdsim list {sub}`.")
-    return _modelfile_cached(str(models_dir() / sub / f"{key}.toml"), kind)
+    return model_file_at(str(models_dir() / sub / f"{key}.toml"), kind)
 
 
 def targets() -> list[str]:
@@ -621,5 +622,5 @@ def species(name: str) -> dict[str, Parameter]:
 
 def clear_cache() -> None:
     """Forget every loaded file (after editing models/ or seeds/ in a running session)."""
-    for f in (_registry, _drug_cached, _aliases, _modelfile_cached, _species_table):
+    for f in (_registry, drug_at, alias_table, model_file_at, _species_table):
         f.cache_clear()

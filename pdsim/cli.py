@@ -378,7 +378,7 @@ def _replayed(args):
 
             raise InputError("--arm and --id choose what --doses replays; give --doses FILE.csv as well.")
         return args.scenario
-    from .events import replay_scenario
+    from .scenario import replay_scenario
 
     return replay_scenario(args.scenario, Path(args.doses), arm=args.arm, id=args.id)
 

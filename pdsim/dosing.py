@@ -14,26 +14,27 @@ from typing import Any
 import numpy as np
 import pint
 
-from .errors import InputError, UnitError, suggest
+from . import events as _events
+from .errors import InputError, UnitError, did_you_mean
 from .limits import MAX_DOSES, MIN_INTERVAL_H
 from .units import Q_, as_float, quantity
 
 __all__ = ["ROUTES", "Dose", "Regimen"]
 
-#: administration routes: oral (ka, F, lag), iv bolus and infusion (into the central compartment),
-#: intraperitoneal and subcutaneous (ka and F_ip, no lag)
-ROUTES = ("oral", "iv_bolus", "iv_infusion", "ip", "sc")
+#: administration routes (`pdsim.events.ROUTES`, where dose records are read): oral (ka, F, lag), iv bolus
+#: and infusion (into the central compartment), intraperitoneal and subcutaneous (ka and F_ip, no lag)
+ROUTES = _events.ROUTES
 
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (Real, np.number)) and not isinstance(value, (bool, np.bool_))
 
 
-def _body_weight(body_weight: Any) -> float:
+def check_body_weight(body_weight: Any) -> float:
     return as_float(body_weight, "kg", "body_weight", positive=True)
 
 
-def _per_kg(q: pint.Quantity, dim: str) -> bool:
+def is_per_kg(q: pint.Quantity, dim: str) -> bool:
     """True for a quantity such as 0.5 mg/kg or 1 mg/kg/h: ``dim`` per unit of body mass."""
     per_mass = any(e < 0 and Q_(1, u).check("[mass]") for u, e in q.unit_items())
     return per_mass and (q * Q_(1, "kg")).check(dim)
@@ -51,14 +52,14 @@ def _read(value: Any, name: str, unit: str, dim: str, what: str, example: str, b
     shown = value.strip() if isinstance(value, str) else f"{q:~P}"
     if q.check(dim):
         return float(q.to(unit).magnitude), shown
-    if _per_kg(q, dim):
+    if is_per_kg(q, dim):
         if body_weight is None:
             raise InputError(f"`{name}` is per body weight ({shown}); give body_weight, e.g. body_weight='0.3 kg'.")
-        return float((q * Q_(_body_weight(body_weight), "kg")).to(unit).magnitude), shown
+        return float((q * Q_(check_body_weight(body_weight), "kg")).to(unit).magnitude), shown
     raise UnitError(f"`{name}` must be {what} (got {shown}); write e.g. {example}.")
 
 
-def _amount_mg(value: Any, name: str = "dose", body_weight: Any = None) -> float:
+def amount_mg(value: Any, name: str = "dose", body_weight: Any = None) -> float:
     """A dose as mg: a mass ("12.5 mg"), mass per body weight with ``body_weight``, or a number in mg."""
     mg, shown = _read(value, name, "mg", "[mass]", "a mass", "'12.5 mg'", body_weight)
     if not math.isfinite(mg):
@@ -82,7 +83,7 @@ def _time_h(value: Any, name: str) -> float:
     return float(as_float(value, "h", name))
 
 
-def _interval_h(value: Any, name: str = "every") -> float:
+def interval_h(value: Any, name: str = "every") -> float:
     h = _time_h(value, name)
     if not h > 0:
         raise InputError(f"`{name}` must be greater than zero (got {value!r}); write e.g. '8 h'.")
@@ -115,16 +116,10 @@ _ROUTE_HINTS = {"iv": "iv_bolus", "i.v.": "iv_bolus", "bolus": "iv_bolus", "infu
                 "p.o.": "oral", "i.p.": "ip", "s.c.": "sc", "subcutaneous": "sc", "intraperitoneal": "ip"}
 
 
-def _did_you_mean(name: Any, options: Iterable[str]) -> str:
-    """" Did you mean 'x'?" for a close option, else "" (the messages list the options already)."""
-    tip = suggest(str(name), options)
-    return tip if tip.startswith(" Did") else ""
-
-
-def _route(route: Any) -> str:
+def check_route(route: Any) -> str:
     if route not in ROUTES:
         hint = _ROUTE_HINTS.get(str(route).strip().lower())
-        tip = f" Did you mean '{hint}'?" if hint else _did_you_mean(route, ROUTES)
+        tip = f" Did you mean '{hint}'?" if hint else did_you_mean(route, ROUTES)
         raise InputError(f"`route` must be one of {', '.join(ROUTES)} (got {route!r}).{tip}")
     return route
 
@@ -196,8 +191,8 @@ class Dose:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "time", _time_h(self.time, "time"))
-        object.__setattr__(self, "amount", _amount_mg(self.amount))
-        _route(self.route)
+        object.__setattr__(self, "amount", amount_mg(self.amount))
+        check_route(self.route)
         duration = 0.0 if self.duration is None else float(as_float(self.duration, "h", "duration", nonnegative=True))
         if self.route == "iv_infusion" and duration <= 0:
             raise InputError("an iv_infusion needs a duration > 0; give duration='2 h' or use Regimen.infusion(rate=..., duration=...).")
@@ -278,9 +273,9 @@ class Regimen:
             The salt ``dose`` is stated as, one of the drug's [forms] (e.g. "hydrochloride"): the
             amount is converted to base, :math:`A_{base} = A \\cdot M_{base}/M_{salt}`; needs ``drug``.
         """
-        route = _route(route)
-        amount = _amount_mg(dose, "dose", body_weight) * _base_fraction(drug, form)
-        step = None if every is None else _interval_h(every)
+        route = check_route(route)
+        amount = amount_mg(dose, "dose", body_weight) * _base_fraction(drug, form)
+        step = None if every is None else interval_h(every)
         times = _dose_times(_time_h(start, "start"), step, count, until)
         dur = None if duration is None else _time_h(duration, "duration")
         return cls(tuple(Dose(t, amount, route, dur, drug, form) for t in times))
@@ -291,7 +286,7 @@ class Regimen:
         """A loading dose at ``start``, then ``dose`` every ``every``; ``count`` includes the loading dose."""
         r = cls.repeated(dose, every, count, until, route, start, drug, body_weight)
         first = r.events[0]
-        return cls((Dose(first.time, _amount_mg(loading, "loading", body_weight), route, 0.0, drug),) + r.events[1:])
+        return cls((Dose(first.time, amount_mg(loading, "loading", body_weight), route, 0.0, drug),) + r.events[1:])
 
     @classmethod
     def infusion(cls, rate: Any = None, dose: Any = None, duration: Any = None, every: Any = None, count: Any = None,
@@ -309,12 +304,12 @@ class Regimen:
         if duration is None and (rate is None or dose is None):
             raise InputError("an infusion needs a duration: give duration='2 h' with rate or dose, or give both rate and dose.")
         if duration is not None:
-            dur = _interval_h(duration, "duration")
-            amount = _rate_mg_h(rate, body_weight) * dur if rate is not None else _amount_mg(dose, "dose", body_weight)
+            dur = interval_h(duration, "duration")
+            amount = _rate_mg_h(rate, body_weight) * dur if rate is not None else amount_mg(dose, "dose", body_weight)
         else:
-            amount = _amount_mg(dose, "dose", body_weight)
+            amount = amount_mg(dose, "dose", body_weight)
             dur = amount / _rate_mg_h(rate, body_weight)
-        step = None if every is None else _interval_h(every)
+        step = None if every is None else interval_h(every)
         if step is not None and count is None and until is None:
             count = 1
         times = _dose_times(_time_h(start, "start"), step, count, until)
@@ -324,19 +319,19 @@ class Regimen:
     def ladder(cls, doses: Iterable[Any], every: Any, per_step: Any, route: str = "oral", start: Any = "0 h",
                drug: str | None = None, body_weight: Any = None) -> "Regimen":
         """Dose escalation: each amount in ``doses`` given ``per_step`` times (or for a time such as "7 day") every ``every``."""
-        step = _interval_h(every)
+        step = interval_h(every)
         if _is_number(per_step):
             n = _count(per_step, "per_step")
         else:
             n = len(_dose_times(0.0, step, None, per_step))
         t0 = _time_h(start, "start")
         out: list[Dose] = []
-        amounts = [_amount_mg(d, "doses", body_weight) for d in doses]
+        amounts = [amount_mg(d, "doses", body_weight) for d in doses]
         if not amounts:
             raise InputError("`doses` of a ladder must list at least one dose, e.g. ['12.5 mg', '25 mg'].")
         _cap(n * len(amounts), "per_step")
         for s, amount in enumerate(amounts):
-            out.extend(Dose(t0 + (s * n + i) * step, amount, _route(route), 0.0, drug) for i in range(n))
+            out.extend(Dose(t0 + (s * n + i) * step, amount, check_route(route), 0.0, drug) for i in range(n))
         return cls(tuple(out))
 
     # --- event tables (NONMEM convention; pdsim/events.py) ------------------------------
@@ -358,10 +353,11 @@ class Regimen:
         >>> r.times.tolist()
         [0.0, 8.0, 16.0]
         """
-        from .events import regimen_from_events
-
-        return regimen_from_events(table, drug=drug, id=id, cmt=cmt, amt_unit=amt_unit, time_unit=time_unit,
-                                   ignore=ignore)
+        doses = []
+        for rec in _events.read_events(table, id=id, cmt=cmt, amt_unit=amt_unit, time_unit=time_unit, ignore=ignore):
+            name = _events.record_drug(rec, drug)
+            doses.extend(Dose(t, rec.amount, rec.route, rec.duration, name) for t in rec.times)
+        return cls(tuple(doses))
 
     def to_events(self, path: Any = None, id: Any = 1):
         """This regimen as a NONMEM-convention event table (a pandas DataFrame; also written as CSV to ``path``).
@@ -369,11 +365,9 @@ class Regimen:
         Runs of equal doses at a constant interval become one record with II and ADDL; times in h,
         AMT in mg, RATE in mg/h. ``Regimen.from_events(r.to_events())`` equals ``r`` exactly.
         """
-        from .events import regimen_to_events, write_events
-
-        table = regimen_to_events(self, id=id)
+        table = _events.regimen_to_events(self, id=id)
         if path is not None:
-            write_events(table, path)
+            _events.write_events(table, path)
         return table
 
     # --- combination ------------------------------------------------------------------

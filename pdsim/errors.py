@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from typing import Any
 
 __all__ = [
+    "did_you_mean",
     "PdsimError",
     "UnitError",
     "InputError",
@@ -97,3 +99,10 @@ def suggest(name: str, options: Iterable[str], *, known: bool = False) -> str:
     if known or (options and len(options) <= 12):
         return listed
     return ""
+
+
+def did_you_mean(name: Any, options: Iterable[str]) -> str:
+    """" Did you mean 'x'?" for a close option, else "" (for messages that list the options already)."""
+    options = list(options) if options else []
+    tip = suggest(str(name), options) if options else ""
+    return tip if tip.startswith(" Did") else ""

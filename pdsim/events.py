@@ -1,7 +1,9 @@
-"""Dosing event tables in the NONMEM convention: read them into a `Regimen` or scenario doses, write them back.
+"""Dosing event tables in the NONMEM convention: checked dose records in, tables of doses out.
 
 One record per row with the columns ID, TIME, AMT, CMT, RATE, II, ADDL, SS and EVID (plus pdsim's
-DRUG, ROUTE and DUR); times in h and amounts in mg unless told otherwise.
+DRUG, ROUTE and DUR); times in h and amounts in mg unless told otherwise. The layer below dosing
+and scenarios: `pdsim.Regimen.from_events` / ``to_events`` and a scenario's ``events = "..."`` doses
+(`pdsim.scenario`) build on these records; `pdsim.scenario.replay_scenario` replays a table in a scenario.
 """
 from __future__ import annotations
 
@@ -12,10 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, ModelFileError, PdsimError, UnitError, suggest
+from .errors import InputError, UnitError, suggest
 
-__all__ = ["COLUMNS", "DEFAULT_CMT", "EventRecord", "read_events", "regimen_from_events", "regimen_to_events",
-           "write_events", "scenario_dose_specs", "replay_scenario"]
+__all__ = ["ROUTES", "COLUMNS", "DEFAULT_CMT", "EventRecord", "read_events", "record_drug", "regimen_to_events",
+           "write_events"]
+
+#: every route a dose can take (a record's ROUTE names one); `pdsim.dosing.ROUTES` is this tuple
+ROUTES = ("oral", "iv_bolus", "iv_infusion", "ip", "sc")
 
 #: the NONMEM data-record columns pdsim reads, and its own three (DRUG, ROUTE, DUR: infusion duration)
 COLUMNS = ("ID", "TIME", "AMT", "CMT", "RATE", "II", "ADDL", "SS", "EVID", "DRUG", "ROUTE", "DUR")
@@ -119,8 +124,6 @@ def _factor(unit: str, canonical: str, what: str) -> float:
 
 
 def _cmt_map(cmt: Mapping[Any, str] | None) -> dict[int, str]:
-    from .dosing import ROUTES
-
     out = dict(DEFAULT_CMT) if cmt is None else {}
     for k, v in (cmt or {}).items():
         try:
@@ -168,8 +171,6 @@ def read_events(table: Any, *, id: Any = None, cmt: Mapping[Any, str] | None = N
     write the doses that lead to steady state explicitly (e.g. with ADDL). MDV and DV are read for
     observation rows only; a dose row must not carry a DV.
     """
-    from .dosing import ROUTES
-
     rows, name, lines = _rows(table)
     mapping = _cmt_map(cmt)
     amt_f = _factor(amt_unit, "mg", "amt_unit")
@@ -316,21 +317,8 @@ def _route_of(r: dict[str, Any], w, mapping: dict[int, str], rate: float, routes
     return kind
 
 
-def regimen_from_events(table: Any, *, drug: str | None = None, **kw: Any):
-    """A `Regimen` from an event table (see `read_events` for the table and keywords).
-
-    ``drug`` names the drug of rows without a DRUG value (a row's DRUG must then match it).
-    """
-    from .dosing import Dose, Regimen
-
-    doses = []
-    for rec in read_events(table, **kw):
-        name = _record_drug(rec, drug)
-        doses.extend(Dose(t, rec.amount, rec.route, rec.duration, name) for t in rec.times)
-    return Regimen(tuple(doses))
-
-
-def _record_drug(rec: EventRecord, drug: str | None, strict: bool = True) -> str | None:
+def record_drug(rec: EventRecord, drug: str | None, strict: bool = True) -> str | None:
+    """The drug a record doses: its DRUG, else ``drug``; with ``strict`` a DRUG other than ``drug`` is an error."""
     if strict and drug is not None and rec.drug is not None and rec.drug.lower() != drug.lower():
         raise InputError(f"row {rec.row}, column DRUG is {rec.drug!r} but the table is read for {drug!r}; "
                          "drop the DRUG column or make them agree.")
@@ -438,96 +426,3 @@ def _cell(v: Any) -> Any:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "."  # NONMEM's empty field
     return repr(float(v)) if isinstance(v, float) else v
-
-
-# --- scenarios ---------------------------------------------------------------------------------
-_SCENARIO_KEYS = {"events", "drug", "id", "cmt", "amt_unit", "time_unit", "ignore"}
-
-
-def scenario_dose_specs(dd: Mapping[str, Any], label: str, ctx: Any, custom: Mapping[str, Any],
-                        where: tuple = ()) -> list[Any]:
-    """The `DoseSpec` lines of an arm's dose entry ``{ events = "doses.csv", drug = "...", ... }``.
-
-    ``events`` is a CSV path (relative to the scenario file); ``drug`` names the drug of rows without
-    a DRUG column; ``id``, ``cmt``, ``amt_unit``, ``time_unit`` and ``ignore`` are as for
-    `read_events`. ``ctx`` is the scenario reader's context (file and line for messages), ``where``
-    the entry's key path (``("arms", i, "doses", j)``) and
-    ``custom`` the scenario's own drugs. Each record becomes one line: TIME the start, II the
-    interval, ADDL + 1 the count.
-    """
-    from .catalog import drug as catalog_drug
-    from .errors import UnknownNameError
-    from .scenario import DoseSpec
-
-    def resolve_drug(name: str) -> str:
-        if name in custom:
-            return name
-        try:
-            return catalog_drug(name).name
-        except UnknownNameError as exc:
-            raise UnknownNameError(f"{ctx.where(where + ('drug',))}: {exc}") from None
-
-    ctx.unknown(dd, _SCENARIO_KEYS, where, f"an events dose of arm '{label}'")
-    base = ctx.path.parent if ctx.path else Path.cwd()
-    f = Path(str(dd["events"]))
-    path = f if f.is_absolute() else base / f
-    if not path.is_file():
-        raise ModelFileError(f"{ctx.where(where + ('events',))}: event table {path} (arm '{label}') does not exist.")
-    kw = {k: dd[k] for k in ("id", "cmt", "amt_unit", "time_unit", "ignore") if k in dd}
-    try:
-        records = read_events(path, **kw)
-    except PdsimError as exc:
-        raise type(exc)(f"{ctx.where(where + ('events',))} (arm '{label}'): {exc}") from None
-    return _specs(records, dd.get("drug"), resolve_drug, f"{ctx.where(where + ('events',))} (arm '{label}')", DoseSpec)
-
-
-def _specs(records: list[EventRecord], drug: str | None, resolve_drug, where: str, DoseSpec,
-           strict: bool = True) -> list[Any]:
-    out = []
-    for rec in records:
-        try:
-            name = _record_drug(rec, drug, strict)
-        except InputError as exc:
-            raise InputError(f"{where}: {exc}") from None
-        if name is None:
-            raise InputError(f"{where}: row {rec.row} names no drug; add drug = \"...\" to the dose entry or a DRUG column.")
-        if rec.time < 0:
-            raise InputError(f"{where}: row {rec.row}, column TIME is {rec.time:g} h; a scenario starts at 0 h, "
-                             "so TIME must be >= 0.")
-        out.append(DoseSpec(drug=resolve_drug(name), amount=rec.amount, route=rec.route,
-                            every=rec.ii if rec.addl else None, count=rec.addl + 1, start=rec.time,
-                            duration=rec.duration if rec.route == "iv_infusion" else None))
-    return out
-
-
-def replay_scenario(scenario: Any, table: Any, arm: str | None = None, **kw: Any):
-    """The scenario with one arm whose doses are the event table's (its other settings kept).
-
-    ``arm`` picks the arm to keep (by label) when the scenario has several. Rows without a DRUG
-    value dose the arm's drug when the arm doses exactly one.
-    """
-    from dataclasses import replace
-
-    from .catalog import drug as catalog_drug
-    from .scenario import DoseSpec, Scenario, load_scenario
-
-    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    labels = [a.label for a in sc.arms]
-    if arm is None:
-        if len(sc.arms) != 1:
-            raise InputError(f"scenario '{sc.name}' has {len(sc.arms)} arms ({', '.join(labels)}); "
-                             "choose the one to replay with --arm LABEL (arm=...).")
-        the_arm = sc.arms[0]
-    elif arm in labels:
-        the_arm = sc.arms[labels.index(arm)]
-    else:
-        raise InputError(f"scenario '{sc.name}' has no arm {arm!r}.{suggest(arm, labels, known=True)}")
-    records = read_events(table, **kw)
-    default = the_arm.drugs[0] if len(the_arm.drugs) == 1 else None
-
-    def resolve(name: str) -> str:
-        return name if name in sc.custom_drugs else catalog_drug(name).name
-
-    where = f"replaying {table} in arm '{the_arm.label}'"
-    specs = _specs(records, default, resolve, where, DoseSpec, strict=False)
-    return replace(sc, arms=(replace(the_arm, doses=tuple(specs)),))

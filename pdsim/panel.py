@@ -13,7 +13,7 @@ from . import catalog, pk
 from .errors import InputError, UnknownNameError, suggest
 from .targets import FAMILIES, GLUTAMATE_TARGETS, signals
 from .dosing import Regimen
-from .targets._base import CheckedConcs, as_drug, conc_nM
+from .targets import CheckedConcs, as_drug, conc_nM, named
 
 __all__ = ["PANEL_TARGETS", "panel", "target_signals", "targets_of"]
 
@@ -78,7 +78,7 @@ def target_signals(concs: Mapping[str, Any], targets: Iterable[str] | None = Non
     if not isinstance(concs, Mapping):
         raise InputError(f"`concs` must be a dict keyed by drug name (got {type(concs).__name__}); "
                          f"e.g. {{'tianeptine': np.array([...])}} in nM.")
-    c = CheckedConcs({as_drug(k).name: conc_nM(v, k, f"concs['{k}']") for k, v in concs.items()})
+    c = CheckedConcs({named(k): conc_nM(v, k, f"concs['{k}']") for k, v in concs.items()})
     tlist = targets_of(c) if targets is None else _check_targets(targets)
     unknown = set(options) - set(tlist)
     if unknown:
@@ -91,7 +91,7 @@ def target_signals(concs: Mapping[str, Any], targets: Iterable[str] | None = Non
         if engaged:  # PET-anchored occupancy (issue 13): pdsim.targets.engagement
             from .targets.engagement import engaged_signals
 
-            total = {as_drug(k).name: conc_nM(v, k, f"in_vivo['{t}']['{k}']") for k, v in engaged.items()}
+            total = {named(k): conc_nM(v, k, f"in_vivo['{t}']['{k}']") for k, v in engaged.items()}
             out.update(engaged_signals(c, total, t, FAMILIES.get(t, ""), **options.get(t, {})))
         else:
             out.update(signals(c, t, **options.get(t, {})))

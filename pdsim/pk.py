@@ -17,21 +17,21 @@ from scipy.optimize import minimize_scalar
 
 from . import catalog
 from ._pk_closed import (
-    _LN2,
+    LN2,
     Metabolite,
     OneCompartment,
     TwoCompartment,
-    _events,
-    _check_output,
-    _LinearModel,
-    _times,
+    as_events,
+    check_output,
+    LinearModel,
+    as_times,
     auc_inf,
     chain,
     infusion_chain,
     steady_profile,
 )
-from .dosing import Dose, Regimen, _amount_mg, _body_weight, _did_you_mean, _interval_h, _route
-from .errors import InputError, SolverError, UnitError, UnknownNameError
+from .dosing import Dose, Regimen, amount_mg, check_body_weight, check_route, interval_h
+from .errors import InputError, SolverError, UnitError, UnknownNameError, did_you_mean
 from .units import Q_
 
 __all__ = [
@@ -55,7 +55,7 @@ SITES = ("plasma", "free", "brain", "effect")
 
 
 # --- the ODE cross-check ------------------------------------------------------------------
-def simulate_ode(model: _LinearModel, events: Any, times: Any, rtol: float = 1e-10, atol: float | None = None,
+def simulate_ode(model: LinearModel, events: Any, times: Any, rtol: float = 1e-10, atol: float | None = None,
                  output: str = "conc", method: str = "DOP853") -> np.ndarray:
     """The same model integrated with `scipy.integrate.solve_ivp`, dose interval by dose interval.
 
@@ -84,13 +84,13 @@ def simulate_ode(model: _LinearModel, events: Any, times: Any, rtol: float = 1e-
     SolverError
         If the integrator fails on an interval.
     """
-    evs, t = _events(events), _times(times)
-    _check_output(output)
+    evs, t = as_events(events), as_times(times)
+    check_output(output)
     for route in {e.route for e in evs}:
-        model._terms(route, output)  # same validation (ka, F_ip, ke0) as the closed form
+        model.response_terms(route, output)  # same validation (ka, F_ip, ke0) as the closed form
     if model.shape:
         return np.stack([simulate_ode(model.subject(i), evs, t, rtol, atol, output, method) for i in range(model.shape[0])])
-    A, entries, outputs = model._ode()
+    A, entries, outputs = model.ode_system()
     read, scale = outputs[output]
     kicks: dict[float, list[tuple[int, float]]] = {}
     infusions = [e for e in evs if e.route == "iv_infusion"]
@@ -133,7 +133,7 @@ def simulate_ode(model: _LinearModel, events: Any, times: Any, rtol: float = 1e-
 # --- from the catalogue -----------------------------------------------------------------------
 def _weight(drug: catalog.Drug, species: str, body_weight: Any) -> float:
     if body_weight is not None:
-        return _body_weight(body_weight)
+        return check_body_weight(body_weight)
     try:
         return catalog.species(species)["body_weight"].to("kg")
     except (UnknownNameError, KeyError):
@@ -187,7 +187,7 @@ def metabolite_model(drug: Any, metabolite: Any, species: str = "human", body_we
 def _site(target: catalog.Drug, species: str, site: str) -> tuple[float, str]:
     """(factor on the total concentration, model output) for ``site``; missing data named with the fix."""
     if site not in SITES:
-        raise InputError(f"`site` must be one of {', '.join(SITES)} (got {site!r}).{_did_you_mean(site, SITES)}")
+        raise InputError(f"`site` must be one of {', '.join(SITES)} (got {site!r}).{did_you_mean(site, SITES)}")
     if site == "plasma":
         return 1.0, "conc"
     spec = target.pk(species)
@@ -211,7 +211,7 @@ def _site(target: catalog.Drug, species: str, site: str) -> tuple[float, str]:
 
 def _dosed(d: catalog.Drug, regimen: Any, species: str) -> tuple[Dose, ...]:
     """The doses of ``d`` in ``regimen`` (named for it or unnamed), checked against its PK."""
-    evs = _events(regimen)
+    evs = as_events(regimen)
     names = {d.name.lower(), *(a.lower() for a in d.aliases)}
     mine = tuple(e for e in evs if e.drug is None or e.drug.lower() in names)
     if evs and not mine:
@@ -333,15 +333,15 @@ def steady_state(drug_or_model: Any, dose: Any, every: Any, route: str = "oral",
     -------
     SteadyState
     """
-    route = _route(route)
-    T = _interval_h(every)
-    amount = _amount_mg(dose, "dose", body_weight)
+    route = check_route(route)
+    T = interval_h(every)
+    amount = amount_mg(dose, "dose", body_weight)
     D = 0.0
     if route == "iv_infusion":
         if duration is None:
             raise InputError("a steady-state infusion needs `duration`, e.g. duration='2 h'.")
-        D = _interval_h(duration, "duration")
-    if isinstance(drug_or_model, _LinearModel):
+        D = interval_h(duration, "duration")
+    if isinstance(drug_or_model, LinearModel):
         model, unit = drug_or_model, "mg/L"
         if site not in ("plasma", "effect"):
             raise InputError(f"site='{site}' needs a catalogue drug (fu, kp_uu); with a bare model use site='plasma' or 'effect'.")
@@ -352,7 +352,7 @@ def steady_state(drug_or_model: Any, dose: Any, every: Any, route: str = "oral",
         unit = "nM"
     if model.shape:
         raise InputError("steady_state takes one subject; use model.subject(i) for a population model.")
-    terms, lag = model._terms(route, output)
+    terms, lag = model.response_terms(route, output)
     lag = float(np.asarray(lag))
     grid = np.unique(np.concatenate([np.linspace(0.0, T, int(n_points)), [lag % T, min(D, T) if D else 0.0]]))
 
@@ -368,7 +368,7 @@ def steady_state(drug_or_model: Any, dose: Any, every: Any, route: str = "oral",
     else:
         first = sum(w * chain((0.0,) + n, T - lag) for w, n in terms) * amount
     first = float(np.asarray(first)) * to_unit
-    acc_term = 1.0 / -math.expm1(-_LN2 / float(model.half_life) * T)
+    acc_term = 1.0 / -math.expm1(-LN2 / float(model.half_life) * T)
     return SteadyState(cmax=Q_(cmax, unit), cmin=Q_(cmin, unit), cavg=Q_(auc_ss / T, unit), tmax=Q_(tmax, "h"),
                        accumulation=auc_ss / first if first > 0 else math.inf, accumulation_terminal=acc_term,
                        interval=Q_(T, "h"), time=Q_(grid, "h"), profile=Q_(prof, unit))
@@ -423,7 +423,7 @@ def pk_summary(drug: Any, regimen: Any, times: Any, site: str = "plasma", specie
     - accumulation: :math:`1/(1 - e^{-\lambda_z \tau})` for an evenly spaced regimen, else None.
     """
     d, evs, model, target, output, to_nm = _prepare(drug, regimen, site, species, body_weight, metabolite)
-    t = np.sort(_times(times))
+    t = np.sort(as_times(times))
     if t.size < 2:
         raise InputError("`times` must hold at least two points for a summary; give e.g. numpy.linspace(0, 24, 241).")
     c = model.response(t, evs, output) * to_nm
@@ -442,7 +442,7 @@ def pk_summary(drug: Any, regimen: Any, times: Any, site: str = "plasma", specie
             lo, hi, use = dose_t[-1], dose_t[-1] + tau, evs
         else:  # the interval before the last dose, read just before it
             lo, hi, use = dose_t[-2], dose_t[-1], tuple(e for e in evs if e.time < dose_t[-1])
-        lag = float(np.max(model._central_terms(evs[-1].route)[1])) if evs[-1].route == "oral" else 0.0
+        lag = float(np.max(model.central_terms(evs[-1].route)[1])) if evs[-1].route == "oral" else 0.0
         cand = np.unique(np.concatenate([t[(t >= lo) & (t <= hi)], [lo, hi, min(lo + lag, hi)]]))
         cmin = float(np.min(conc_at(cand, use)))
     else:
@@ -450,8 +450,8 @@ def pk_summary(drug: Any, regimen: Any, times: Any, site: str = "plasma", specie
         notes.append("single dose: Cmin is the concentration at the last time of the grid.")
     interval = Regimen(evs).interval
     half = float(np.asarray(model.half_life))
-    acc = None if interval is None else 1.0 / -math.expm1(-_LN2 / half * interval)
-    exact = sum(e.amount * float(np.asarray(auc_inf(model._terms(e.route, output)[0]))) for e in evs) * to_nm
+    acc = None if interval is None else 1.0 / -math.expm1(-LN2 / half * interval)
+    exact = sum(e.amount * float(np.asarray(auc_inf(model.response_terms(e.route, output)[0]))) for e in evs) * to_nm
     return PKSummary(drug=d.name if metabolite is None else target.name, site=site, cmax=Q_(cmax, "nM"), tmax=Q_(tmax, "h"), tpeak=Q_(tpeak, "h"),
                      cmin=Q_(cmin, "nM"), auc=Q_(float(np.trapezoid(c, t)), "nM*h"), auc_inf=Q_(exact, "nM*h"),
                      half_life=Q_(half, "h"), accumulation=acc, interval=None if interval is None else Q_(interval, "h"),

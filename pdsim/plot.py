@@ -477,7 +477,7 @@ def plot_variable(result: Any, var: str, arms: Sequence[str] | None = None, unit
     if unit is None:
         scale, qty, u = display(var, result.units.get(var, ""))
     else:
-        scale, qty, u = result._scale(var, unit), display(var, result.units.get(var, ""))[1], unit_text(unit)
+        scale, qty, u = result.scale_factor(var, unit), display(var, result.units.get(var, ""))[1], unit_text(unit)
     arm_list = arms_of(result, arms)
     m = window(result.time_h, time_range)
     tx, tlabel = time_axis(result.time_h[m])
@@ -771,7 +771,7 @@ def plot_dose_response(drug: Any, doses: Sequence[Any], target: str, every: Any 
     from .dosing import Regimen
     from .pk import concentration
     from .receptors import occupancy
-    from .targets._base import dissociation_constant
+    from .targets import dissociation_constant
 
     dr = get_drug(drug)
     k = dissociation_constant(dr, target)

@@ -100,7 +100,7 @@ class PairCorrelations(dict):
     """
 
 
-def _correlation_matrix(correlations: Any, names: Sequence[str]) -> np.ndarray:
+def correlation_matrix(correlations: Any, names: Sequence[str]) -> np.ndarray:
     d = len(names)
     if isinstance(correlations, PairCorrelations):
         inside = {pair: rho for pair, rho in correlations.items() if pair[0] in names and pair[1] in names}
@@ -222,7 +222,7 @@ def sample_parameters(
     omega = omega_from_cv(np.array([cv[k] for k in names], dtype=float))
     z = np.array([standard_normals(k, n, seed, first) for k in names]).reshape(len(names), n)
     if correlations is not None and names:
-        r = _correlation_matrix(correlations, names)
+        r = correlation_matrix(correlations, names)
         try:
             chol_r = np.linalg.cholesky(r)
         except np.linalg.LinAlgError as exc:

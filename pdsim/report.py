@@ -39,7 +39,7 @@ def _params_of_name(name: str) -> tuple[str, dict[str, Parameter]]:
     from . import catalog
 
     low = name.lower()
-    if low in [d.lower() for d in catalog.drugs()] or low in catalog._aliases():
+    if low in [d.lower() for d in catalog.drugs()] or low in catalog.alias_table():
         dr = catalog.drug(name)
         return f"drug {dr.name}", dr.parameters()
     for kind, names, getter in (("target", catalog.targets(), catalog.target), ("system", catalog.systems(), catalog.system)):
@@ -48,7 +48,7 @@ def _params_of_name(name: str) -> tuple[str, dict[str, Parameter]]:
             return f"{kind} {mf.name}", {f"parameters.{k}": v for k, v in mf.parameters.items()}
     if name in catalog.scenarios() or name.endswith(".toml"):
         from .scenario import load_scenario
-        from .simulate import scenario_parameters
+        from .engine.plan import scenario_parameters
 
         sc = load_scenario(name)
         return f"scenario {sc.name}", scenario_parameters(sc)

@@ -23,12 +23,12 @@ __all__ = ["Result"]
 _CONCENTRATIONS = ("plasma", "free", "brain", "biophase")
 
 
-def _tidy(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+def tidy_frame(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     """The frames stacked, or an empty table with the columns when there are none."""
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
-def _write_csv(table: pd.DataFrame, path: str | Path) -> Path:
+def write_csv(table: pd.DataFrame, path: str | Path) -> Path:
     """Write a table to ``path`` as CSV (creating its folder); return the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -115,7 +115,7 @@ class Result:
         arr = self._var(name)
         idx = self._arm_index(arm)
         out = arr[idx]
-        return out if unit is None else out * self._scale(name, unit)
+        return out if unit is None else out * self.scale_factor(name, unit)
 
     def molar_mass(self, drug: str) -> float:
         """Molar mass (g/mol) of a drug in this result: its ``<drug>.molar_mass`` parameter, else the catalogue's."""
@@ -126,7 +126,7 @@ class Result:
 
         return float(get_drug(drug).molar_mass.quantity.to("g/mol").magnitude)
 
-    def _scale(self, name: str, unit: str) -> float:
+    def scale_factor(self, name: str, unit: str) -> float:
         """Factor from ``units[name]`` to ``unit`` (through the molar mass for a drug concentration)."""
         from .units import concentration_scale, is_mass_concentration
 
@@ -201,7 +201,7 @@ class Result:
                 "value": arr.reshape(-1),
                 "unit": self.units.get(name, ""),
             }))
-        return _tidy(frames, ["arm", "subject", "time_h", "variable", "value", "unit"])
+        return tidy_frame(frames, ["arm", "subject", "time_h", "variable", "value", "unit"])
 
     def to_xarray(self, variables: list[str] | None = None):
         """The variables as an ``xarray.Dataset`` over (arm, subject, time), units in each variable's attrs.
@@ -234,7 +234,7 @@ class Result:
 
     def to_csv(self, path: str | Path, variables: list[str] | None = None) -> Path:
         """Write the tidy table to ``path`` (CSV)."""
-        return _write_csv(self.to_dataframe(variables), path)
+        return write_csv(self.to_dataframe(variables), path)
 
     def summary(self, variables: list[str] | None = None, interval: float = 0.9) -> pd.DataFrame:
         """Median and a prediction interval (default 90 %) per arm, variable and time."""

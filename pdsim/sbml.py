@@ -57,7 +57,7 @@ def _with_patient(model: Any, dr: Any, a: Any) -> Any:
     from .covariates import apply, covariate_values
 
     values = covariate_values(getattr(a, "patient", None))
-    return type(model)(**apply(dr, a.species, model._kwargs(), values)[0]) if values else model
+    return type(model)(**apply(dr, a.species, model.kwargs(), values)[0]) if values else model
 
 
 def _refuse(sc: Any, a: Any, include_systems: bool) -> list[str]:
@@ -95,14 +95,14 @@ def _events_mg(sc: Any, a: Any, drug: str) -> list[tuple[float, float, str, floa
 def _kd(drug: str, target: str) -> tuple[float, list[Any], str]:
     """(dissociation constant nM as the engine uses it, the Parameters it comes from, how)."""
     from .targets import FAMILIES
-    from .targets._base import as_drug, dissociation_constant
+    from .targets import as_drug, dissociation_constant
 
     d = as_drug(drug)
     b = d.binding(target)
     params = [b.affinity]
     if FAMILIES.get(target) == "ion_channels":
         from .targets.ion_channels import k_app
-        from .targets._base import target_file, target_param
+        from .targets import target_file, target_param
 
         v = target_param(target, "V_membrane", "mV")
         params += list(b.params.values()) + [target_file(target)["V_membrane"]]
@@ -130,7 +130,7 @@ def _curves(sc: Any, target: str, present: list[str]) -> dict[str, Any]:
 
 def _curve_sources(drug: str, target: str) -> tuple[list[Any], str | None, list[Any], list[Any]]:
     """(EC50 Parameters, how EC50 in nM was derived, Emax Parameters, ke0 Parameters) of an in-vivo curve."""
-    from .targets._base import as_drug, value
+    from .targets import as_drug, value
 
     d = as_drug(drug)
     p = d.binding(target).params
@@ -156,10 +156,10 @@ def _engaged_target(b: Any, t: str, present: list[str], curves: dict[str, Any], 
     (`monoamine_index` at g = 1) or θ for GPCR and occupancy-only targets.
     """
     from .targets import FAMILIES
-    from .targets.engagement import _OCCUPANCY_SIGNAL
+    from .targets.engagement import OCCUPANCY_SIGNAL
 
     fam = FAMILIES.get(t, "")
-    if fam not in _OCCUPANCY_SIGNAL:  # the engine refuses the same arm (engaged_signals)
+    if fam not in OCCUPANCY_SIGNAL:  # the engine refuses the same arm (engaged_signals)
         raise InputError(f"in-vivo engagement at '{t}' ({fam} family) cannot be expressed in SBML: its signal is not a "
                          f"function of occupancy alone (the engine refuses it too); use engagement = \"in_vitro\".")
     tid = sbml_id(t)
@@ -225,7 +225,7 @@ class _Builder:
 
     @staticmethod
     def target_file(target: str):
-        from .targets._base import target_file
+        from .targets import target_file
 
         return target_file(target)
 
@@ -416,155 +416,156 @@ def scenario_to_sbml(scenario: Any, arm: str | None = None, *, include_systems: 
     from .scenario import Scenario, load_scenario
     from .simulate import arm_drugs
     from .targets import FAMILIES
-    from .targets._base import agonist_tau, as_drug, ligands_at
+    from .targets import agonist_tau, as_drug, ligands_at
 
     libsbml = _libsbml()
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     a = _pick_arm(sc, arm)
     left_out = _refuse(sc, a, include_systems)
-    with catalog.extra_drugs(sc.custom_drugs):
-        compounds = arm_drugs(a, sc.custom_drugs)
-        b = _Builder(libsbml, "pdsim_" + sbml_id(sc.name.lower())[:60] or "pdsim_model", f"{sc.name}: {a.label}")
-        drive: dict[str, str] = {}  # compound -> id of the concentration that drives its targets (nM)
-        pk_ids: dict[str, tuple[str, str, str]] = {}  # compound -> ids of its central amount, V and molar mass
-        phenotyped = lambda d: apply(d, dict(a.phenotype), a.species) if a.phenotype else d  # noqa: E731
-        for name, parent in compounds:
-            dr = phenotyped(as_drug(name))  # an arm's CYP2D6/CYP2C19 phenotype scales CL and fm (pdsim.pharmacogenetics)
-            model = _with_patient(pk_model(dr, a.species, a.body_weight), dr, a)
-            spec = dr.pk(a.species)
-            P = spec.params
-            sid = sbml_id(name)
-            src = lambda k: [P[k]] if k in P else []  # noqa: E731
-            two = spec.model == "two_compartment"
-            V = b.parameter(f"{sid}_V", model.V, "litre", f"{name} central volume", sources=src("V"))
-            CL = b.parameter(f"{sid}_CL", model.CL, "L_per_hour", f"{name} clearance", sources=src("CL"))
-            mw = b.parameter(f"{sid}_MW", dr.molar_mass.to("g/mol"), "g_per_mol", f"{name} molar mass",
-                             sources=[dr.molar_mass])
-            b.compartment(f"{sid}_central_space", 1.0, f"{name}: central compartment (amount in mg; V is a parameter)")
-            central = f"{sid}_central"
-            b.species(central, f"{sid}_central_space", f"{name} in the central compartment")
-            b.reaction(f"{sid}_elimination", central, None, f"{CL} / {V} * {central}")
-            if two:
-                Q = b.parameter(f"{sid}_Q", model.Q, "L_per_hour", f"{name} intercompartmental clearance", sources=src("Q"))
-                V2 = b.parameter(f"{sid}_V2", model.V2, "litre", f"{name} peripheral volume", sources=src("V2"))
-                b.compartment(f"{sid}_peripheral_space", 1.0, f"{name}: peripheral compartment")
-                b.species(f"{sid}_peripheral", f"{sid}_peripheral_space", f"{name} in the peripheral compartment")
-                b.reaction(f"{sid}_distribution", central, f"{sid}_peripheral", f"{Q} / {V} * {central}")
-                b.reaction(f"{sid}_redistribution", f"{sid}_peripheral", central, f"{Q} / {V2} * {sid}_peripheral")
-            if parent is not None:
-                pid = sbml_id(parent)
-                fm_p = phenotyped(as_drug(parent)).pk(a.species).metabolites[name]
-                fm = b.parameter(f"{sid}_fm", fm_p.to("dimensionless"), "dimensionless",
-                                 f"fraction of {parent} eliminated as {name}", sources=[fm_p])
-                b.reaction(f"{sid}_formation", None, central,
-                           f"{fm} * {mw} / {pid}_MW * {pid}_CL / {pid}_V * {pid}_central",
-                           modifiers=(f"{pid}_central",))
-            else:
-                _doses(b, sc, a, name, sid, model, P)
-            b.parameter(sbml_id(f"plasma.{name}"), None, "nM", f"total plasma {name}", constant=False)
-            if "nmol_per_mmol" not in b.ids:  # (mg/L)/(g/mol) is mmol/L
-                b.parameter("nmol_per_mmol", 1e6, "nmol_per_mmol", "nmol per mmol")
-            b.assignment(sbml_id(f"plasma.{name}"), f"{central} / {V} / {mw} * nmol_per_mmol")
-            fu = b.parameter(f"{sid}_fu", P["fu"].to("dimensionless"), "dimensionless", f"{name} unbound fraction",
-                             sources=src("fu"))
-            b.parameter(sbml_id(f"free.{name}"), None, "nM", f"unbound plasma {name}", constant=False)
-            b.assignment(sbml_id(f"free.{name}"), f"{fu} * {sbml_id(f'plasma.{name}')}")
-            drive[name] = sbml_id(f"free.{name}")
-            if "kp_uu" in P:
-                kp = b.parameter(f"{sid}_kp_uu", P["kp_uu"].to("dimensionless"), "dimensionless",
-                                 f"{name} brain-to-plasma unbound ratio", sources=src("kp_uu"))
-                b.parameter(sbml_id(f"brain.{name}"), None, "nM", f"unbound brain {name}", constant=False)
-                b.assignment(sbml_id(f"brain.{name}"), f"{kp} * {sbml_id(f'free.{name}')}")
-                if sc.site == "brain":
-                    drive[name] = sbml_id(f"brain.{name}")
-            if getattr(model, "ke0", None) is not None:
-                ke0 = b.parameter(f"{sid}_ke0", model.ke0, "per_hour", f"{name} effect-site rate", sources=src("ke0"))
-                ce = b.parameter(f"{sid}_effect_site", 0.0, "mg_per_L", f"{name} effect-site concentration (total)",
-                                 constant=False)
-                b.rate(ce, f"{ke0} * ({central} / {V} - {ce})")
-                b.parameter(sbml_id(f"biophase.{name}"), None, "nM", f"unbound effect-site {name}", constant=False)
-                b.assignment(sbml_id(f"biophase.{name}"), f"{fu} * {ce} / {mw} * nmol_per_mmol")
-                drive[name] = sbml_id(f"biophase.{name}")  # the engine's targets follow the effect site (issue 13)
-            pk_ids[name] = (central, V, mw)
-            if not dr.targets:
-                drive.pop(name)
-        targets = list(sc.targets) if sc.targets is not None else targets_of(list(drive))
-        engaged: list[str] = []  # targets whose occupancy follows in-vivo curves
-        for t in targets:
-            present = ligands_at(t, list(drive))
-            tid = sbml_id(t)
-            occ_t = sbml_id(f"occupancy.{t}")
-            b.parameter(occ_t, None, "dimensionless", f"occupancy of {t} (all ligands)", constant=False)
-            if not present:  # a listed target no ligand of the arm binds: the family's drug-free read-out
-                b.assignment(occ_t, "0 dimensionless")
-                sig = sbml_id(f"signal.{t}")
-                b.parameter(sig, None, "dimensionless", f"{t} signal (no ligand: drug-free baseline)", constant=False)
-                b.assignment(sig, "1 dimensionless" if FAMILIES.get(t) == "transporters" else "0 dimensionless")
-                continue
-            curves = _curves(sc, t, present)
-            if curves:  # PET/SPECT-anchored occupancy (pdsim.targets.engagement)
-                engaged.append(t)
-                _engaged_target(b, t, present, curves, drive, pk_ids)
-                continue
-            terms = []
-            for d in present:
-                k, params, how = _kd(d, t)
-                kid = b.parameter(f"K_{tid}_{sbml_id(d)}", k, "nM", f"{d} dissociation constant at {t}",
-                                  sources=params, how=how)
-                terms.append(f"{drive[d]} / {kid}")
-            denom = b.parameter(f"{tid}_binding_sum", None, "dimensionless", f"1 + sum C/K at {t}", constant=False)
-            b.assignment(denom, "1 dimensionless + " + " + ".join(terms))
-            for d, term in zip(present, terms):
-                oid = sbml_id(f"occupancy.{t}.{d}")
-                b.parameter(oid, None, "dimensionless", f"occupancy of {t} by {d}", constant=False)
-                b.assignment(oid, f"{term} / {denom}")
-            b.assignment(occ_t, " + ".join(sbml_id(f"occupancy.{t}.{d}") for d in present))
-            fam = FAMILIES.get(t)
+    # each compound resolved once to its drug (the scenario's own first), so no look-up below needs a registry
+    compounds = [(catalog.resolve(n, sc.custom_drugs), None if p is None else catalog.resolve(p, sc.custom_drugs))
+                 for n, p in arm_drugs(a, sc.custom_drugs)]
+    b = _Builder(libsbml, "pdsim_" + sbml_id(sc.name.lower())[:60] or "pdsim_model", f"{sc.name}: {a.label}")
+    drive: dict[str, str] = {}  # compound -> id of the concentration that drives its targets (nM)
+    pk_ids: dict[str, tuple[str, str, str]] = {}  # compound -> ids of its central amount, V and molar mass
+    phenotyped = lambda d: apply(d, dict(a.phenotype), a.species) if a.phenotype else d  # noqa: E731
+    for name, parent in compounds:
+        dr = phenotyped(as_drug(name))  # an arm's CYP2D6/CYP2C19 phenotype scales CL and fm (pdsim.pharmacogenetics)
+        model = _with_patient(pk_model(dr, a.species, a.body_weight), dr, a)
+        spec = dr.pk(a.species)
+        P = spec.params
+        sid = sbml_id(name)
+        src = lambda k: [P[k]] if k in P else []  # noqa: E731
+        two = spec.model == "two_compartment"
+        V = b.parameter(f"{sid}_V", model.V, "litre", f"{name} central volume", sources=src("V"))
+        CL = b.parameter(f"{sid}_CL", model.CL, "L_per_hour", f"{name} clearance", sources=src("CL"))
+        mw = b.parameter(f"{sid}_MW", dr.molar_mass.to("g/mol"), "g_per_mol", f"{name} molar mass",
+                         sources=[dr.molar_mass])
+        b.compartment(f"{sid}_central_space", 1.0, f"{name}: central compartment (amount in mg; V is a parameter)")
+        central = f"{sid}_central"
+        b.species(central, f"{sid}_central_space", f"{name} in the central compartment")
+        b.reaction(f"{sid}_elimination", central, None, f"{CL} / {V} * {central}")
+        if two:
+            Q = b.parameter(f"{sid}_Q", model.Q, "L_per_hour", f"{name} intercompartmental clearance", sources=src("Q"))
+            V2 = b.parameter(f"{sid}_V2", model.V2, "litre", f"{name} peripheral volume", sources=src("V2"))
+            b.compartment(f"{sid}_peripheral_space", 1.0, f"{name}: peripheral compartment")
+            b.species(f"{sid}_peripheral", f"{sid}_peripheral_space", f"{name} in the peripheral compartment")
+            b.reaction(f"{sid}_distribution", central, f"{sid}_peripheral", f"{Q} / {V} * {central}")
+            b.reaction(f"{sid}_redistribution", f"{sid}_peripheral", central, f"{Q} / {V2} * {sid}_peripheral")
+        if parent is not None:
+            pid = sbml_id(parent)
+            fm_p = phenotyped(as_drug(parent)).pk(a.species).metabolites[name]
+            fm = b.parameter(f"{sid}_fm", fm_p.to("dimensionless"), "dimensionless",
+                             f"fraction of {parent} eliminated as {name}", sources=[fm_p])
+            b.reaction(f"{sid}_formation", None, central,
+                       f"{fm} * {mw} / {pid}_MW * {pid}_CL / {pid}_V * {pid}_central",
+                       modifiers=(f"{pid}_central",))
+        else:
+            _doses(b, sc, a, name, sid, model, P)
+        b.parameter(sbml_id(f"plasma.{name}"), None, "nM", f"total plasma {name}", constant=False)
+        if "nmol_per_mmol" not in b.ids:  # (mg/L)/(g/mol) is mmol/L
+            b.parameter("nmol_per_mmol", 1e6, "nmol_per_mmol", "nmol per mmol")
+        b.assignment(sbml_id(f"plasma.{name}"), f"{central} / {V} / {mw} * nmol_per_mmol")
+        fu = b.parameter(f"{sid}_fu", P["fu"].to("dimensionless"), "dimensionless", f"{name} unbound fraction",
+                         sources=src("fu"))
+        b.parameter(sbml_id(f"free.{name}"), None, "nM", f"unbound plasma {name}", constant=False)
+        b.assignment(sbml_id(f"free.{name}"), f"{fu} * {sbml_id(f'plasma.{name}')}")
+        drive[name] = sbml_id(f"free.{name}")
+        if "kp_uu" in P:
+            kp = b.parameter(f"{sid}_kp_uu", P["kp_uu"].to("dimensionless"), "dimensionless",
+                             f"{name} brain-to-plasma unbound ratio", sources=src("kp_uu"))
+            b.parameter(sbml_id(f"brain.{name}"), None, "nM", f"unbound brain {name}", constant=False)
+            b.assignment(sbml_id(f"brain.{name}"), f"{kp} * {sbml_id(f'free.{name}')}")
+            if sc.site == "brain":
+                drive[name] = sbml_id(f"brain.{name}")
+        if getattr(model, "ke0", None) is not None:
+            ke0 = b.parameter(f"{sid}_ke0", model.ke0, "per_hour", f"{name} effect-site rate", sources=src("ke0"))
+            ce = b.parameter(f"{sid}_effect_site", 0.0, "mg_per_L", f"{name} effect-site concentration (total)",
+                             constant=False)
+            b.rate(ce, f"{ke0} * ({central} / {V} - {ce})")
+            b.parameter(sbml_id(f"biophase.{name}"), None, "nM", f"unbound effect-site {name}", constant=False)
+            b.assignment(sbml_id(f"biophase.{name}"), f"{fu} * {ce} / {mw} * nmol_per_mmol")
+            drive[name] = sbml_id(f"biophase.{name}")  # the engine's targets follow the effect site (issue 13)
+        pk_ids[name] = (central, V, mw)
+        if not dr.targets:
+            drive.pop(name)
+    targets = list(sc.targets) if sc.targets is not None else targets_of(list(drive))
+    engaged: list[str] = []  # targets whose occupancy follows in-vivo curves
+    for t in targets:
+        present = ligands_at(t, list(drive))
+        tid = sbml_id(t)
+        occ_t = sbml_id(f"occupancy.{t}")
+        b.parameter(occ_t, None, "dimensionless", f"occupancy of {t} (all ligands)", constant=False)
+        if not present:  # a listed target no ligand of the arm binds: the family's drug-free read-out
+            b.assignment(occ_t, "0 dimensionless")
             sig = sbml_id(f"signal.{t}")
-            if fam == "opioid":
-                taus = []
-                for d in present:
-                    tau = agonist_tau(d, t)
-                    if tau:
-                        bd = as_drug(d).binding(t)
-                        taus.append(f"{b.parameter(f'tau_{tid}_{sbml_id(d)}', tau, 'dimensionless', f'{d} transducer ratio at {t}', sources=[bd.params['tau']])} * {sbml_id(f'occupancy.{t}.{d}')}")
-                stim = b.parameter(f"{tid}_stimulus", None, "dimensionless", f"operational stimulus at {t}",
-                                   constant=False)
-                b.assignment(stim, " + ".join(taus) if taus else "0 dimensionless")
-                b.parameter(sig, None, "dimensionless", f"{t} signal (fraction of system maximum)", constant=False)
-                b.assignment(sig, f"{stim} / (1 dimensionless + {stim})")
-            elif fam == "transporters":
-                b.parameter(sig, None, "dimensionless", f"extracellular amine index at {t}", constant=False)
-                b.assignment(sig, denom)
-            else:  # GPCR side-effect indices, channel block and occupancy-only targets: the occupancy
-                b.parameter(sig, None, "dimensionless", f"{t} signal (fraction of sites held)", constant=False)
-                b.assignment(sig, occ_t)
-        if a.stress:
-            _stress(b, a)
-        if include_systems:
-            b.mor_agonists = [d for d in ligands_at("MOR", list(drive)) if agonist_tau(d, "MOR") > 0]
-            b.species_name = a.species
-            b.dosed = list(a.drugs)
-            for name in _SYSTEMS:  # the engine's order: mor_tolerance rescales signal.MOR first
-                if name in left_out:
-                    _SYSTEMS[name](b, set(b.ids))
-            left_out = []
-        notes = [f"Exported by pdsim from scenario '{sc.name}', arm '{a.label}' ({a.species}); times in h, "
-                 f"amounts in mg, concentrations in nM. Variable ids: result names with '.' written '__'."]
-        if left_out:
-            notes.append("Not included: the downstream system(s) " + ", ".join(left_out) + " (SBML export does not "
-                         "express them yet).")
-        if engaged:
-            notes.append(f"Target engagement in vivo: occupancy at {', '.join(engaged)} from human PET/SPECT curves "
-                         "(Emax x/(1 + sum x), x = total plasma or curve effect-site concentration / EC50); ligands "
-                         "without a curve there compete with x = C_u/K (in-vitro K, an assumption).")
-        elif sc.engagement == "in_vitro":
-            notes.append("Target engagement in vitro (scenario key engagement = \"in_vitro\"): every occupancy from "
-                         "the in-vitro constants on the unbound concentration.")
-        if sc.population.size > 1:
-            notes.append(f"The scenario's {sc.population.size} subjects are identical (no variability): one is exported.")
-        b.m.setNotes("<body xmlns=\"http://www.w3.org/1999/xhtml\">" + "".join(
-            f"<p>{n.replace('&', '&amp;').replace('<', '&lt;')}</p>" for n in notes) + "</body>")
+            b.parameter(sig, None, "dimensionless", f"{t} signal (no ligand: drug-free baseline)", constant=False)
+            b.assignment(sig, "1 dimensionless" if FAMILIES.get(t) == "transporters" else "0 dimensionless")
+            continue
+        curves = _curves(sc, t, present)
+        if curves:  # PET/SPECT-anchored occupancy (pdsim.targets.engagement)
+            engaged.append(t)
+            _engaged_target(b, t, present, curves, drive, pk_ids)
+            continue
+        terms = []
+        for d in present:
+            k, params, how = _kd(d, t)
+            kid = b.parameter(f"K_{tid}_{sbml_id(d)}", k, "nM", f"{d} dissociation constant at {t}",
+                              sources=params, how=how)
+            terms.append(f"{drive[d]} / {kid}")
+        denom = b.parameter(f"{tid}_binding_sum", None, "dimensionless", f"1 + sum C/K at {t}", constant=False)
+        b.assignment(denom, "1 dimensionless + " + " + ".join(terms))
+        for d, term in zip(present, terms):
+            oid = sbml_id(f"occupancy.{t}.{d}")
+            b.parameter(oid, None, "dimensionless", f"occupancy of {t} by {d}", constant=False)
+            b.assignment(oid, f"{term} / {denom}")
+        b.assignment(occ_t, " + ".join(sbml_id(f"occupancy.{t}.{d}") for d in present))
+        fam = FAMILIES.get(t)
+        sig = sbml_id(f"signal.{t}")
+        if fam == "opioid":
+            taus = []
+            for d in present:
+                tau = agonist_tau(d, t)
+                if tau:
+                    bd = as_drug(d).binding(t)
+                    taus.append(f"{b.parameter(f'tau_{tid}_{sbml_id(d)}', tau, 'dimensionless', f'{d} transducer ratio at {t}', sources=[bd.params['tau']])} * {sbml_id(f'occupancy.{t}.{d}')}")
+            stim = b.parameter(f"{tid}_stimulus", None, "dimensionless", f"operational stimulus at {t}",
+                               constant=False)
+            b.assignment(stim, " + ".join(taus) if taus else "0 dimensionless")
+            b.parameter(sig, None, "dimensionless", f"{t} signal (fraction of system maximum)", constant=False)
+            b.assignment(sig, f"{stim} / (1 dimensionless + {stim})")
+        elif fam == "transporters":
+            b.parameter(sig, None, "dimensionless", f"extracellular amine index at {t}", constant=False)
+            b.assignment(sig, denom)
+        else:  # GPCR side-effect indices, channel block and occupancy-only targets: the occupancy
+            b.parameter(sig, None, "dimensionless", f"{t} signal (fraction of sites held)", constant=False)
+            b.assignment(sig, occ_t)
+    if a.stress:
+        _stress(b, a)
+    if include_systems:
+        b.mor_agonists = [d for d in ligands_at("MOR", list(drive)) if agonist_tau(d, "MOR") > 0]
+        b.species_name = a.species
+        b.dosed = list(a.drugs)
+        for name in _SYSTEMS:  # the engine's order: mor_tolerance rescales signal.MOR first
+            if name in left_out:
+                _SYSTEMS[name](b, set(b.ids))
+        left_out = []
+    notes = [f"Exported by pdsim from scenario '{sc.name}', arm '{a.label}' ({a.species}); times in h, "
+             f"amounts in mg, concentrations in nM. Variable ids: result names with '.' written '__'."]
+    if left_out:
+        notes.append("Not included: the downstream system(s) " + ", ".join(left_out) + " (SBML export does not "
+                     "express them yet).")
+    if engaged:
+        notes.append(f"Target engagement in vivo: occupancy at {', '.join(engaged)} from human PET/SPECT curves "
+                     "(Emax x/(1 + sum x), x = total plasma or curve effect-site concentration / EC50); ligands "
+                     "without a curve there compete with x = C_u/K (in-vitro K, an assumption).")
+    elif sc.engagement == "in_vitro":
+        notes.append("Target engagement in vitro (scenario key engagement = \"in_vitro\"): every occupancy from "
+                     "the in-vitro constants on the unbound concentration.")
+    if sc.population.size > 1:
+        notes.append(f"The scenario's {sc.population.size} subjects are identical (no variability): one is exported.")
+    b.m.setNotes("<body xmlns=\"http://www.w3.org/1999/xhtml\">" + "".join(
+        f"<p>{n.replace('&', '&amp;').replace('<', '&lt;')}</p>" for n in notes) + "</body>")
     _check(libsbml, b.doc)
     return libsbml.writeSBMLToString(b.doc)
 
@@ -582,7 +583,7 @@ def _onset(b: _Builder, ids: set[str]) -> None:
     from .effects import OnsetModel
 
     om = OnsetModel()
-    mf = om._mf
+    mf = om.model_file
     src = lambda k: [mf.parameters[k]]  # noqa: E731
     rho = b.parameter("onset_rho", om.rho, "dimensionless", "SERT share of 5-HT clearance", sources=src("sert_clearance_share"))
     kappa = b.parameter("onset_kappa", om.kappa, "dimensionless", "autoreceptor gain", sources=src("autoreceptor_gain"))
@@ -624,9 +625,9 @@ def _mor_tolerance(b: _Builder, ids: set[str]) -> None:
     mt = MORTolerance(drugs=(), regime="chronic")
     mf = b.target_file("MOR")
     k_rec = b.parameter("MOR_k_rec", mt.k_rec, "per_hour", "MOR resensitisation rate (chronic)",
-                        sources=[mf[mt._k_rec_key]])
+                        sources=[mf[mt.k_rec_key]])
     k_des = b.parameter("MOR_k_des", mt.k_des, "per_hour", "MOR desensitisation rate per agonist occupancy (chronic)",
-                        sources=[mf[mt._k_des_key]])
+                        sources=[mf[mt.k_des_key]])
     r = sbml_id("effect.receptor_available")
     b.parameter(r, 1.0, "dimensionless", "fraction of MOR available for signalling (baseline 1)", constant=False)
     agonists = b.mor_agonists
@@ -647,10 +648,10 @@ def _tolerance(b: _Builder, ids: set[str]) -> None:
     import math
 
     from .effects import ToleranceModel
-    from .effects.tolerance import _FLOOR
+    from .effects.tolerance import FLOOR
 
     tm = ToleranceModel()
-    mf = tm._mf
+    mf = tm.model_file
     src = lambda k: [mf.parameters[k]]  # noqa: E731
     ln2 = f"ln 2 / half-life = {math.log(2.0):.6f} / t_half"
     k_out = b.parameter("tolerance_k_out", tm.k_out, "per_hour", "response turnover rate",
@@ -663,7 +664,7 @@ def _tolerance(b: _Builder, ids: set[str]) -> None:
     b.parameter(rr, 1.0, "dimensionless", "MOR-mediated response (baseline 1)", constant=False)
     b.parameter(mm, 1.0, "dimensionless", "tolerance moderator (baseline 1)", constant=False)
     b.rate(rr, f"{k_out} * ((1 dimensionless + {gain} * max({sig}, 0 dimensionless)) / "
-               f"max({mm}, {_FLOOR!r} dimensionless) - {rr})")
+               f"max({mm}, {FLOOR!r} dimensionless) - {rr})")
     b.rate(mm, f"{k_tol} * ({rr} - {mm})")
     for name, formula in (("mor_net_effect", f"{rr} - 1 dimensionless"),
                           ("withdrawal", f"max(1 dimensionless - {rr}, 0 dimensionless)")):
@@ -748,10 +749,10 @@ def _hpa(b: _Builder, ids: set[str]) -> None:
     each :math:`\dot y_i = f_i(x)/x_i^*`, the baseline :math:`x^*` a derived parameter (the
     unstressed steady state the engine solves at load time)."""
     from .effects import HPAModel
-    from .effects.hpa import _FLOOR
+    from .effects.hpa import FLOOR
 
     hm = HPAModel(species=b.species_name)
-    mf = hm._mf
+    mf = hm.model_file
     src = lambda k: [mf.parameters[k]]  # noqa: E731
     par = {}
     for key, attr, unit in (("a1", "a1", "per_hour"), ("b1", "b1", "per_hour"), ("a2", "a2", "per_hour"),
@@ -778,7 +779,7 @@ def _hpa(b: _Builder, ids: set[str]) -> None:
     x = [f"({y} * {xb})" for y, xb in zip(ys, xs)]
     x1, x2, x3, x3b, p_, a_ = x
     gr = lambda z: f"(1 dimensionless / (1 dimensionless + ({z} / {par['k_gr']})^{par['n_gr']}))"  # noqa: E731
-    x3b_safe = f"max({x3b}, {_FLOOR!r} dimensionless)"
+    x3b_safe = f"max({x3b}, {FLOOR!r} dimensionless)"
     rhs = [
         f"{par['b1']} * {u} * {gr(x3b_safe)} / {x3b_safe} - {par['a1']} * {x1}",
         f"{par['b2']} * {x1} * {p_} * {gr(x3)} - {par['a2']} * {x2}",
@@ -796,8 +797,8 @@ def _turnover(b: _Builder, ids: set[str], model: Any) -> None:
     :math:`\dot R = k_{out}[f_s^{s(1 - pD)}(1 + (f_d - 1)D)X_+^{\gamma} - R]`."""
     import math
 
-    mf = model._mf
-    params = {**mf.parameters, **model._derived}
+    mf = model.model_file
+    params = {**mf.parameters, **model.derived}
     pre = sbml_id(model.name)
     stress = _input(ids, "stress", model.name)
     sig = _input(ids, model.drive, model.name)
@@ -846,17 +847,17 @@ def _reference(b: _Builder, ids: set[str]) -> None:
     r"""`pdsim.effects.reference.ReferenceToleranceTurnover` on the one dosed drug's biophase:
     occ = C₊/(C₊ + K_A), :math:`E = E_m(\tau occ)^n/(1 + (\tau occ)^n)`, :math:`\dot T = k_t(E - T)`,
     :math:`\dot B = k_{in}(1 + S_{max}E(1 - \alpha T)) - k_{out}B`, T(0) = 0, B(0) = k_in/k_out."""
-    from .effects.reference import _UNITS, ReferenceToleranceTurnover
+    from .effects.reference import UNITS, ReferenceToleranceTurnover
 
     dosed = b.dosed
     if len(dosed) != 1:
         raise InputError(f"system 'reference_tolerance_turnover' reads the effect site of one drug, but the arm doses "
                          f"{len(dosed)}; give the arm exactly one drug.")
     m = ReferenceToleranceTurnover(drug=dosed[0])
-    mf = m._mf
+    mf = m.model_file
     units = {"nM": "nM", "dimensionless": "dimensionless", "1/h": "per_hour"}
     p = {k: b.parameter(f"reference_{k}", getattr(m, k), units[u], f"reference benchmark {k}",
-                        sources=[mf.parameters[k]]) for k, u in _UNITS.items()}
+                        sources=[mf.parameters[k]]) for k, u in UNITS.items()}
     ce = _input(ids, f"biophase.{m.drug}", m.name, default_zero=False)
     occ, tol, turn = (sbml_id(f"effect.{n}") for n in ("reference_occupancy", "reference_tolerance",
                                                            "reference_turnover"))

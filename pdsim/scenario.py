@@ -24,13 +24,15 @@ import pint
 
 from ._tomlpos import key_lines, line_for
 from .covariates import Patient
-from .dosing import ROUTES, _per_kg
+from .dosing import ROUTES, is_per_kg
 from .errors import InputError, ModelFileError, PdsimError, UnitError, UnknownNameError, suggest
+from .events import EventRecord, read_events, record_drug
 from .limits import MAX_CV, MAX_DOSES, MAX_DURATION_H, MAX_OUTPUT_TIMES, MIN_INTERVAL_H
 from .population import PairCorrelations
 from .units import as_float, quantity
 
-__all__ = ["DoseSpec", "Arm", "Population", "Scenario", "load_scenario", "dose_notes", "ROUTES", "VARIED_PK"]
+__all__ = ["DoseSpec", "Arm", "Population", "Scenario", "load_scenario", "replay_scenario", "dose_notes", "ROUTES",
+           "VARIED_PK"]
 
 _TOP = {"name", "description", "duration", "output_every", "arms", "population", "targets", "systems",
         "drugs", "drug_files", "site", "sources", "engagement"}
@@ -445,16 +447,6 @@ class Scenario:
     def n_times(self) -> int:
         return int(round(self.duration / self.output_every)) + 1
 
-    def to_sbml(self, arm: str | None = None, path: str | Path | None = None, *, include_systems: bool = True) -> str:
-        """One arm as an SBML Level 3 document (a string; also written to ``path``); see `pdsim.sbml.scenario_to_sbml`."""
-        from .sbml import scenario_to_sbml
-
-        text = scenario_to_sbml(self, arm, include_systems=include_systems)
-        if path is not None:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(text, encoding="utf-8")
-        return text
-
     @classmethod
     def from_dict(cls, d: dict[str, Any], path: Path | None = None, *, text: str | None = None) -> "Scenario":
         """Build and validate a scenario from the TOML structure (schema: models/README.md).
@@ -669,9 +661,7 @@ def _arm(a: Any, i: int, ctx: _Ctx, custom: dict[str, Any]) -> Arm:
         dp = p + ("doses", j)
         dd = ctx.table(dp, dd, f"dose {j + 1} of arm '{label}'", '[[arms.doses]] with drug = "..." and dose = "12.5 mg"')
         if "events" in dd:  # a NONMEM-convention event table (pdsim/events.py)
-            from .events import scenario_dose_specs
-
-            doses.extend(scenario_dose_specs(dd, label, ctx, custom, dp))
+            doses.extend(_event_doses(dd, label, ctx, custom, dp))
             continue
         ctx.unknown(dd, _DOSE, dp, f"a dose of arm '{label}'")
         for req in ("drug", "dose"):
@@ -835,7 +825,7 @@ def _dose(dd: Mapping[str, Any], name: str, label: str, ctx: _Ctx, p: Key, dr: A
     q = ctx.wrap(p + ("dose",), raw, quantity, raw, "dose")
     if q.check("[mass]"):
         per_kg, unit = False, "mg"
-    elif _per_kg(q, "[mass]"):
+    elif is_per_kg(q, "[mass]"):
         per_kg, unit = True, "mg/kg"
     else:
         raise ctx.error(UnitError, p + ("dose",), f"dose must be a mass or a mass per body weight (got {q:~P}) in arm "
@@ -938,7 +928,7 @@ def _resolve_variability(ctx: _Ctx, var: dict[str, float], cor: PairCorrelations
     (dosed in some arm, when ``require_dosed``) and a PK parameter the engine can vary; correlation
     matrices must be valid (positive definite) per drug."""
     from . import catalog
-    from .population import _correlation_matrix
+    from .population import correlation_matrix
 
     present = _compounds(arms, custom)
     rename: dict[str, str] = {}
@@ -989,7 +979,7 @@ def _resolve_variability(ctx: _Ctx, var: dict[str, float], cor: PairCorrelations
         if not mine:
             continue
         try:
-            np.linalg.cholesky(_correlation_matrix(mine, names))
+            np.linalg.cholesky(correlation_matrix(mine, names))
         except (np.linalg.LinAlgError, PdsimError):
             raise ctx.error(InputError, ("population", "correlations"),
                             f"the correlations of {drug_name} ({', '.join(f'{a}:{b} = {r:g}' for (a, b), r in mine.items())}) "
@@ -1007,7 +997,7 @@ def _has_param(ctx: _Ctx, kp: Key, key: str, drug_name: str, param: str, species
     dr = custom.get(drug_name) or catalog.drug(drug_name)
     for sp in sorted(species):
         try:
-            kw = pk_model(dr, sp)._kwargs()
+            kw = pk_model(dr, sp).kwargs()
         except PdsimError:
             continue  # e.g. per-kg PK without a body weight: the engine reports it with the arm
         value = kw.get(param)
@@ -1085,3 +1075,91 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ModelFileError(f"{p}: TOML syntax error ({exc}); fix the file at that line.", file=p,
                              line=int(m.group(1)) if m else None) from None
     return Scenario.from_dict(d, path=p, text=text)
+
+
+# --- event tables (NONMEM convention, `pdsim.events`) ------------------------------------------
+_EVENT_KEYS = {"events", "drug", "id", "cmt", "amt_unit", "time_unit", "ignore"}
+
+
+def _event_doses(dd: Mapping[str, Any], label: str, ctx: _Ctx, custom: Mapping[str, Any],
+                 where: tuple = ()) -> list[DoseSpec]:
+    """The `DoseSpec` lines of an arm's dose entry ``{ events = "doses.csv", drug = "...", ... }``.
+
+    ``events`` is a CSV path (relative to the scenario file); ``drug`` names the drug of rows without
+    a DRUG column; ``id``, ``cmt``, ``amt_unit``, ``time_unit`` and ``ignore`` are as for
+    `pdsim.events.read_events`. ``where`` is the entry's key path (``("arms", i, "doses", j)``) and
+    ``custom`` the scenario's own drugs. Each record becomes one line: TIME the start, II the
+    interval, ADDL + 1 the count.
+    """
+    from .catalog import drug as catalog_drug
+
+    def resolve_drug(name: str) -> str:
+        if name in custom:
+            return name
+        try:
+            return catalog_drug(name).name
+        except UnknownNameError as exc:
+            raise UnknownNameError(f"{ctx.where(where + ('drug',))}: {exc}") from None
+
+    ctx.unknown(dd, _EVENT_KEYS, where, f"an events dose of arm '{label}'")
+    base = ctx.path.parent if ctx.path else Path.cwd()
+    f = Path(str(dd["events"]))
+    path = f if f.is_absolute() else base / f
+    if not path.is_file():
+        raise ModelFileError(f"{ctx.where(where + ('events',))}: event table {path} (arm '{label}') does not exist.")
+    kw = {k: dd[k] for k in ("id", "cmt", "amt_unit", "time_unit", "ignore") if k in dd}
+    try:
+        records = read_events(path, **kw)
+    except PdsimError as exc:
+        raise type(exc)(f"{ctx.where(where + ('events',))} (arm '{label}'): {exc}") from None
+    return _event_specs(records, dd.get("drug"), resolve_drug, f"{ctx.where(where + ('events',))} (arm '{label}')")
+
+
+def _event_specs(records: list[EventRecord], drug: str | None, resolve_drug, where: str,
+                 strict: bool = True) -> list[DoseSpec]:
+    out = []
+    for rec in records:
+        try:
+            name = record_drug(rec, drug, strict)
+        except InputError as exc:
+            raise InputError(f"{where}: {exc}") from None
+        if name is None:
+            raise InputError(f"{where}: row {rec.row} names no drug; add drug = \"...\" to the dose entry or a DRUG column.")
+        if rec.time < 0:
+            raise InputError(f"{where}: row {rec.row}, column TIME is {rec.time:g} h; a scenario starts at 0 h, "
+                             "so TIME must be >= 0.")
+        out.append(DoseSpec(drug=resolve_drug(name), amount=rec.amount, route=rec.route,
+                            every=rec.ii if rec.addl else None, count=rec.addl + 1, start=rec.time,
+                            duration=rec.duration if rec.route == "iv_infusion" else None))
+    return out
+
+
+def replay_scenario(scenario: "Scenario | str | Path", table: Any, arm: str | None = None, **kw: Any) -> Scenario:
+    """The scenario with one arm whose doses are the event table's (its other settings kept).
+
+    ``arm`` picks the arm to keep (by label) when the scenario has several. Rows without a DRUG
+    value dose the arm's drug when the arm doses exactly one. ``kw`` are as for
+    `pdsim.events.read_events` (``id``, ``cmt``, ``amt_unit``, ``time_unit``, ``ignore``).
+    """
+    from .catalog import drug as catalog_drug
+
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    labels = [a.label for a in sc.arms]
+    if arm is None:
+        if len(sc.arms) != 1:
+            raise InputError(f"scenario '{sc.name}' has {len(sc.arms)} arms ({', '.join(labels)}); "
+                             "choose the one to replay with --arm LABEL (arm=...).")
+        the_arm = sc.arms[0]
+    elif arm in labels:
+        the_arm = sc.arms[labels.index(arm)]
+    else:
+        raise InputError(f"scenario '{sc.name}' has no arm {arm!r}.{suggest(arm, labels, known=True)}")
+    records = read_events(table, **kw)
+    default = the_arm.drugs[0] if len(the_arm.drugs) == 1 else None
+
+    def resolve(name: str) -> str:
+        return name if name in sc.custom_drugs else catalog_drug(name).name
+
+    where = f"replaying {table} in arm '{the_arm.label}'"
+    specs = _event_specs(records, default, resolve, where, strict=False)
+    return replace(sc, arms=(replace(the_arm, doses=tuple(specs)),))

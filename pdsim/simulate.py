@@ -18,14 +18,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import catalog
 from .engine import registry as _registry
 from .engine.pk import CompoundPK, arm_body_weight, arm_drugs, arm_sources, drug_of
-from .engine.plan import output_times, plan, run_chunks, systems_of
+from .engine.plan import output_times, plan, run_chunks, scenario_parameters, uses_reference_weight
 from .engine.registry import ArmContext
-from .errors import InputError, PdsimError
+from .errors import InputError
 from .limits import check_result_size
-from .provenance import Parameter
 from .result import Result
 from .scenario import Arm, Scenario, dose_notes
 
@@ -40,11 +38,6 @@ CONCENTRATIONS = ("plasma", "free", "brain", "biophase")
 SYSTEMS = _registry.SYSTEMS
 
 
-def _uses_reference_weight(arm: Arm) -> bool:
-    """True if the arm has mg/kg doses and no body weight of its own (the species' reference weight scales them)."""
-    return arm.body_weight is None and any(d.per_kg for d in arm.doses)
-
-
 def _weight_note(arm: Arm) -> str:
     bw = arm_body_weight(arm)
     return (f"arm '{arm.label}': mg/kg doses scaled by the {arm.species} reference body weight, {bw:g} kg "
@@ -53,9 +46,9 @@ def _weight_note(arm: Arm) -> str:
 
 def scenario_notes(sc: Scenario) -> list[str]:
     """Assumptions the engine applies that the scenario file does not state (more come from the run)."""
-    from .covariates import scenario_notes as covariate_notes
+    from .engine.patients import scenario_notes as covariate_notes
 
-    return ([_weight_note(arm) for arm in sc.arms if _uses_reference_weight(arm)] + dose_notes(sc)
+    return ([_weight_note(arm) for arm in sc.arms if uses_reference_weight(arm)] + dose_notes(sc)
             + _phenotype_notes(sc) + covariate_notes(sc))
 
 
@@ -67,11 +60,10 @@ def _phenotype_notes(sc: Scenario) -> list[str]:
     for arm in sc.arms:
         if not arm.phenotype:
             continue
-        with catalog.extra_drugs(sc.custom_drugs):
-            for name in arm_sources(arm, sc.custom_drugs):
-                text = describe(drug_of(name, sc.custom_drugs), arm.phenotype)
-                if text:
-                    out.append(f"arm '{arm.label}': {text}")
+        for name in arm_sources(arm, sc.custom_drugs):
+            text = describe(drug_of(name, sc.custom_drugs), arm.phenotype)
+            if text:
+                out.append(f"arm '{arm.label}': {text}")
     return out
 
 
@@ -154,54 +146,6 @@ def simulate(scenario: Scenario | str, *, progress: bool = False) -> Result:
         for i, d in enumerate(per_arm):
             data[name][i] = d[name] if name in d else 0.0
     units = {k: variable_unit(k) for k in data}
-    with catalog.extra_drugs(sc.custom_drugs):
-        params = scenario_parameters(sc)
+    params = scenario_parameters(sc)
     return Result(time_h=t_out, arms=[a.label for a in sc.arms], data=data, units=units,
                   parameters=params, scenario_name=sc.name, notes=sorted(set(notes)))
-
-
-def scenario_parameters(sc: Scenario) -> dict[str, Parameter]:
-    """Every parameter a scenario uses (drugs present, their targets, its systems), by dotted name."""
-    out: dict[str, Parameter] = {}
-    targets: set[str] = set()
-    for arm in sc.arms:
-        for name, _ in arm_drugs(arm, sc.custom_drugs):
-            dr = drug_of(name, sc.custom_drugs)
-            for k, p in dr.parameters().items():
-                if k.startswith("pk.") and not k.startswith(f"pk.{arm.species}."):
-                    continue
-                out[f"{name}.{k}"] = p
-            targets.update(dr.targets)
-        for s in systems_of(sc, arm):
-            try:
-                model = SYSTEMS[s](ArmContext(arm=arm, drugs=tuple(n for n, _ in arm_drugs(arm, sc.custom_drugs))))
-                for k, p in model.parameters().items():
-                    out[f"{s}.{k}"] = p
-            except PdsimError:
-                pass
-        pop = dict(arm.phenotype).get("frequencies")
-        if pop is not None:  # phenotypes drawn per subject: the frequencies used
-            from .pharmacogenetics import frequency_parameters
-
-            out.update(frequency_parameters(pop))
-        if _uses_reference_weight(arm):
-            out[f"species.{arm.species}.body_weight"] = catalog.species(arm.species)["body_weight"]
-        if arm.stress:
-            from .effects import protocol
-
-            proto = protocol(arm.stress)
-            for key in ("days", "hours_per_day", "session_hours"):
-                try:
-                    out[f"stress.{arm.stress}.{key}"] = proto.parameter(key)
-                except PdsimError:
-                    continue
-    for t in sorted(targets):
-        if t in catalog.targets():
-            for k, p in catalog.target(t).parameters.items():
-                out[f"target.{t}.{k}"] = p
-    from .covariates import scenario_parameters as covariate_parameters  # the values each arm's patient gets
-
-    out.update(covariate_parameters(sc))
-    from .targets.engagement import select_parameters  # the curve (in vivo) or constant (in vitro) each target used
-
-    return select_parameters(out, sc.engagement)

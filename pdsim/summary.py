@@ -12,11 +12,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import catalog
 from .errors import InputError, UnknownNameError, suggest
 from .kernels import RunningMoments
 from .provenance import Parameter
-from .result import _tidy, _write_csv
+from .result import tidy_frame, write_csv
 from .scenario import Scenario
 from .engine.plan import arm_chunk, output_times, plan, run_chunks
 from .simulate import as_scenario, scenario_notes, scenario_parameters, variable_unit
@@ -103,11 +102,11 @@ class PopulationSummary:
                     "n": np.full(nt, self.n_subjects), "mean": self.mean[name][a], "sd": self.std[name][a],
                     "min": self.min[name][a], "max": self.max[name][a],
                 }))
-        return _tidy(frames, ["arm", "variable", "unit", "time_h", "n", "mean", "sd", "min", "max"])
+        return tidy_frame(frames, ["arm", "variable", "unit", "time_h", "n", "mean", "sd", "min", "max"])
 
     def to_csv(self, path: str | Path, variables: list[str] | None = None) -> Path:
         """Write `to_dataframe` to ``path`` (CSV); returns the path."""
-        return _write_csv(self.to_dataframe(variables), path)
+        return write_csv(self.to_dataframe(variables), path)
 
     def __repr__(self) -> str:  # short, for notebooks
         return (f"PopulationSummary('{self.scenario_name}', arms={list(self.arms)}, subjects={self.n_subjects}, "
@@ -134,9 +133,8 @@ def _check_variables(sc: Scenario, jobs: list, t_out: np.ndarray, variables: Any
     if not wanted:
         raise InputError("`variables` is empty; name at least one variable, or give variables=None for all.")
     known: set[str] = set()
-    with catalog.extra_drugs(sc.custom_drugs):
-        for job in jobs:
-            known.update(arm_chunk(sc, job, 0, 1, t_out[:2], notes))
+    for job in jobs:
+        known.update(arm_chunk(sc, job, 0, 1, t_out[:2], notes))
     for name in wanted:
         if name not in known:
             raise UnknownNameError(f"`variables` names '{name}', which scenario '{sc.name}' does not produce."
@@ -230,8 +228,7 @@ def simulate_summary(scenario: Scenario | str, *, variables: list[str] | None = 
                 else:  # the arm does not produce it: zero for every subject, as simulate fills it
                     rows.append(np.full(t_out.size, np.nan) if s == "std" and n < 2 else zero)
             stats[s][name] = _frozen(np.stack(rows))
-    with catalog.extra_drugs(sc.custom_drugs):
-        params = scenario_parameters(sc)
+    params = scenario_parameters(sc)
     return PopulationSummary(
         time_h=_frozen(t_out), arms=tuple(a.label for a in sc.arms), variables=names,
         units={k: variable_unit(k) for k in names}, n_subjects=n, notes=tuple(sorted(set(notes))),

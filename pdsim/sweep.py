@@ -207,10 +207,9 @@ def _get_drug(sc: Scenario, name: str, done: Mapping[str, Any] | None = None):
 def _compounds(sc: Scenario) -> dict[str, set[str]]:
     """Every compound in the scenario (dosed or formed) → the species of the arms it is in."""
     out: dict[str, set[str]] = {}
-    with catalog.extra_drugs(sc.custom_drugs):
-        for arm in sc.arms:
-            for name, _ in arm_drugs(arm, sc.custom_drugs):
-                out.setdefault(name, set()).add(arm.species)
+    for arm in sc.arms:
+        for name, _ in arm_drugs(arm, sc.custom_drugs):
+            out.setdefault(name, set()).add(arm.species)
     return out
 
 
@@ -396,8 +395,8 @@ class DaskExecutor:
 
     ``client`` is a dask.distributed.Client, or a scheduler address (``"tcp://host:8786"``) to
     which the executor connects and which `close` disconnects. Workers must import pdsim and see
-    the same models/. Each evaluation sees only its own drug overrides
-    (`pdsim.catalog.extra_drugs` is per context), so threaded and process workers both work.
+    the same models/. Each evaluation's drug overrides travel in its own scenario's
+    ``custom_drugs`` (no global state), so threaded and process workers both work.
     """
 
     def __init__(self, client: Any):

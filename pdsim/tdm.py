@@ -225,11 +225,10 @@ def predict(drug: Any, regimen: Any, times: Any, *, clearance_factor: float = 1.
     ind = _with_clearance(dr, clearance_factor, species)
     t = np.atleast_1d(np.asarray(times, dtype=float))
     total = np.zeros_like(t)
-    with catalog.extra_drugs(mets):
-        for c in mea:
-            met = None if c == dr.name else c
-            nm = concentration(ind, regimen, t, species=species, body_weight=body_weight, metabolite=met)
-            total += nm.to("nM").magnitude * catalog.drug(c).molar_mass.to("g/mol") / 1000.0
+    for c in mea:  # a metabolite resolved to its phenotyped drug (``mets``), else the catalogue's
+        met = None if c == dr.name else catalog.resolve(c, mets)
+        nm = concentration(ind, regimen, t, species=species, body_weight=body_weight, metabolite=met)
+        total += nm.to("nM").magnitude * catalog.drug(c).molar_mass.to("g/mol") / 1000.0
     return total
 
 
@@ -255,8 +254,7 @@ def _subject(subject: Any, regimen: Any, drug: Any, arm: Any) -> tuple[Drug, Reg
     if len(names) != 1:
         raise InputError(f"give drug= one drug dosed in arm '{a.label}' (it doses {', '.join(a.drugs) or 'nothing'}).",
                          key="drug", value=drug)
-    with catalog.extra_drugs(subject.custom_drugs):
-        dr = catalog.drug(names[0])
+    dr = catalog.resolve(names[0], subject.custom_drugs).drug
     bw = a.body_weight
     if bw is None and any(d.per_kg for d in a.doses):
         bw = catalog.species(a.species)["body_weight"].to("kg")
@@ -471,18 +469,13 @@ class DoseSuggestion:
 def _steady_mean(dr: Drug, dose_mg: float, every: float, route: str, duration: float, mea: tuple[str, ...],
                  species: str, body_weight: Any, mets: dict[str, Drug] | None = None) -> float:
     """Steady-state mean (ng/mL) of the measure: C_avg,ss of each compound from `pdsim.steady_state`
-    (``mets``: phenotyped metabolites, seen by the catalogue during the call)."""
-    with catalog.extra_drugs(mets or {}):
-        return _steady_sum(dr, dose_mg, every, route, duration, mea, species, body_weight)
-
-
-def _steady_sum(dr, dose_mg, every, route, duration, mea, species, body_weight) -> float:
+    (``mets``: phenotyped metabolites, used in place of the catalogue's)."""
     from .pk import steady_state
 
     total = 0.0
     for c in mea:
         ss = steady_state(dr, dose_mg, every, route, duration=duration or None, species=species,
-                          body_weight=body_weight, metabolite=None if c == dr.name else c)
+                          body_weight=body_weight, metabolite=None if c == dr.name else catalog.resolve(c, mets))
         total += ss.cavg.to("nM").magnitude * catalog.drug(c).molar_mass.to("g/mol") / 1000.0
     return float(total)
 
@@ -576,8 +569,13 @@ def band(drug: Any, regimen: Regimen, t_end: float, *, cv: float | None = None, 
     spec = {"name": f"{dr.display_name}: population band", "duration": f"{duration!r} h", "output_every": f"{step} h",
             "arms": [arm], "targets": [],
             "population": {"size": size, "seed": seed, "variability": {f"{dr.name}.CL": float(cv)} if cv > 0 else {}}}
-    with catalog.extra_drugs({dr.name: dr}):  # a drug file outside the catalogue is seen by the scenario too
-        r = simulate(Scenario.from_dict(spec))
+    if dr.name not in catalog.drugs():  # a drug file outside the catalogue: the scenario names the file
+        if dr.path is None:
+            raise InputError(f"drug '{dr.name}' is neither in the catalogue nor loaded from a file; load it with "
+                             f"pdsim.catalog.load_drug_file or add it to models/drugs/.")
+        spec["drug_files"] = [str(dr.path)]
+    # the drug as given (phenotyped, an individual's clearance) is the scenario's own drug of that name
+    r = simulate(replace(Scenario.from_dict(spec), custom_drugs={dr.name: dr}))
     total = sum(np.asarray(r.get(f"plasma.{c}", arm="regimen")) * catalog.drug(c).molar_mass.to("g/mol") / 1000.0
                 for c in mea if f"plasma.{c}" in r)
     total = np.atleast_2d(total)

@@ -89,3 +89,23 @@ def test_bare_number_rejected(tmp_path):
     f = _write(tmp_path, GOOD + 'fu = 0.5\n')
     with pytest.raises(ModelFileError, match="bare number"):
         catalog.load_drug_file(f, catalog.registry())
+
+
+def test_a_scenario_drug_travels_as_a_resolved_name_not_as_catalogue_state():
+    """`catalog.resolve` binds a name to the scenario's own drug of that name (else the catalogue's);
+    the name compares and hashes as the string, every look-up (catalogue or target layer) returns the
+    bound drug, it survives pickling (process pools), and the catalogue itself is left unchanged."""
+    import pickle
+    from dataclasses import replace
+
+    from pdsim.targets import as_drug, named
+
+    base = catalog.drug("tianeptine")
+    own = replace(base, description="a scenario's own variant")
+    n = catalog.resolve("tianeptine", {"tianeptine": own})
+    assert n == "tianeptine" and hash(n) == hash("tianeptine") and {n: 1}["tianeptine"] == 1
+    assert n.drug is own and catalog.drug(n) is own and as_drug(n) is own and named(n) is n
+    back = pickle.loads(pickle.dumps(n))
+    assert back == "tianeptine" and back.drug == own
+    assert catalog.drug("tianeptine") is base and catalog.resolve("tianeptine").drug is base
+    assert not hasattr(catalog, "extra_drugs")

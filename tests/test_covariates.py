@@ -66,7 +66,7 @@ def covdrug(tmp_path):
 
 
 def _kw(drug):
-    return pk_model(drug)._kwargs()
+    return pk_model(drug).kwargs()
 
 
 # --- the relations against closed forms -------------------------------------------------------------------
@@ -131,8 +131,8 @@ def test_tianeptine_age_relation_gives_royer_1988_one_hour_longer_half_life():
     """Royer 1988: elimination half-life about 1 h longer in the elderly. The age relation's ratio
     (0.590) was derived so that the model's terminal half-life goes from 2.5 h to 3.5 h."""
     base = pk_model("tianeptine")
-    kw, _, _ = apply(catalog.drug("tianeptine"), "human", base._kwargs(), {"age": 76.0})
-    old = type(base)(**base._kwargs())
+    kw, _, _ = apply(catalog.drug("tianeptine"), "human", base.kwargs(), {"age": 76.0})
+    old = type(base)(**base.kwargs())
     new = type(base)(**kw)
     assert new.half_life - old.half_life == pytest.approx(1.0, abs=0.01)
 

@@ -45,6 +45,7 @@ from pdsim.population import sample_parameters
 from pdsim.scenario import Scenario
 from pdsim.scenario import load_scenario
 from pdsim.engine.plan import systems_of as _systems_of
+from pdsim.engine.pk import arm_compounds
 from pdsim.simulate import SYSTEMS, ArmContext, arm_drugs, simulate
 from pdsim.panel import target_signals
 from pdsim.targets.engagement import in_vivo, with_ke0
@@ -143,7 +144,7 @@ def _amount_mg(arm, spec) -> float:
 class _Compound:
     """One compound of one subject: its closed-form model, doses and the exact solution of its linear PK.
 
-    A is the linear system the model itself defines (``model._ode()``, which `pdsim.pk.simulate_ode`
+    A is the linear system the model itself defines (``model.ode_system()``, which `pdsim.pk.simulate_ode`
     integrates); its eigen-decomposition gives e^{Aτ} at any τ.
     """
 
@@ -154,7 +155,7 @@ class _Compound:
         self.to_nm = 1e6 / dr.molar_mass.to("g/mol")
         self.fu = p["fu"].to("dimensionless")
         self.kp_uu = p["kp_uu"].to("dimensionless") if "kp_uu" in p else None
-        self.A, entries, self.reads = model._ode()
+        self.A, entries, self.reads = model.ode_system()
         self.w, self.V = np.linalg.eig(self.A)
         self.Vi = np.linalg.inv(self.V)
         self.kicks: dict[float, list[tuple[int, float]]] = {}
@@ -199,6 +200,9 @@ class _Forcing:
         self.arm, self.site = arm, sc.site
         models = {}
         for name, parent in arm_drugs(arm, sc.custom_drugs):
+            # resolved once (the scenario's own drugs first): the look-ups below get the drug from the name
+            name = catalog.resolve(name, sc.custom_drugs)
+            parent = None if parent is None else catalog.resolve(parent, sc.custom_drugs)
             if parent is None:
                 values = _subject_values(sc, name, pk_model(name, arm.species, arm.body_weight), subject)
                 doses = tuple(Dose(time=t, amount=_amount_mg(arm, s), route=s.route, duration=s.duration or 0.0)
@@ -285,7 +289,7 @@ def _chain(models, t: float, y: np.ndarray, pool: dict) -> np.ndarray:
 def _reference(sc: Scenario, arm, subject: int, systems: list[str], t_out: np.ndarray, method: str = "DOP853",
                rtol: float = REF_RTOL, atol_scale: float = REF_ATOL):
     """Every variable the systems report for one subject at t_out, and the forcing used."""
-    models = [SYSTEMS[s](ArmContext(arm=arm, drugs=tuple(n for n, _ in arm_drugs(arm, sc.custom_drugs))))
+    models = [SYSTEMS[s](ArmContext(arm=arm, drugs=arm_compounds(arm, sc.custom_drugs)))
               for s in systems]
     provided = {o for m in models for o in m.outputs} | {f"effect.{s}" for m in models for s in m.states}
     reads = {k for m in models for k in m.inputs} - provided
@@ -341,10 +345,9 @@ def engine_errors(family: str, generic: bool = True, sc: Scenario | None = None,
     errors: dict[str, float] = {}
     for ai, arm in enumerate(sc.arms):
         for i in range(sc.population.size):
-            with catalog.extra_drugs(sc.custom_drugs):
-                systems = CASES[family][0] if family in CASES else _systems_of(sc, arm)
-                tol = {"rtol": 1e-13, "atol_scale": 1e-15} if tight else {}
-                ref, force = _reference(sc, arm, i, systems, res.time_h, **tol)
+            systems = CASES[family][0] if family in CASES else _systems_of(sc, arm)
+            tol = {"rtol": 1e-13, "atol_scale": 1e-15} if tight else {}
+            ref, force = _reference(sc, arm, i, systems, res.time_h, **tol)
             _check_same_subject(res, ai, i, force)
             for key, r in ref.items():
                 errors[key] = max(errors.get(key, 0.0), _rel_err(res.data[key][ai, i], r))
@@ -399,8 +402,7 @@ def test_lag_that_varies_over_subjects(generic):
     dose times edges of its step grid, and the reference kernel steps to them. The general engine
     stays within 1e-6 of the exact-forcing reference, the kernel within 1e-5 (measured 1.2e-6)."""
     sc = _lagged_scenario()
-    with catalog.extra_drugs(sc.custom_drugs):
-        assert _fastpath.eligible(sc, sc.arms[0], ["reference_tolerance_turnover"])
+    assert _fastpath.eligible(sc, sc.arms[0], ["reference_tolerance_turnover"])
     _assert_within_bound("lag per subject", engine_errors("reference_tolerance_turnover", generic, sc),
                          BOUND if generic else KERNEL_BOUND)
 

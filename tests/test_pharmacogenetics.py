@@ -255,8 +255,10 @@ def test_readme_numbers_are_the_checks():
 
 
 def test_sbml_export_applies_fixed_and_refuses_drawn_phenotypes():
+    from pdsim.sbml import scenario_to_sbml
+
     sc = _scenario({"PM": {"CYP2D6": "poor"}}, drug="amitriptyline", dose="25 mg", duration="1 day")
-    xml = sc.to_sbml()
+    xml = scenario_to_sbml(sc)
     cl = 0.71 * pdsim.drug("amitriptyline").pk("human").params["CL"].to("L/h")
     import re
 
@@ -264,7 +266,7 @@ def test_sbml_export_applies_fixed_and_refuses_drawn_phenotypes():
     assert got == pytest.approx(cl, rel=1e-9)
     cohort = _scenario({"c": {"frequencies": "European"}}, duration="1 day")
     with pytest.raises(InputError, match="fix the genes"):
-        cohort.to_sbml()
+        scenario_to_sbml(cohort)
 
 
 def test_inline_two_compartment_drug_with_its_own_phenotype_table():

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import pdsim._pk_closed as pkc
-from pdsim._pk_closed import _events, propagate_term, superpose
+from pdsim._pk_closed import as_events, propagate_term, superpose
 from pdsim.dosing import Dose, Regimen
 from pdsim.errors import InputError
 from pdsim.pk import Metabolite, OneCompartment, TwoCompartment, concentration, metabolite_model
@@ -26,8 +26,8 @@ RNG_SEED = 20240
 
 def both(model, regimen, times, output="conc"):
     """(superposed, propagated) response of ``model``."""
-    evs, times = _events(regimen), np.asarray(times, dtype=float)
-    terms = lambda route: model._terms(route, output)  # noqa: E731
+    evs, times = as_events(regimen), np.asarray(times, dtype=float)
+    terms = lambda route: model.response_terms(route, output)  # noqa: E731
     return (superpose(terms, evs, times, model.shape, method="superpose"),
             superpose(terms, evs, times, model.shape, method="propagate"))
 
@@ -205,7 +205,7 @@ def test_many_distinct_step_lengths_in_blocks(monkeypatch):
 
 def test_propagate_term_is_one_term():
     m = OneCompartment(CL=5.0, V=50.0, ka=1.0)
-    (w, nodes), = m._terms("oral", "conc")[0]
+    (w, nodes), = m.response_terms("oral", "conc")[0]
     t = np.arange(0.0, 100.0, 1.0)
     single = propagate_term(w, nodes, 0.0, list(daily(5)), t, ())
     assert np.max(np.abs(single - m.conc(t, daily(5)))) <= TOL * np.max(single)
@@ -239,7 +239,7 @@ def test_infusion_with_a_lag_per_subject_falls_back():
 def test_unknown_method():
     m = OneCompartment(CL=5.0, V=50.0, ka=1.0)
     with pytest.raises(InputError, match="method"):
-        superpose(lambda r: m._terms(r, "conc"), daily(2).events, HOURLY, (), method="fast")
+        superpose(lambda r: m.response_terms(r, "conc"), daily(2).events, HOURLY, (), method="fast")
 
 
 # --- properties ------------------------------------------------------------------------------------

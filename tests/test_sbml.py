@@ -57,7 +57,7 @@ def _compare(sc, label: str, text: str, systems: bool = True) -> tuple[float, li
 def test_demo_arms_round_trip_through_roadrunner(label):
     """Every variable of each demo arm (PK, occupancy, signals and the onset system) is reproduced."""
     sc = pdsim.load_scenario("demo")
-    text = sc.to_sbml(label)
+    text = scenario_to_sbml(sc, label)
     assert _issues(text) == []  # no error and no warning, units included
     worst, names = _compare(sc, label, text)
     assert any(n.startswith("occupancy.") for n in names) and any(n.startswith("signal.") for n in names)
@@ -135,7 +135,7 @@ def test_rat_ip_per_kg_doses(tmp_path):
 def test_tolerance_systems_round_trip(label):
     """MOR desensitisation rescaling the MOR signal, the moderator tolerance model and onset, chained."""
     sc = pdsim.load_scenario("tianeptine_therapeutic_vs_misuse")
-    text = sc.to_sbml(label)
+    text = scenario_to_sbml(sc, label)
     assert _issues(text) == []
     _, names = _compare(sc, label, text)
     assert {"effect.receptor_available", "effect.mor_moderator", "effect.withdrawal", "signal.MOR"} <= set(names)
@@ -146,7 +146,7 @@ def test_stress_protocol_hpa_bdnf_plasticity_round_trip():
     signalling and plasticity states all reproduced."""
     sc = pdsim.load_scenario("chronic_restraint_tianeptine")
     label = "Restraint + tianeptine 10 mg/kg"
-    text = sc.to_sbml(label)
+    text = scenario_to_sbml(sc, label)
     assert _issues(text) == []
     _, names = _compare(sc, label, text)
     assert {"stress", "effect.corticosterone", "effect.adrenal_mass", "effect.bdnf_hippocampus",
@@ -158,18 +158,18 @@ def test_reference_benchmark_system_round_trip():
     sc = pdsim.load_scenario("reference_population")
     one = replace(sc, population=pdsim.Population(size=1))
     label = one.arms[0].label
-    text = one.to_sbml()
+    text = scenario_to_sbml(one)
     assert _issues(text) == []
     _, names = _compare(one, label, text)
     assert {"biophase.tianeptine_like", "effect.reference_tolerance", "effect.reference_turnover"} <= set(names)
     with pytest.raises(InputError, match="population variability"):
-        sc.to_sbml()
+        scenario_to_sbml(sc)
 
 
 def test_systems_left_out_on_request():
     sc = pdsim.load_scenario("demo")
     label = "Escitalopram 10 mg once daily"
-    text = sc.to_sbml(label, include_systems=False)
+    text = scenario_to_sbml(sc, label, include_systems=False)
     assert _issues(text) == []
     _, names = _compare(sc, label, text, systems=False)
     assert not any(n.startswith("effect.") for n in names)
@@ -179,18 +179,18 @@ def test_systems_left_out_on_request():
 def test_refusals_name_the_feature(tmp_path, monkeypatch):
     sc = pdsim.load_scenario("demo")
     with pytest.raises(InputError, match="3 arms"):
-        sc.to_sbml()
+        scenario_to_sbml(sc)
     import pdsim.sbml as sbml
 
     # every engine system has a translation today; one without is refused by name
     monkeypatch.delitem(sbml._SYSTEMS, "onset")
     with pytest.raises(InputError, match="downstream system 'onset' cannot be expressed in SBML"):
-        sc.to_sbml("Escitalopram 10 mg once daily")
+        scenario_to_sbml(sc, "Escitalopram 10 mg once daily")
     with pytest.raises(InputError, match="no arm 'nope'"):
-        sc.to_sbml("nope")
+        scenario_to_sbml(sc, "nope")
     pop = replace(sc, population=pdsim.Population(size=10, seed=1, variability={"escitalopram.CL": 0.3}))
     with pytest.raises(InputError, match="population variability"):
-        pop.to_sbml("Escitalopram 10 mg once daily", include_systems=False)
+        scenario_to_sbml(pop, "Escitalopram 10 mg once daily", include_systems=False)
 
 
 def test_cli_export(tmp_path, capsys):
@@ -229,7 +229,7 @@ def test_escitalopram_curve_with_its_own_effect_site():
     is a rate rule on total plasma, x = C_e/EC50, occupancy Emax x/(1 + x); reproduced with its sources."""
     sc = pdsim.load_scenario("demo")
     label = "Escitalopram 10 mg once daily"
-    text = sc.to_sbml(label)
+    text = scenario_to_sbml(sc, label)
     assert _issues(text) == []
     _, names = _compare(sc, label, text)
     assert {"occupancy.SERT.escitalopram", "signal.SERT", "effect.antidepressant_index"} <= set(names)
@@ -310,7 +310,7 @@ def test_fluoxetine_washout_with_listed_targets():
     listed targets no ligand binds (their drug-free signal: 1 for NET's amine index, 0 for H1)."""
     sc = pdsim.load_scenario("antidepressant_classes")
     label = "Fluoxetine 20 mg/day, stopped at week 4 (SSRI)"
-    text = sc.to_sbml(label)
+    text = scenario_to_sbml(sc, label)
     assert _issues(text) == []
     _, names = _compare(sc, label, text)
     assert {"occupancy.SERT.norfluoxetine", "signal.H1", "signal.mAChR"} <= set(names)

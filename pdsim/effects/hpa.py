@@ -17,13 +17,13 @@ from ..engine.ode import CompiledSystem, compile_system
 from ..engine.registry import ArmContext, SystemSpec, register
 from ..errors import ModelFileError, UnknownNameError, suggest
 from ..provenance import Parameter
-from .turnover import _check_scale, drug_action, param_value
+from .turnover import check_scale, drug_action, param_value
 
 __all__ = ["HPAModel", "glucocorticoid_name"]
 
 #: floor on the brain glucocorticoid in the MR term 1/x (scaled units), so a solver's trial step
 #: through zero cannot divide by zero; far below any physiological value
-_FLOOR = 1e-12
+FLOOR = 1e-12
 
 
 def glucocorticoid_name(species: str) -> str:
@@ -95,8 +95,8 @@ class HPAModel:
 
     def __init__(self, species: str = "rat", drive: str = "signal.MOR", scale: Mapping[str, float] | None = None):
         mf = system("hpa")
-        self._mf = mf
-        self._scale = _check_scale(mf, scale)
+        self.model_file = mf
+        self._scale = check_scale(mf, scale)
         self.species = species
         self.glucocorticoid = glucocorticoid_name(species)
         self.name = "hpa"
@@ -158,7 +158,7 @@ class HPAModel:
 
     # ------------------------------------------------------------------ DynamicModel
     def parameters(self) -> dict[str, Parameter]:
-        return {f"hpa.{k}": p for k, p in self._mf.parameters.items()}
+        return {f"hpa.{k}": p for k, p in self.model_file.parameters.items()}
 
     def initial_state(self, n: int) -> np.ndarray:
         """The unstressed steady state of the (unscaled) axis: every state at 1."""
@@ -169,7 +169,7 @@ class HPAModel:
         xs = self._xs
         x1, x2, x3, x3b, p, a = (y[i] * xs[i] for i in range(6))
         drive = self.crh_drive(u["stress"], u[self.drive])
-        x3b_safe = np.maximum(x3b, _FLOOR)
+        x3b_safe = np.maximum(x3b, FLOOR)
         dx1 = self.b1 * drive * self._gr(x3b_safe) / x3b_safe - self.a1 * x1
         dx2 = self.b2 * x1 * p * self._gr(x3) - self.a2 * x2
         dx3 = self.b3 * x2 * a - self.a3 * x3
@@ -207,7 +207,7 @@ def _hpa_rhs_one(y, pool, idx, p, dy):  # pragma: no cover - compiled
     x1, x2, x3, x3b, gp, ga = y[0] * p[0], y[1] * p[1], y[2] * p[2], y[3] * p[3], y[4] * p[4], y[5] * p[5]
     b1, a1, b2, a2, b3, a3, k, k_gr, n_gr = p[6], p[7], p[8], p[9], p[10], p[11], p[12], p[13], p[14]
     drive = _hpa_drive(pool, idx, p)
-    x3b_safe = max(x3b, _FLOOR)
+    x3b_safe = max(x3b, FLOOR)
     gr_b = 1.0 / (1.0 + (x3b_safe / k_gr) ** n_gr)
     gr_3 = 1.0 / (1.0 + (x3 / k_gr) ** n_gr)
     dy[0] = (b1 * drive * gr_b / x3b_safe - a1 * x1) / p[0]

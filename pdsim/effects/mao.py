@@ -32,7 +32,7 @@ def irreversible_pairs(drugs: tuple[str, ...] | list[str]) -> list[tuple[int, st
     A drug is an irreversible inhibitor of an enzyme when its [targets.MAO_A] (or MAO_B) table gives
     ``kinact``; its ``affinity`` is then the K_I of the reversible complex that precedes the covalent step.
     """
-    from ..targets._base import as_drug, value
+    from ..targets import as_drug, value
 
     out = []
     for d in drugs:

@@ -16,7 +16,7 @@ from ..engine.ode import CompiledSystem, compile_system
 from ..engine.registry import ArmContext, SystemSpec, register
 from ..errors import ModelFileError
 from ..provenance import Parameter
-from .turnover import _check_scale, drug_action, param_value
+from .turnover import check_scale, drug_action, param_value
 
 __all__ = ["OnsetModel"]
 
@@ -77,8 +77,8 @@ class OnsetModel:
 
     def __init__(self, mor_drive: str = "signal.MOR", scale: Mapping[str, float] | None = None):
         mf = system("onset")
-        self._mf = mf
-        self._scale = _check_scale(mf, scale)
+        self.model_file = mf
+        self._scale = check_scale(mf, scale)
         self.name = "onset"
         self.mor_drive = mor_drive
         self.states = ("autoreceptor_sensitivity",)
@@ -127,7 +127,7 @@ class OnsetModel:
 
     # ------------------------------------------------------------------ DynamicModel
     def parameters(self) -> dict[str, Parameter]:
-        return {f"onset.{k}": p for k, p in self._mf.parameters.items()}
+        return {f"onset.{k}": p for k, p in self.model_file.parameters.items()}
 
     def initial_state(self, n: int) -> np.ndarray:
         return np.ones((1, n))

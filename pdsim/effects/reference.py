@@ -18,14 +18,14 @@ from ..engine.ode import CompiledSystem, compile_system
 from ..engine.registry import ArmContext, SystemSpec, register
 from ..errors import InputError
 from ..provenance import Parameter
-from .turnover import _check_scale, param_value
+from .turnover import check_scale, param_value
 
 __all__ = ["ReferenceToleranceTurnover", "SYSTEM_FILE"]
 
 #: the system file (models/systems/<name>.toml) holding the parameters
 SYSTEM_FILE = "reference_benchmark"
 #: the parameters the model reads, in the units it computes in
-_UNITS = {"KA": "nM", "tau": "dimensionless", "Em": "dimensionless", "n": "dimensionless", "kt": "1/h",
+UNITS = {"KA": "nM", "tau": "dimensionless", "Em": "dimensionless", "n": "dimensionless", "kt": "1/h",
           "alpha": "dimensionless", "kin": "1/h", "kout": "1/h", "Smax": "dimensionless"}
 #: converted values per loaded system file and scale
 _VALUES: dict[tuple, tuple[Any, dict[str, float]]] = {}
@@ -77,14 +77,14 @@ class ReferenceToleranceTurnover:
         if not isinstance(drug, str) or not drug:
             raise InputError(f"`drug` must be the name of the drug at the effect site (got {drug!r}).")
         mf = system(SYSTEM_FILE)
-        self._mf = mf
-        self._scale = _check_scale(mf, scale)
+        self.model_file = mf
+        self._scale = check_scale(mf, scale)
         self.drug = drug
         self.inputs = (f"biophase.{drug}",)
         key = (id(mf), tuple(sorted(self._scale.items())))
         hit = _VALUES.get(key)
         if hit is None or hit[0] is not mf:  # unit conversion is slow next to a small kernel run: once per file
-            hit = (mf, {k: param_value(mf, k, unit, self._scale) for k, unit in _UNITS.items()})
+            hit = (mf, {k: param_value(mf, k, unit, self._scale) for k, unit in UNITS.items()})
             _VALUES[key] = hit
         for k, v in hit[1].items():
             setattr(self, k, v)
@@ -112,7 +112,7 @@ class ReferenceToleranceTurnover:
     # ------------------------------------------------------------------ DynamicModel
     def parameters(self) -> dict[str, Parameter]:
         """Every parameter with its provenance."""
-        return {f"{SYSTEM_FILE}.{k}": p for k, p in self._mf.parameters.items()}
+        return {f"{SYSTEM_FILE}.{k}": p for k, p in self.model_file.parameters.items()}
 
     def initial_state(self, n: int) -> np.ndarray:
         """T = 0 and B = kin/kout, shape (2, n)."""

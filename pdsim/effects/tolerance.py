@@ -15,12 +15,12 @@ from .._propagate import njit
 from ..engine.ode import CompiledSystem, compile_system
 from ..engine.registry import ArmContext, SystemSpec, register
 from ..provenance import Parameter
-from .turnover import _check_scale, param_value
+from .turnover import check_scale, param_value
 
 __all__ = ["ToleranceModel"]
 
 #: floor on the moderator in 1/M, so a solver's trial step through zero cannot divide by zero
-_FLOOR = 1e-12
+FLOOR = 1e-12
 
 
 class ToleranceModel:
@@ -57,8 +57,8 @@ class ToleranceModel:
 
     def __init__(self, drive: str = "signal.MOR", scale: Mapping[str, float] | None = None):
         mf = system("tolerance")
-        self._mf = mf
-        self._scale = _check_scale(mf, scale)
+        self.model_file = mf
+        self._scale = check_scale(mf, scale)
         self.name = "tolerance"
         self.drive = drive
         self.states = ("mor_response", "mor_moderator")
@@ -92,14 +92,14 @@ class ToleranceModel:
 
     # ------------------------------------------------------------------ DynamicModel
     def parameters(self) -> dict[str, Parameter]:
-        return {f"tolerance.{k}": p for k, p in self._mf.parameters.items()}
+        return {f"tolerance.{k}": p for k, p in self.model_file.parameters.items()}
 
     def initial_state(self, n: int) -> np.ndarray:
         return np.ones((2, n))
 
     def rhs(self, t: float, y: np.ndarray, u: Mapping[str, Any]) -> np.ndarray:
         r, m = y[0], y[1]
-        dr = self.k_out * (self.drive_level(u[self.drive]) / np.maximum(m, _FLOOR) - r)
+        dr = self.k_out * (self.drive_level(u[self.drive]) / np.maximum(m, FLOOR) - r)
         dm = self.k_tol * (r - m)
         return np.stack([dr, dm])
 
@@ -115,7 +115,7 @@ class ToleranceModel:
 @njit(cache=True)
 def _tolerance_rhs_one(y, pool, idx, p, dy):  # pragma: no cover - compiled
     drive = 1.0 + p[2] * max(pool[idx[0]], 0.0)
-    dy[0] = p[0] * (drive / max(y[1], _FLOOR) - y[0])
+    dy[0] = p[0] * (drive / max(y[1], FLOOR) - y[0])
     dy[1] = p[1] * (y[0] - y[1])
 
 

@@ -60,7 +60,7 @@ def param_value(mf: ModelFile, key: str, unit: str, scale: Mapping[str, float] |
     return v
 
 
-def _check_scale(mf: ModelFile, scale: Mapping[str, float] | None) -> dict[str, float]:
+def check_scale(mf: ModelFile, scale: Mapping[str, float] | None) -> dict[str, float]:
     scale = dict(scale or {})
     for k, v in scale.items():
         if k not in mf.parameters:
@@ -169,8 +169,8 @@ class TurnoverModel:
 
     def __init__(self, system_name: str, drive: str | None = None, scale: Mapping[str, float] | None = None):
         mf = system(system_name)
-        self._mf = mf
-        self._scale = _check_scale(mf, scale)
+        self.model_file = mf
+        self._scale = check_scale(mf, scale)
         self.name = mf.name
         states_meta = mf.raw.get("states", {})
         if not isinstance(states_meta, dict) or not states_meta:
@@ -178,7 +178,7 @@ class TurnoverModel:
         model_meta = mf.raw.get("model", {})
         self.drive = drive or model_meta.get("drive", "signal.MOR")
         self.half_effect = param_value(mf, "signal_half_effect", "dimensionless", self._scale)
-        self._derived: dict[str, Parameter] = {}
+        self.derived: dict[str, Parameter] = {}
         specs = [self._spec(n, meta or {}) for n, meta in states_meta.items()]
         self.specs = tuple(specs)
         self.states = tuple(s.name for s in specs)
@@ -208,7 +208,7 @@ class TurnoverModel:
 
     # ------------------------------------------------------------------ construction
     def _spec(self, n: str, meta: dict) -> StateSpec:
-        mf, sc = self._mf, self._scale
+        mf, sc = self.model_file, self._scale
         half = param_value(mf, f"{n}_half_life", "h", sc)
         if half <= 0:
             raise ModelFileError(f"{mf.path}: '{n}_half_life' must be positive.")
@@ -234,14 +234,14 @@ class TurnoverModel:
     def _calibrate(self, n: str, protocol_name: str) -> float:
         from .stress import protocol
 
-        mf = self._mf
+        mf = self.model_file
         target_p = mf[f"{n}_stress_steady_state"]
         target = target_p.to("dimensionless")
         proto = protocol(protocol_name)
         fold = stress_fold_for_steady_state(proto.daily_levels(), target)
         srcs = tuple(dict.fromkeys(target_p.sources + tuple(s for p in proto.parameters.values() for s in p.sources)))
         levels = ", ".join(f"{w:.4g} of the day at {i:g}" for w, i in proto.daily_levels())
-        self._derived[f"{n}_stress_fold"] = Parameter(
+        self.derived[f"{n}_stress_fold"] = Parameter(
             value=fold, unit="1", sources=srcs, kind="derived", name=f"{n}_stress_fold",
             note=(f"Solved at load time so that the daily-mean steady state under '{proto.name}' ({levels}) is "
                   f"{target:g} of baseline: sum_k w_k f^i_k = {target:g} gives f = {fold:.6g}."),
@@ -251,8 +251,8 @@ class TurnoverModel:
     # ------------------------------------------------------------------ DynamicModel
     def parameters(self) -> dict[str, Parameter]:
         """Every parameter with its provenance, including folds derived at load time."""
-        out = {f"{self.name}.{k}": p for k, p in self._mf.parameters.items()}
-        out.update({f"{self.name}.{k}": p for k, p in self._derived.items()})
+        out = {f"{self.name}.{k}": p for k, p in self.model_file.parameters.items()}
+        out.update({f"{self.name}.{k}": p for k, p in self.derived.items()})
         return out
 
     def initial_state(self, n: int) -> np.ndarray:

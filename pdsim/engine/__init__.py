@@ -1,7 +1,22 @@
-"""The scenario engine's stages: plan -> pk -> forcing -> ode -> assemble (see each module).
+"""The scenario engine: `pdsim.simulate` runs its stages, plan -> pk -> forcing -> ode | stiff -> assemble.
 
-`pdsim.simulate` runs them: the plan resolves each arm's systems, the PK stage builds every
-subject's exact linear PK, the forcing stage evaluates it (and the target layer and stress) at the
-stage times of the step grid, the compiled ODE stage advances the chained downstream systems of all
-subjects, and the assembly gathers the variables into a `pdsim.Result`.
+Each downstream system registers itself in ``registry`` (name, factory, chain order, stiff, optional jac).
+
+1. ``plan``: resolve a scenario once: per arm its systems (names checked against the registry),
+   its chunks of subjects and its ODE method (`registry.method`: "rodas4" when a system
+   registered ``stiff=True``, else "dop853"); `plan.scenario_parameters` gathers every parameter
+   the scenario uses. `plan.run_chunks` runs the arms' chunks, in parallel threads.
+2. ``pk``: every compound of an arm (dosed drugs and the metabolites they form), resolved once to
+   its drug (`pdsim.catalog.DrugName`; the scenario's own drugs first, so nothing below looks a
+   name up again), with each subject's parameters drawn, as exact linear PK.
+3. ``forcing``: the step grid (landing on every output time, dose and stress edge, graded after
+   each edge) and the times at which the solver's stages read their inputs; the inputs are the PK
+   closed forms, the target layer and the stress protocol evaluated exactly there.
+4. ``ode`` (explicit, fixed-step DOP853) or ``stiff`` (Rosenbrock RODAS4, with a registered or
+   finite-difference Jacobian): the arm's chained systems advanced for all subjects, compiled
+   with numba.
+5. ``assemble``: one chunk of an arm from PK through the target layer to the systems, every
+   variable at the output times; `pdsim.simulate` gathers the chunks into a `pdsim.Result`.
+
+(Arms of the reference benchmark that `pdsim._fastpath` accepts are still solved by its own kernel.)
 """

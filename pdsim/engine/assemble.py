@@ -111,7 +111,7 @@ def integrate_systems(sc, arm, systems, t_out, available, n, models, notes: list
     target layer, the stress protocol), so there is no interpolation error.
     """
     from ..effects import protocol
-    from . import forcing, ode
+    from . import forcing, ode, registry, stiff
 
     ctx = ArmContext(arm=arm, drugs=tuple(models))
     dyn = [SYSTEMS[s](ctx) for s in systems]
@@ -128,8 +128,11 @@ def integrate_systems(sc, arm, systems, t_out, available, n, models, notes: list
     edges = jumps + kinks + own + (list(proto.edges(arm.stress_start)) if proto is not None else [])
     step = min(getattr(m, "max_step_h", MAX_STEP_H) for m in dyn)
     grading = max(getattr(m, "grading", forcing.GRADING) for m in dyn)
+    if registry.method(systems) == stiff.METHOD:
+        edges.append(0.0)  # graded steps from the start too: a stiff system's fast states settle from its initial state
     grid, h, out_at = forcing.step_grid(t_out, edges, step, grading)
-    times = forcing.stage_times(grid)
+    rosen = stiff.for_chain(systems, grid, arm.label)  # the Rosenbrock stage when a system registered as stiff
+    times = rosen.times if rosen is not None else forcing.stage_times(grid)
     targets = sorted({k.split(".")[1] for k in ext if k.startswith(("occupancy.", "signal.")) and k in available})
     tab = tabulate(sc, arm, models, times, n, [], targets, stress=True) if ext else {}
     f_stage = np.zeros((times.size, n, len(ext)))
@@ -139,7 +142,10 @@ def integrate_systems(sc, arm, systems, t_out, available, n, models, notes: list
             f_stage[:, :, j] = tab[key].T
             f_out[:, :, j] = available[key]
     y0 = np.concatenate([np.asarray(m.initial_state(n), dtype=float).reshape(len(m.states), n) for m in dyn]).T
-    got, who, at = ode.integrate([m.compiled() for m in dyn], dyn, ext, y0, h, out_at, t_out.size, f_stage, f_out)
+    solve = rosen.integrate if rosen is not None else ode.integrate
+    got, who, at = solve([m.compiled() for m in dyn], dyn, ext, y0, h, out_at, t_out.size, f_stage, f_out)
+    if rosen is not None:
+        notes.extend(rosen.notes)
     if who >= 0:
         names = ", ".join(f"'{m.name}'" for m in dyn)
         raise SolverError(f"arm '{arm.label}': the states of {names} turned non-finite in the step from "

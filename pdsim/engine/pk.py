@@ -14,7 +14,7 @@ from ..dosing import Dose
 from ..errors import InputError, UnknownNameError, suggest
 from ..scenario import Arm, Scenario
 
-__all__ = ["PK_KEYS", "CompoundPK", "arm_sources", "arm_drugs", "drug_of", "arm_body_weight", "arm_events",
+__all__ = ["PK_KEYS", "CompoundPK", "arm_sources", "arm_drugs", "arm_compounds", "drug_of", "arm_body_weight", "arm_events",
            "pk_models", "site_factors", "dose_edges"]
 
 #: the PK parameters a population may vary
@@ -27,7 +27,7 @@ def arm_sources(arm: Arm, custom: dict[str, Any]) -> dict[str, list[str | None]]
     the scenario's own drugs). The dosed drugs come first, then the metabolites only formed."""
     out: dict[str, list[str | None]] = {d: [None] for d in arm.drugs}
     for d in arm.drugs:
-        dr = custom.get(d) or catalog.drug(d)
+        dr = drug_of(d, custom)
         if arm.species in dr.pk_specs:
             for met in dr.pk(arm.species).metabolites:
                 if met in custom or met in catalog.drugs():
@@ -63,7 +63,14 @@ class CompoundPK(NamedTuple):
 
 
 def drug_of(name: str, custom: dict[str, Any]):
-    return custom.get(name) or catalog.drug(name)
+    """The drug ``name`` means in a scenario: its own drug of that name (``custom``) first, else the catalogue's."""
+    return catalog.resolve(name, custom).drug
+
+
+def arm_compounds(arm: Arm, custom: dict[str, Any]) -> tuple[catalog.DrugName, ...]:
+    """Every compound of the arm (as `arm_sources` orders them), each resolved once to its drug
+    (`pdsim.catalog.DrugName`): what a system factory reads in `pdsim.engine.registry.ArmContext`."""
+    return tuple(catalog.resolve(name, custom) for name in arm_sources(arm, custom))
 
 
 def arm_body_weight(arm: Arm) -> float:
@@ -114,9 +121,10 @@ def pk_models(sc: Scenario, arm: Arm, first: int, n: int) -> dict[str, CompoundP
     own: dict[str, Any] = {}  # each dosed drug's own model: the parent of what it forms
     bw = arm.body_weight
     for name, parents in arm_sources(arm, custom).items():
-        dr = drug_of(name, custom)
+        name = catalog.resolve(name, custom)  # the keys carry their drugs to the target layer and the systems
+        dr = name.drug
         base = pk_model(dr, arm.species, bw if bw is not None else None)
-        kw = base._kwargs()
+        kw = base.kwargs()
         varied = {k.split(".", 1)[1]: cv for k, cv in pop.variability.items() if k.split(".", 1)[0] == name}
         for k in varied:
             if k not in PK_KEYS or kw.get(k) is None:

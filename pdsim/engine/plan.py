@@ -1,4 +1,4 @@
-"""The plan stage: which path and chunks each arm takes, and the loop over arms and chunks of subjects.
+"""The plan stage: each arm's systems, chunks and ODE method, the scenario's parameters, and the loop over chunks.
 
 Arms run in parallel threads (the compiled stages release the GIL); a subject's numbers do not depend on its chunk.
 """
@@ -10,12 +10,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import catalog
+from ..errors import PdsimError
+from ..provenance import Parameter
 from ..scenario import Arm, Scenario
 from . import registry as _registry
 from .assemble import compute_chunk
+from .pk import arm_compounds, arm_drugs, drug_of
 from .registry import SYSTEMS
 
-__all__ = ["ODE_CHUNK_BYTES", "ArmJob", "systems_of", "output_times", "plan", "arm_chunk", "run_chunks"]
+__all__ = ["ODE_CHUNK_BYTES", "ArmJob", "systems_of", "output_times", "plan", "arm_chunk", "run_chunks",
+           "scenario_parameters", "uses_reference_weight"]
 
 #: bytes a chunk of an arm with downstream systems may hold in its inputs at the stage times (about
 #: 12 nodes per step; per node and subject the PK, target-layer and stage-input arrays take about
@@ -39,13 +43,16 @@ def output_times(sc: Scenario) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ArmJob:
-    """How one arm runs: its resolved systems, subjects per call, and whether the reference benchmark's
-    kernel (`pdsim._fastpath`) runs it instead of the general engine."""
+    """How one arm runs: its resolved systems, subjects per call, whether the reference benchmark's
+    kernel (`pdsim._fastpath`) runs it instead of the general engine, and the ODE method of the
+    general engine (`pdsim.engine.registry.method`: "rodas4" when a system registered as stiff,
+    "dop853" otherwise, "" without systems)."""
 
     arm: Arm
     systems: tuple[str, ...]
     chunk: int
     fast: bool
+    method: str = ""
 
 
 def plan(sc: Scenario, chunk_size: int | None = None) -> list[ArmJob]:
@@ -56,17 +63,17 @@ def plan(sc: Scenario, chunk_size: int | None = None) -> list[ArmJob]:
     from .. import _fastpath
 
     jobs = []
-    with catalog.extra_drugs(sc.custom_drugs):
-        for arm in sc.arms:
-            systems = systems_of(sc, arm)
-            fast = _fastpath.eligible(sc, arm, systems)
-            if systems and not fast:
-                chunk = min(sc.population.chunk_size, _ode_chunk(sc, arm, systems))
-            elif chunk_size is None:
-                chunk = sc.population.size if fast else sc.population.chunk_size
-            else:
-                chunk = chunk_size
-            jobs.append(ArmJob(arm=arm, systems=tuple(systems), chunk=chunk, fast=fast))
+    for arm in sc.arms:
+        systems = systems_of(sc, arm)
+        fast = _fastpath.eligible(sc, arm, systems)
+        if systems and not fast:
+            chunk = min(sc.population.chunk_size, _ode_chunk(sc, arm, systems))
+        elif chunk_size is None:
+            chunk = sc.population.size if fast else sc.population.chunk_size
+        else:
+            chunk = chunk_size
+        jobs.append(ArmJob(arm=arm, systems=tuple(systems), chunk=chunk, fast=fast,
+                           method="" if fast else _registry.method(systems)))
     return jobs
 
 
@@ -75,10 +82,7 @@ def _ode_chunk(sc: Scenario, arm: Arm, systems: list[str]) -> int:
     (stage nodes from the duration, the systems' step and about one graded edge per day)."""
     from .assemble import MAX_STEP_H
     from .forcing import GRADING
-    from .pk import arm_sources
-    from .registry import ArmContext
-
-    ctx = ArmContext(arm=arm, drugs=tuple(arm_sources(arm, sc.custom_drugs)))
+    ctx = _registry.ArmContext(arm=arm, drugs=arm_compounds(arm, sc.custom_drugs))
     dyn = [SYSTEMS[s](ctx) for s in systems]
     step = min(getattr(m, "max_step_h", MAX_STEP_H) for m in dyn)
     grading = max(getattr(m, "grading", GRADING) for m in dyn)
@@ -120,8 +124,7 @@ def run_chunks(sc: Scenario, jobs: list[ArmJob], t_out: np.ndarray, notes: list[
 
     def run(task: tuple[int, ArmJob, int, int]) -> None:
         i, job, first, size = task
-        with catalog.extra_drugs(sc.custom_drugs):
-            got = arm_chunk(sc, job, first, size, t_out, notes)
+        got = arm_chunk(sc, job, first, size, t_out, notes)
         take(i, first, got)
         del got  # before the next chunk is allocated
         if bar is not None:
@@ -132,13 +135,63 @@ def run_chunks(sc: Scenario, jobs: list[ArmJob], t_out: np.ndarray, notes: list[
             for task in tasks:
                 run(task)
         else:
-            import contextvars
             from concurrent.futures import ThreadPoolExecutor
 
             with ThreadPoolExecutor(min(threads, len(tasks))) as pool:
-                # each task in a copy of the caller's context (the catalogue overlay lives there)
-                for fut in [pool.submit(contextvars.copy_context().run, run, t) for t in tasks]:
+                for fut in [pool.submit(run, t) for t in tasks]:
                     fut.result()
     finally:
         if bar is not None:
             bar.close()
+
+
+def uses_reference_weight(arm: Arm) -> bool:
+    """True if the arm has mg/kg doses and no body weight of its own (the species' reference weight scales them)."""
+    return arm.body_weight is None and any(d.per_kg for d in arm.doses)
+
+
+def scenario_parameters(sc: Scenario) -> dict[str, Parameter]:
+    """Every parameter a scenario uses (drugs present, their targets, its systems), by dotted name."""
+    out: dict[str, Parameter] = {}
+    targets: set[str] = set()
+    for arm in sc.arms:
+        for name, _ in arm_drugs(arm, sc.custom_drugs):
+            dr = drug_of(name, sc.custom_drugs)
+            for k, p in dr.parameters().items():
+                if k.startswith("pk.") and not k.startswith(f"pk.{arm.species}."):
+                    continue
+                out[f"{name}.{k}"] = p
+            targets.update(dr.targets)
+        for s in systems_of(sc, arm):
+            try:
+                model = SYSTEMS[s](_registry.ArmContext(arm=arm, drugs=arm_compounds(arm, sc.custom_drugs)))
+                for k, p in model.parameters().items():
+                    out[f"{s}.{k}"] = p
+            except PdsimError:
+                pass
+        pop = dict(arm.phenotype).get("frequencies")
+        if pop is not None:  # phenotypes drawn per subject: the frequencies used
+            from ..pharmacogenetics import frequency_parameters
+
+            out.update(frequency_parameters(pop))
+        if uses_reference_weight(arm):
+            out[f"species.{arm.species}.body_weight"] = catalog.species(arm.species)["body_weight"]
+        if arm.stress:
+            from ..effects import protocol
+
+            proto = protocol(arm.stress)
+            for key in ("days", "hours_per_day", "session_hours"):
+                try:
+                    out[f"stress.{arm.stress}.{key}"] = proto.parameter(key)
+                except PdsimError:
+                    continue
+    for t in sorted(targets):
+        if t in catalog.targets():
+            for k, p in catalog.target(t).parameters.items():
+                out[f"target.{t}.{k}"] = p
+    from .patients import scenario_parameters as covariate_parameters  # the values each arm's patient gets
+
+    out.update(covariate_parameters(sc))
+    from ..targets.engagement import select_parameters  # the curve (in vivo) or constant (in vitro) each target used
+
+    return select_parameters(out, sc.engagement)

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..errors import UnknownNameError, suggest
 
-__all__ = ["ArmContext", "SystemSpec", "register", "systems", "check_names", "SYSTEMS"]
+__all__ = ["ArmContext", "SystemSpec", "register", "unregister", "systems", "check_names", "method", "SYSTEMS"]
 
 #: the packages whose modules define systems (each module calls `register` at import)
 PACKAGES = ("pdsim.effects",)
@@ -20,7 +20,11 @@ PACKAGES = ("pdsim.effects",)
 
 @dataclass(frozen=True)
 class ArmContext:
-    """What a system factory may read about the arm it is built for: the arm and its compounds."""
+    """What a system factory may read about the arm it is built for: the arm and its compounds.
+
+    ``drugs`` holds each compound as a `pdsim.catalog.DrugName`: its name, bound to the drug it was
+    resolved to (the scenario's own drugs first), so a factory reads the drug without a look-up.
+    """
 
     arm: Any
     drugs: tuple[str, ...]
@@ -44,6 +48,14 @@ class SystemSpec:
         One line for ``pdsim list systems``.
     parameters : str
         The models/systems file (or target file) holding its parameters.
+    stiff : bool
+        True when the system's time scales are so far apart that an explicit method would need
+        steps far shorter than its inputs and outputs ask for: an arm with a stiff system is
+        integrated by the Rosenbrock stage (`pdsim.engine.stiff`), every other arm by the explicit
+        stage (`pdsim.engine.ode`).
+    jac : numba function, optional
+        The system's analytic Jacobian ``jac(y, pool, idx, p, J)`` (`pdsim.engine.stiff.compile_jac`);
+        without it the stiff stage takes finite differences.
     """
 
     name: str
@@ -51,6 +63,8 @@ class SystemSpec:
     order: int
     description: str
     parameters: str = ""
+    stiff: bool = False
+    jac: Any = None
 
 
 _REGISTRY: dict[str, SystemSpec] = {}
@@ -64,6 +78,13 @@ def register(spec: SystemSpec) -> SystemSpec:
         raise ValueError(f"system '{spec.name}' is registered twice ({old.build.__module__} and {spec.build.__module__})")
     _REGISTRY[spec.name] = spec
     return spec
+
+
+def unregister(name: str) -> None:
+    """Remove a system (a test's own, or one a session added); an unknown name is an UnknownNameError."""
+    if name not in _REGISTRY:
+        raise UnknownNameError(f"Unknown system '{name}'; nothing to unregister.")
+    del _REGISTRY[name]
 
 
 def systems() -> dict[str, SystemSpec]:
@@ -84,6 +105,16 @@ def check_names(names: Any, where: str) -> None:
         if s not in known:
             raise UnknownNameError(f"Unknown system '{s}' in {where}.{suggest(str(s), known)} "
                                    f"Known: {', '.join(known)} (`pdsim list systems`).")
+
+
+def method(names: Any) -> str:
+    """The ODE method for an arm with these systems: ``"rodas4"`` (`pdsim.engine.stiff`) when any of
+    them registered as stiff, else ``"dop853"`` (`pdsim.engine.ode`); ``""`` when there are none."""
+    known = systems()
+    names = list(names)
+    if not names:
+        return ""
+    return "rodas4" if any(known[s].stiff for s in names) else "dop853"
 
 
 class _Builders(Mapping):

@@ -9,7 +9,21 @@ from typing import Any
 
 
 from ..errors import UnknownNameError, suggest
-from ._base import antagonist_outputs, concs_nM, dissociation_constant
+# --- the shared plumbing the other layers use (drug look-up, constants, concentrations) ---------------
+from ._base import (
+    CheckedConcs,
+    agonist_tau,
+    antagonist_outputs,
+    as_drug,
+    conc_nM,
+    concs_nM,
+    dissociation_constant,
+    ligands_at,
+    named,
+    target_file,
+    target_param,
+    value,
+)
 
 # --- opioid receptors -----------------------------------------------------------------
 from .opioid import OPIOID_TARGETS, MORTolerance, agonist_ec50, agonist_emax, mor_response, opioid_signals
@@ -39,6 +53,8 @@ from .glutamate import (
 __all__ = [
     "FAMILIES",
     "signals",
+    "CheckedConcs", "agonist_tau", "as_drug", "conc_nM", "concs_nM", "dissociation_constant", "ligands_at", "named",
+    "target_file", "target_param", "value",
     "OPIOID_TARGETS", "MORTolerance", "agonist_ec50", "agonist_emax", "mor_response", "opioid_signals",
     "TRANSPORTER_TARGETS", "enhancer_vmax_gain", "monoamine_index", "transporter_signals", "uptake_rate",
     "GPCR_TARGETS", "INDEX_NAMES", "gpcr_signals", "side_effect_indices",

@@ -12,13 +12,14 @@ import numpy as np
 import pint
 
 from .. import catalog
-from ..catalog import Drug, ModelFile
+from ..catalog import Drug, DrugName, ModelFile
 from ..errors import InputError, UnitError, UnknownNameError, suggest
 from ..provenance import Parameter
 from ..units import as_float, quantity, ureg
 
 __all__ = [
     "as_drug",
+    "named",
     "target_file",
     "target_param",
     "binding_param",
@@ -44,15 +45,16 @@ _VALUES: dict[tuple[int, str], tuple[Parameter, float]] = {}
 
 
 def as_drug(drug: "str | Drug") -> Drug:
-    """A catalogue `Drug` from a name, an alias, a path to a drug file, or a `Drug` itself."""
+    """A catalogue `Drug` from a name, an alias, a path to a drug file, a `Drug` itself, or the drug a
+    `pdsim.catalog.DrugName` was resolved to."""
     if isinstance(drug, Drug):
         return drug
-    if str(drug).lower() in catalog._OVERLAY:  # a scenario's own drug, not cached by path
-        return catalog._OVERLAY[str(drug).lower()]
+    if isinstance(drug, DrugName):  # resolved by the engine (a scenario's own drug, say)
+        return drug.drug
     key = (os.environ.get("PDSIM_HOME"), str(drug))
     path = _PATHS.get(key)
     if path is not None:
-        return catalog._drug_cached(path)
+        return catalog.drug_at(path)
     d = catalog.drug(drug)
     if d.path is not None and not str(drug).endswith(".toml"):
         _PATHS[key] = str(d.path)
@@ -74,7 +76,7 @@ def target_file(target: str) -> ModelFile:
     key = (os.environ.get("PDSIM_HOME"), str(target))
     path = _TARGET_PATHS.get(key)
     if path is not None:
-        return catalog._modelfile_cached(path, "target")
+        return catalog.model_file_at(path, "target")
     mf = catalog.target(target)
     if mf.path is not None:
         _TARGET_PATHS[key] = str(mf.path)
@@ -181,7 +183,7 @@ def conc_nM(value: Any, drug: "str | Drug | None" = None, name: str = "conc") ->
 
 
 class CheckedConcs(dict):
-    """Free concentrations keyed by catalogue name, already floats in nM and checked by `concs_nM`.
+    """Free concentrations keyed by catalogue name (each a `DrugName` carrying its drug), already floats in nM and checked by `concs_nM`.
 
     `concs_nM` passes one through unchanged, so the engine's target layer converts and checks each
     concentration array once, not once per target and again per ligand.
@@ -198,8 +200,17 @@ def concs_nM(concs: Mapping[str, Any]) -> dict[str, Any]:
     out = CheckedConcs()
     for key, val in concs.items():
         d = as_drug(key)
-        out[d.name] = conc_nM(val, d, f"concs['{key}']")
+        out[named(key)] = conc_nM(val, d, f"concs['{key}']")
     return out
+
+
+def named(drug: "str | Drug") -> DrugName:
+    """The drug's catalogue name bound to the drug (`pdsim.catalog.DrugName`): the keys of the target
+    layer's concentrations, so each ligand is looked up once, where it enters."""
+    d = as_drug(drug)
+    if isinstance(drug, DrugName) and str(drug) == d.name:
+        return drug
+    return DrugName(d.name, d)
 
 
 def broadcast_zero_like(arrays: list[Any]) -> Any:

@@ -21,7 +21,7 @@ ENGAGEMENTS = ("in_vivo", "in_vitro")
 #: parameter keys of a [targets.<T>.in_vivo] table
 KEYS = ("EC50", "Emax", "ke0")
 #: families whose signal is a function of the summed occupancy alone (so an in-vivo occupancy can feed it)
-_OCCUPANCY_SIGNAL = ("transporters", "gpcr", "")
+OCCUPANCY_SIGNAL = ("transporters", "gpcr", "")
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def with_ke0(model: Any, ke0: float) -> Any:
 
     if isinstance(model, Metabolite):
         return Metabolite(model.parent, with_ke0(model.model, ke0), model.fm, model.mass_ratio)
-    return type(model)(**{**model._kwargs(), "ke0": ke0})
+    return type(model)(**{**model.kwargs(), "ke0": ke0})
 
 
 def plasma_drives(name: str, dr: Any, sources: Any, times: np.ndarray, shape: tuple[int, int],
@@ -131,7 +131,7 @@ def engaged_signals(free: Mapping[str, Any], total: Mapping[str, Any], target: s
     family : str
         The target's family ("transporters", "gpcr" or "" for occupancy-only).
     """
-    if family not in _OCCUPANCY_SIGNAL:
+    if family not in OCCUPANCY_SIGNAL:
         raise InputError(f"in-vivo engagement at '{target}' ({family} family) is not defined: its signal is not a "
                          f"function of occupancy alone; use engagement = \"in_vitro\" for this scenario.")
     if options.get("uptake_enhancer"):

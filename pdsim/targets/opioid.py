@@ -21,6 +21,7 @@ from ._base import (
     concs_nM,
     dissociation_constant,
     ligands_at,
+    named,
     target_file,
     target_param,
 )
@@ -190,21 +191,21 @@ class MORTolerance:
     def __post_init__(self) -> None:
         if self.regime not in ("acute", "chronic"):
             raise InputError(f"`regime` must be 'acute' or 'chronic' (got {self.regime!r}).")
-        names = [as_drug(d).name for d in self.drugs]
+        names = [named(d) for d in self.drugs]
         self.ligands = tuple(ligands_at(self.target, names))
         self.agonists = tuple(d for d in self.ligands if agonist_tau(d, self.target) > 0)
         self.taus = np.array([agonist_tau(d, self.target) for d in self.agonists])
         suffix = "" if self.regime == "acute" else "_chronic"
-        self._k_rec_key, self._k_des_key = f"k_rec{suffix}", f"k_des{suffix}"
-        self.k_rec = target_param(self.target, self._k_rec_key, "1/h")
-        self.k_des = target_param(self.target, self._k_des_key, "1/h")
+        self.k_rec_key, self.k_des_key = f"k_rec{suffix}", f"k_des{suffix}"
+        self.k_rec = target_param(self.target, self.k_rec_key, "1/h")
+        self.k_des = target_param(self.target, self.k_des_key, "1/h")
         self.inputs = tuple(f"occupancy.{self.target}.{d}" for d in self.agonists)
         self.outputs = (f"signal.{self.target}",)
 
     def parameters(self) -> dict[str, Parameter]:
         mf = target_file(self.target)
-        out = {f"{self.target}.{self._k_rec_key}": mf[self._k_rec_key],
-               f"{self.target}.{self._k_des_key}": mf[self._k_des_key]}
+        out = {f"{self.target}.{self.k_rec_key}": mf[self.k_rec_key],
+               f"{self.target}.{self.k_des_key}": mf[self.k_des_key]}
         for d in self.ligands:
             for k, p in as_drug(d).parameters().items():
                 if k.startswith(f"targets.{self.target}."):

@@ -84,6 +84,13 @@ REFERENCE = {"label": "12.5 mg every 8 h", "doses": [
 REFERENCE_IV = {"label": "iv bolus and infusion", "doses": [
     {"drug": "tianeptine_like", "dose": "10 mg", "route": "iv_bolus", "start": "30 h"},
     {"drug": "tianeptine_like", "dose": "20 mg", "route": "iv_infusion", "start": "50.21 h", "duration": "2 h"}]}
+#: models/scenarios/fluoxetine_maoi_switch.toml's MAOI: phenelzine 15 mg three times daily (irreversible
+#: MAO-A/B inactivation against re-synthesis) for a week, then three days without; and moclobemide
+#: (reversible only), whose enzyme stays whole
+PHENELZINE = {"label": "phenelzine 15 mg every 8 h", "doses": [
+    {"drug": "phenelzine", "dose": "15 mg", "every": "8 h", "count": 21}]}
+MOCLOBEMIDE = {"label": "moclobemide 150 mg every 8 h", "doses": [
+    {"drug": "moclobemide", "dose": "150 mg", "every": "8 h", "count": 21}]}
 
 #: family -> (systems of the scenario, arms, duration); plasticity reads hippocampal BDNF, so the
 #: BDNF system runs with it; onset's second arm drives its MOR path
@@ -95,6 +102,7 @@ CASES = {
     "plasticity": (["bdnf", "plasticity"], [RESTRAINT], "6 day"),
     "onset": (["onset"], [AMITRIPTYLINE, THERAPEUTIC], "14 day"),
     "reference_tolerance_turnover": (["reference_tolerance_turnover"], [REFERENCE, REFERENCE_IV], "7 day"),
+    "mao": (["mao"], [PHENELZINE, MOCLOBEMIDE], "10 day"),
 }
 
 

@@ -111,7 +111,7 @@ def class_figures(result=None, treated_days: float = 28.0) -> dict:
     prof.index.name, prof.columns.name = "drug", "target"
     figs = {"classes_profile": plot.plot_receptor_profile(
         prof, kind="occupancy", sources=True,
-        title=f"Antidepressant classes: occupancy on day {treated_days:g} (SERT from human PET where known; "
+        title=f"Antidepressant classes: occupancy on day {treated_days:g} (SERT, NET from human PET where known; "
               f"MAO: activity lost)")}
     shown = [tg for tg in ("SERT", "NET", "DAT") if tg in targets]
     figs["classes_engagement"] = plot.plot_occupancy(result, shown, sources=True)

@@ -13,7 +13,8 @@ def values(r, var: str, arm: str) -> np.ndarray:
     """``var`` in ``arm`` for every subject (subjects x time); zeros when the run did not produce it
     (a drug's variables when the drug was removed from the study)."""
     if var not in r:
-        return np.zeros((r.n_subjects, len(r.time_h)))
+        # a run left with no variables at all (every drug removed) reports no subjects: read one
+        return np.zeros((max(r.n_subjects, 1), len(r.time_h)))
     return np.asarray(r.get(var, arm=arm))
 
 

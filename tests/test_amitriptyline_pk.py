@@ -11,7 +11,7 @@ References used below:
 - archgenpsych1977_ami_nti (Arch Gen Psychiatry 1977;34:607-612): 119 mg/day AMI -> AMI + NTI 120 ng/mL;
   117 mg/day NTI -> NTI 141 ng/mL.
 - braten2020 (Neuropsychopharmacology 2020;45:570-576), Table 3: sertraline 103.6 nM at 100 mg/day.
-- kim2011_sertraline (Int J Clin Pharmacol Ther 2011;49:672-678): 50 mg, AUC 6.0 +- 1.9 ng.h/mL per mg.
+- sertraline_microdose_korea2011 (Int J Clin Pharmacol Ther 2011;49:672-678): 50 mg, AUC 6.0 +- 1.9 ng.h/mL per mg.
 """
 import math
 import re

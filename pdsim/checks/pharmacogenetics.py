@@ -124,7 +124,7 @@ def sertraline_100mg_serum_normal_metabolisers() -> Outcome:
     """Serum sertraline in CYP2C19 normal metabolisers at 100 mg/day: 103.6 nM (95 % CI 91.8-116.8),
     braten2020 Table 3 (harmonised to 100 mg/day, adjusted for time since the dose); the model's mean
     over the last dosing day at 4 weeks must fall inside the interval. Calibrated: sertraline's CL/F
-    was set to this mean (the volunteer AUC of kim2011_sertraline is the independent check)."""
+    was set to this mean (the volunteer AUC of sertraline_microdose_korea2011 is the independent check)."""
     r = study(SERTRALINE_STUDY)
     t = r.time_h
     day = t >= t[-1] - 24.0
@@ -136,17 +136,17 @@ def sertraline_100mg_serum_normal_metabolisers() -> Outcome:
 
 
 SERTRALINE_SD_STUDY = "sertraline_50mg_single_dose"
-#: kim2011_sertraline abstract, 50 mg period (6 healthy men): dose-normalised AUC0-inf (ng.h/mL per mg) and
+#: sertraline_microdose_korea2011 abstract, 50 mg period (6 healthy men): dose-normalised AUC0-inf (ng.h/mL per mg) and
 #: Cmax (ng/mL per mg), mean and SD
 _KIM_AUC, _KIM_CMAX = (6.0, 1.9), (0.21, 0.08)
 _M_SERTRALINE = 306.23
 
 
-@check("pk.sertraline_50mg_single_dose_auc", references=["kim2011_sertraline"], studies=[SERTRALINE_SD_STUDY],
+@check("pk.sertraline_50mg_single_dose_auc", references=["sertraline_microdose_korea2011"], studies=[SERTRALINE_SD_STUDY],
        depends=["drugs/sertraline:pk.human.CL", "drugs/sertraline:pk.human.V"], remove=["sertraline"])
 def sertraline_50mg_single_dose_auc() -> Outcome:
     """One 50 mg sertraline dose in healthy men: dose-normalised AUC 6.0 +- 1.9 and Cmax 0.21 +- 0.08
-    ng/mL per mg (kim2011_sertraline); both reproduced within one SD.
+    ng/mL per mg (sertraline_microdose_korea2011); both reproduced within one SD.
 
     Independent: CL/F was set to patients' TDM levels (braten2020), V/F from it and the label's
     half-life, ka from the label's tmax; nothing from this study. The AUC is extrapolated past 96 h
@@ -165,6 +165,6 @@ def sertraline_50mg_single_dose_auc() -> Outcome:
     (am, asd), (cm, csd) = _KIM_AUC, _KIM_CMAX
     ok = (am - asd <= auc <= am + asd) and (cm - csd <= cmax <= cm + csd)
     return Outcome(expected=f"AUC0-inf {am:g} +- {asd:g} ng.h/mL and Cmax {cm:g} +- {csd:g} ng/mL per mg after 50 mg "
-                            f"(kim2011_sertraline); both within one SD",
+                            f"(sertraline_microdose_korea2011); both within one SD",
                    simulated=f"AUC0-inf {auc:.2f} ng.h/mL and Cmax {cmax:.3f} ng/mL per mg",
                    reproduced=bool(ok))

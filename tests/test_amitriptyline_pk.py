@@ -61,6 +61,11 @@ def test_disposition_rates_are_the_published_half_lives():
     t_alpha, t_beta = math.log(2) / m.alpha, math.log(2) / m.beta
     assert 1.5 <= t_alpha <= 3.1
     assert 22.4 - 4.3 <= t_beta <= 22.4 + 4.3
+    # the fit's own targets (amitriptyline.toml [pk.human] comment), met by the rounded values
+    assert t_alpha == pytest.approx(2.3, abs=0.05) and t_beta == pytest.approx(22.4, abs=0.3)
+    t = np.linspace(0.0, 12.0, 12001)
+    c = m.conc(t, [Dose(0.0, _base(25.0), "oral")])
+    assert t[int(np.argmax(c))] == pytest.approx(3.89, abs=0.1)
     v_beta = m.CL / m.beta
     assert 1221 - 280 <= v_beta <= 1221 + 280
     # the macro-constants solve s^2 - (k10 + k12 + k21) s + k10 k21 = 0
@@ -124,6 +129,7 @@ def test_readme_numbers_are_the_model():
                                                       "pk.amitriptyline_50mg_cmax_smpc", "pgx.amitriptyline_single_dose_cmax",
                                                       "pk.sertraline_100mg_serum_normal_metabolisers",
                                                       "pk.sertraline_50mg_single_dose_auc"])}
+    rows_all = {r.check: r for r in run_checks(["pgx.amitriptyline_single_dose_clearance"])}
     text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
     cmax25 = float(re.search(r"Cmax ([\d.]+) µg/L", rows["pgx.amitriptyline_single_dose_cmax"]).group(1))
     assert f"(Cmax {cmax25:.1f} µg/L against 10.8" in text
@@ -139,6 +145,10 @@ def test_readme_numbers_are_the_model():
     assert f"50 mg, {auc:.2f} against 6.0 ± 1.9" in text
     ec50 = pdsim.drug("sertraline").targets["SERT"].params["in_vivo.EC50"].to("ng/mL")
     assert f"refitted on the new levels ({ec50:.2f} ng/mL)" in text
+    clf = rows_all["pgx.amitriptyline_single_dose_clearance"]
+    assert clf.verdict == "not reproduced" and clf.basis == "independent"
+    got = float(re.search(r"CL/F (\d+) L/h", clf.simulated).group(1))
+    assert f"122 L/h, is **not reproduced** ({got:.0f} L/h)" in text
     # the SmPC/Matthaei disagreement quoted: SmPC mean over Matthaei's 10.8 ug/L scaled from 25 to 50 mg
     assert f"about {round(100 * (30.95 / (10.8 * 2) - 1)):d} % above Matthaei" in text
 

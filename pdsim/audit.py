@@ -71,6 +71,7 @@ def check_tree(root: Path | None = None, with_checks: bool = True) -> list[str]:
                 from .scenario import Scenario
 
                 Scenario.from_dict(data, path=path)
+                used.update(data.get("sources", []))  # a study's design cites the paper its checks compare with
         except PdsimError as exc:
             problems.append(str(exc))
     problems.extend(_check_methods(root, reg, used))

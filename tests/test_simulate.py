@@ -211,7 +211,8 @@ def test_dosed_metabolite_also_formed_sums_both_sources():
     amitriptyline dose forms plus what the i.v. dose gives (linear PK superposes; regression: the
     formed part was dropped, 0.43-0.50 of the plasma level). Closed forms (Houston 1981,
     Pharmacol Ther 15:521): an i.v. bolus D gives D/V e^{-k t}; an oral parent dose D_p forms
-    A_m = fm (M_m/M_p) k_p F D_p k_a Σ_i e^{-λ_i t}/Π_{j≠i}(λ_j - λ_i) over λ = (k_a, k_p, k_m)."""
+    A_m = fm (M_m/M_p) k_10 F D_p k_a Σ_d w_d Σ_i e^{-λ_i t}/Π_{j≠i}(λ_j - λ_i) over λ = (k_a, λ_d, k_m),
+    λ_d and w_d the parent's two disposition rates and bolus weights."""
     from pdsim.pk import pk_model
 
     arm = {"label": "both", "doses": [{"drug": "amitriptyline", "dose": "75 mg"},
@@ -219,10 +220,16 @@ def test_dosed_metabolite_also_formed_sums_both_sources():
     r = simulate(_sc([arm]))
     t = r.time_h
     ami, nor = pk_model("amitriptyline"), pk_model("nortriptyline")
-    kp, km = ami.CL / ami.V, nor.CL / nor.V
+    # amitriptyline has two compartments (Gibaldi & Perrier 1982, ch. 2): its central amount after a unit
+    # bolus is w_a e^{-alpha t} + w_b e^{-beta t}, w_a = (alpha - k21)/(alpha - beta), w_b = (k21 - beta)/(alpha - beta)
+    kp, k12, k21, km = ami.CL / ami.V, ami.Q / ami.V, ami.Q / ami.V2, nor.CL / nor.V
+    s_ = kp + k12 + k21
+    alpha, beta = 0.5 * (s_ + np.sqrt(s_ * s_ - 4 * kp * k21)), 0.5 * (s_ - np.sqrt(s_ * s_ - 4 * kp * k21))
+    w_a, w_b = (alpha - k21) / (alpha - beta), (k21 - beta) / (alpha - beta)
     fm = catalog.drug("amitriptyline").pk().metabolites["nortriptyline"].to("dimensionless")
     mm_p, mm_m = (catalog.drug(d).molar_mass.to("g/mol") for d in ("amitriptyline", "nortriptyline"))
-    formed = fm * (mm_m / mm_p) * kp * ami.F * 75.0 * ami.ka * _tri([ami.ka, kp, km], t)
+    formed = fm * (mm_m / mm_p) * kp * ami.F * 75.0 * ami.ka * (w_a * _tri([ami.ka, alpha, km], t)
+                                                                  + w_b * _tri([ami.ka, beta, km], t))
     given = np.where(t >= 5.0, 10.0 * np.exp(-km * (t - 5.0)), 0.0)
     want = (formed + given) / nor.V * 1e6 / mm_m
     assert_allclose(r.get("plasma.nortriptyline", "both")[0], want, rtol=1e-10, atol=1e-12 * want.max())

@@ -31,7 +31,7 @@ from pdsim.engine.plan import systems_of as _systems_of  # noqa: E402
 SUBJECTS, CV, SEED = 1000, 0.3, 1
 
 
-def _accuracy_module():
+def accuracy_module():
     """tests/test_engine_accuracy.py: its exact-forcing reference (solve_ivp, closed-form PK at every
     solver time, restarts at every dose and stress edge) is the one the tests hold the engine to."""
     spec = importlib.util.spec_from_file_location("engine_accuracy", ROOT / "tests" / "test_engine_accuracy.py")
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-first-call", action="store_true", help="skip the fresh-process first-call columns")
     ap.add_argument("--no-population", action="store_true", help=f"skip the {SUBJECTS}-subject column")
     args = ap.parse_args(argv)
-    acc = None if args.no_reference else _accuracy_module()
+    acc = None if args.no_reference else accuracy_module()
     rows = []
     print(f"pdsim {pdsim.__version__ if hasattr(pdsim, '__version__') else ''} on {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores, Python {platform.python_version()}")

@@ -1,4 +1,4 @@
-"""Mission peers: the demo and chronic-restraint scenarios as populations in pdsim, libRoadRunner and a SciPy loop.
+"""Mission peers: demo, chronic restraint and the 4-state PK/PD design as populations in pdsim, libRoadRunner, SciPy.
 
 Usage: python benchmarks/mission.py [--subjects N] [--peer-subjects M] [--json PATH]  (see benchmarks/README.md)
 """
@@ -24,8 +24,10 @@ from pdsim.sbml import sbml_id, scenario_to_sbml  # noqa: E402
 from pdsim.scenario import Scenario, load_scenario  # noqa: E402
 from scenarios import accuracy_module, sized  # noqa: E402
 
-#: the two scenarios of issue 14's mission benchmark
-MISSION = ("demo", "chronic_restraint_tianeptine")
+#: the two scenarios of issue 14's mission benchmark, and the 4-state PK/PD design of rxode2's speed
+#: article (benchmarks/pkpd4.toml), whose pdsim throughput is set beside rxode2's and mrgsolve's
+PKPD4 = str(Path(__file__).resolve().parent / "pkpd4.toml")
+MISSION = ("demo", "chronic_restraint_tianeptine", PKPD4)
 #: libRoadRunner's CVODE tolerances (as in population.py: rtol 1e-6; atol 1e-9, as the SciPy loop)
 RR_RTOL, RR_ATOL = 1e-6, 1e-9
 #: the SciPy loop: LSODA at rtol 1e-6, atol 1e-9 x each state's scale (scenarios.py's SciPy column)
@@ -34,25 +36,25 @@ SCIPY_RTOL, SCIPY_ATOL = 1e-6, 1e-9
 RR_SUBJECTS, SCIPY_SUBJECTS = 100, 5
 
 
-def subject_pk(sc: Scenario, arm, subject: int) -> dict[str, float]:
-    """SBML parameter id -> value for the subject's varied PK parameters, drawn as the engine draws them:
-    one `sample_parameters` call per compound over its varied keys, the scenario's seed, subject i of
-    ``sc.population.size`` (the same subject for any size); typical values from the catalogue model."""
+def subjects_pk(sc: Scenario, arm, n: int) -> list[dict[str, float]]:
+    """For subjects 0..n-1: SBML parameter id -> value of each varied PK parameter, drawn as the engine
+    draws them (`pdsim.engine.pk.pk_models`: one `sample_parameters` call per compound over its varied
+    keys, the scenario's seed and correlations; subject i is the same for any population size), typical
+    values from the catalogue model of the arm's species and body weight."""
     from pdsim.pk import pk_model
 
     pop = sc.population
-    out: dict[str, float] = {}
+    out: list[dict[str, float]] = [{} for _ in range(n)]
     if pop.size <= 1:
         return out
-    for name in sorted({k.split(".", 1)[0] for k in pop.variability}):
-        if name not in {d for d in arm.drugs}:
-            continue
-        cvs = {k: cv for k, cv in pop.variability.items() if k.split(".", 1)[0] == name}
-        base = pk_model(name, arm.species, arm.body_weight)
-        typical = {k: float(getattr(base, k.split(".", 1)[1])) for k in cvs}
-        draws = sample_parameters(typical, cvs, 1, pop.seed, pop.correlations or None, first=subject)
-        for k in cvs:
-            out[f"{sbml_id(name)}_{k.split('.', 1)[1]}"] = float(draws[k][0])
+    with catalog.extra_drugs(sc.custom_drugs):
+        for name in sorted({k.split(".", 1)[0] for k in pop.variability} & set(arm.drugs)):
+            cvs = {k: cv for k, cv in pop.variability.items() if k.split(".", 1)[0] == name}
+            base = pk_model(name, arm.species, arm.body_weight)
+            typical = {k: float(getattr(base, k.split(".", 1)[1])) for k in cvs}
+            draws = sample_parameters(typical, cvs, n, pop.seed, pop.correlations or None)
+            for i in range(n):
+                out[i].update({f"{sbml_id(name)}_{k.split('.', 1)[1]}": float(draws[k][i]) for k in cvs})
     return out
 
 
@@ -72,10 +74,11 @@ def roadrunner_arm(sc: Scenario, ai: int, n: int, t_out: np.ndarray, variables: 
     rr.timeCourseSelections = ["time"] + [sbml_id(v) for v in have]
     load = time.perf_counter() - t0
     out = {v: np.empty((n, t_out.size)) for v in have}
+    subjects = subjects_pk(sc, arm, n)
     t0 = time.perf_counter()
     for i in range(n):
         rr.reset()
-        for pid, val in subject_pk(sc, arm, i).items():
+        for pid, val in subjects[i].items():
             rr[pid] = val
         res = np.asarray(rr.simulate(float(t_out[0]), float(t_out[-1]), int(t_out.size)))
         for j, v in enumerate(have):
@@ -118,7 +121,7 @@ def run(name: str, subjects: int, rr_subjects: int, scipy_subjects: int, repeats
         res = pdsim.simulate(sc)
         best = min(best, time.perf_counter() - t)
     arms = len(sc.arms)
-    row = {"scenario": name, "arms": arms, "subjects_per_arm": subjects, "pdsim_s": best,
+    row = {"scenario": Path(name).stem if name.endswith(".toml") else name, "arms": arms, "subjects_per_arm": subjects, "pdsim_s": best,
            "pdsim_subjects_per_s": subjects * arms / best, "roadrunner_subjects_per_arm": rr_subjects,
            "scipy_subjects_per_arm": scipy_subjects}
     variables = [k for k in res.data if k.startswith(("effect.", "plasma."))]
@@ -159,7 +162,7 @@ HEAD = (f"{'scenario':30s} {'pdsim subj/s':>12s} {'RR subj/s':>10s} {'SciPy subj
 def line(row: dict) -> str:
     g = lambda k, fmt: (fmt % row[k]) if isinstance(row.get(k), float) else "-".rjust(len(fmt % 0))  # noqa: E731
     return (f"{row['scenario']:30s} {g('pdsim_subjects_per_s', '%12.0f')} {g('roadrunner_subjects_per_s', '%10.1f')} "
-            f"{g('scipy_subjects_per_s', '%12.2f')} {g('ratio_roadrunner', '%9.0f')} {g('ratio_scipy', '%11.0f')} "
+            f"{g('scipy_subjects_per_s', '%12.2f')} {g('ratio_roadrunner', '%9.2f')} {g('ratio_scipy', '%11.1f')} "
             f"{g('roadrunner_err_effect', '%10.1e')} {g('roadrunner_err_plasma', '%9.1e')} {g('scipy_err_effect', '%9.1e')}")
 
 

@@ -45,39 +45,6 @@ def _series(k: np.ndarray, t: np.ndarray) -> np.ndarray:
     return np.exp(-centre * t) * t ** (n_nodes - 1) * total
 
 
-@njit(cache=True)
-def _series_loop(k, t, inv_fact, n_terms):  # pragma: no cover - compiled
-    """`_series` point by point (compiled): the same sums in the same order, without the
-    (n_terms + 1) temporary arrays per rate that the NumPy form allocates."""
-    n_nodes, n = k.shape
-    out = np.empty(n)
-    h = np.empty(n_terms + 1)
-    for e in range(n):
-        centre = 0.5 * (k[0, e] + k[n_nodes - 1, e])
-        h[0] = 1.0
-        for m in range(1, n_terms + 1):
-            h[m] = 0.0
-        for i in range(n_nodes):
-            x = (k[i, e] - centre) * t[e]
-            for m in range(1, n_terms + 1):
-                h[m] = h[m] + x * h[m - 1]
-        total = 0.0
-        for m in range(n_terms, -1, -1):
-            sign = 1.0 if m % 2 == 0 else -1.0
-            total += sign * h[m] * inv_fact[n_nodes - 1 + m]
-        out[e] = math.exp(-centre * t[e]) * t[e] ** (n_nodes - 1) * total
-    return out
-
-
-def _series_any(k: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """`_series`, compiled when numba is installed (the short steps of the engine's stage grid put most
-    chain evaluations in this branch)."""
-    if HAVE_NUMBA:
-        return _series_loop(np.ascontiguousarray(k, dtype=float), np.ascontiguousarray(t, dtype=float), _INV_FACT,
-                            _SERIES_TERMS)
-    return _series(k, t)
-
-
 def chain(nodes: Sequence[Any], t: Any) -> np.ndarray:
     r"""Convolution of the exponentials :math:`e^{-k_1 t} * \dots * e^{-k_m t}`, stable at coinciding rates.
 
@@ -132,7 +99,7 @@ def chain(nodes: Sequence[Any], t: Any) -> np.ndarray:
                 val = (level[i] - level[i + 1]) / (hi - lo)
             near = (hi - lo) * t <= _SERIES_SPREAD
             if near.any():
-                val[near] = _series_any(np.broadcast_to(ks[i:i + width], (width,) + shape)[:, near], t[near])
+                val[near] = _series(np.broadcast_to(ks[i:i + width], (width,) + shape)[:, near], t[near])
             nxt.append(val)
         level = nxt
     # g > 0 exactly; the clip only removes a rounding of subnormal underflow

@@ -251,13 +251,18 @@ def _propagate_doses(terms: list[Term], lag: Any, doses: Sequence[Any], times: n
     """Add the propagated response of every term to ``out`` (straight into it when ``times`` is sorted)."""
     n_out = out.shape[0] if out.ndim == 2 else 1
     ordered = bool(np.all(times[1:] >= times[:-1]))
-    order = slice(None) if ordered else np.argsort(times, kind="stable")
-    ts = np.ascontiguousarray(times[order], dtype=float)
-    acc = out.reshape(n_out, times.size) if ordered else np.zeros((n_out, times.size))
+    # the k-th sorted time is written to column col[k] of ``out`` directly (no temporary and no
+    # scatter-add of a reordered copy: the engine's stage times are not sorted)
+    col = np.arange(times.size, dtype=np.int64) if ordered else np.argsort(times, kind="stable").astype(np.int64)
+    ts = np.ascontiguousarray(times[col], dtype=float)
+    acc = out.reshape(n_out, times.size)
+    view = np.shares_memory(acc, out)
+    if not view:  # a non-contiguous ``out``: accumulate apart, add once
+        acc = np.zeros((n_out, times.size))
     for w, nodes in terms:
-        _propagate_into(acc, w, nodes, lag, doses, ts)
-    if not ordered:
-        out.reshape(n_out, times.size)[:, order] += acc
+        _propagate_into(acc, w, nodes, lag, doses, ts, col)
+    if not view:
+        out.reshape(n_out, times.size)[...] += acc
 
 
 def _superpose_doses(terms: list[Term], lag: Any, doses: Sequence[Any], times: np.ndarray, out: np.ndarray) -> None:
@@ -402,9 +407,10 @@ def _step_matrices(nodes: tuple[Any, ...], steps: np.ndarray, infusion: bool) ->
 
 
 @njit(cache=True)
-def _advance(E, step, F, rate, ent_k, ent_v, w, x, ptr, k0, k1, out):  # pragma: no cover - compiled
+def _advance(E, step, F, rate, ent_k, ent_v, w, x, ptr, k0, k1, col, out):  # pragma: no cover - compiled
     """Steps k0..k1-1 of `propagate_term` for every subject (state ``x`` and entry pointer ``ptr``
-    carried between calls); arrays with a first axis of 1 are shared by all subjects."""
+    carried between calls), step k's value added to ``out[s, col[k]]``; arrays with a first axis of 1
+    are shared by all subjects."""
     m = x.shape[1]
     n_ent = ent_k.shape[1]
     for s in range(out.shape[0]):
@@ -429,7 +435,7 @@ def _advance(E, step, F, rate, ent_k, ent_v, w, x, ptr, k0, k1, out):  # pragma:
                 for i in range(m):
                     x[s, i] += ent_v[sv, p, i]
                 p += 1
-            out[s, k] += ws * x[s, m - 1]
+            out[s, col[k]] += ws * x[s, m - 1]
         ptr[s] = p
 
 
@@ -485,8 +491,9 @@ def propagate_term(w: Any, nodes: Sequence[Any], lag: Any, doses: Sequence[Any],
 
 
 def _propagate_into(out: np.ndarray, w: Any, nodes: Sequence[Any], lag: Any, doses: Sequence[Any],
-                    ts: np.ndarray) -> None:
-    """`propagate_term` for sorted times ``ts``, added to ``out`` (n_subj or 1, n_times) in place."""
+                    ts: np.ndarray, col: np.ndarray) -> None:
+    """`propagate_term` for sorted times ``ts``, the value at ``ts[k]`` added to ``out[:, col[k]]``
+    (out: (n_subj or 1, n_times)) in place."""
     nodes = tuple(_column(k) for k in nodes)
     m = len(nodes)
     n_t = ts.size
@@ -512,7 +519,7 @@ def _propagate_into(out: np.ndarray, w: Any, nodes: Sequence[Any], lag: Any, dos
             uniq, inv = np.unique(d[k0:k1], return_inverse=True)
         step[k0:k1] = inv[:k1 - k0]
         E, F = _step_matrices(nodes, uniq, infusion)
-        _advance(E, step, F, rate, ent_k, ent_v, wv, x, ptr, k0, k1, out)
+        _advance(E, step, F, rate, ent_k, ent_v, wv, x, ptr, k0, k1, col, out)
         k0 = k1
 
 

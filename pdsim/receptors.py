@@ -160,6 +160,11 @@ def competitive_occupancy(concs: Mapping[str, Any], kds: Mapping[str, Any]) -> d
     return {name: _out(x) for name, x in gaddum(checked, kds).items()}
 
 
+def _fills(r: Any, denom: Any) -> bool:
+    """``r`` is a float64 array of the broadcast shape, so ``r / denom`` can be written into it."""
+    return isinstance(r, np.ndarray) and r.ndim > 0 and r.dtype == np.float64 and r.shape == np.shape(denom)
+
+
 def gaddum(concs: Mapping[str, Any], kds: Mapping[str, Any]) -> dict[str, Any]:
     r"""`competitive_occupancy` for concentrations already in nM and checked (the engine's hot path).
 
@@ -176,7 +181,9 @@ def gaddum(concs: Mapping[str, Any], kds: Mapping[str, Any]) -> dict[str, Any]:
         ratios = {name: np.divide(c, ks[name]) for name, c in concs.items()}
         denom = 1.0 + functools.reduce(np.add, ratios.values())
         if np.all(np.isfinite(denom)):
-            return {name: r / denom for name, r in ratios.items()}
+            # each ratio is a fresh array of its own (np.divide above): divide it in place where it has
+            # the result's shape (no new array to allocate and touch); same numbers as r / denom
+            return {name: np.divide(r, denom, out=r) if _fills(r, denom) else r / denom for name, r in ratios.items()}
         logs = {name: np.log(c) - np.log(ks[name]) for name, c in concs.items()}
         top = functools.reduce(np.maximum, logs.values(), 0.0)
         scaled = {name: np.exp(lr - top) for name, lr in logs.items()}

@@ -151,7 +151,9 @@ def engaged_signals(free: Mapping[str, Any], total: Mapping[str, Any], target: s
         else:
             x[d] = np.asarray(total[d], dtype=float) / iv.ec50_nM
             emax[d] = iv.emax
-    zero = 0.0 * sum((np.asarray(v, dtype=float) for v in c.values()), 0.0)
+    # zeros of the concentrations' broadcast shape (a float for scalars), without arithmetic passes over them
+    shape = np.broadcast_shapes(*[np.shape(v) for v in c.values()])
+    zero = np.zeros(shape) if shape else 0.0
     denom = 1.0 + sum(x.values(), zero)
     out: dict[str, Any] = {}
     theta = zero

@@ -47,14 +47,13 @@ def subjects_pk(sc: Scenario, arm, n: int) -> list[dict[str, float]]:
     out: list[dict[str, float]] = [{} for _ in range(n)]
     if pop.size <= 1:
         return out
-    with catalog.extra_drugs(sc.custom_drugs):
-        for name in sorted({k.split(".", 1)[0] for k in pop.variability} & set(arm.drugs)):
-            cvs = {k: cv for k, cv in pop.variability.items() if k.split(".", 1)[0] == name}
-            base = pk_model(name, arm.species, arm.body_weight)
-            typical = {k: float(getattr(base, k.split(".", 1)[1])) for k in cvs}
-            draws = sample_parameters(typical, cvs, n, pop.seed, pop.correlations or None)
-            for i in range(n):
-                out[i].update({f"{sbml_id(name)}_{k.split('.', 1)[1]}": float(draws[k][i]) for k in cvs})
+    for name in sorted({k.split(".", 1)[0] for k in pop.variability} & set(arm.drugs)):
+        cvs = {k: cv for k, cv in pop.variability.items() if k.split(".", 1)[0] == name}
+        base = pk_model(catalog.resolve(name, sc.custom_drugs), arm.species, arm.body_weight)
+        typical = {k: float(getattr(base, k.split(".", 1)[1])) for k in cvs}
+        draws = sample_parameters(typical, cvs, n, pop.seed, pop.correlations or None)
+        for i in range(n):
+            out[i].update({f"{sbml_id(name)}_{k.split('.', 1)[1]}": float(draws[k][i]) for k in cvs})
     return out
 
 
@@ -93,12 +92,11 @@ def scipy_arm(acc, sc: Scenario, ai: int, n: int, t_out: np.ndarray):
     systems = systems_of(sc, arm)
     out: dict[str, np.ndarray] = {}
     t0 = time.perf_counter()
-    with catalog.extra_drugs(sc.custom_drugs):
-        for i in range(n):
-            got, _ = acc._reference(sc, arm, i, systems, t_out, method="LSODA", rtol=SCIPY_RTOL,
-                                    atol_scale=SCIPY_ATOL)
-            for k, v in got.items():
-                out.setdefault(k, np.empty((n, t_out.size)))[i] = v
+    for i in range(n):
+        got, _ = acc._reference(sc, arm, i, systems, t_out, method="LSODA", rtol=SCIPY_RTOL,
+                                atol_scale=SCIPY_ATOL)
+        for k, v in got.items():
+            out.setdefault(k, np.empty((n, t_out.size)))[i] = v
     return time.perf_counter() - t0, out
 
 

@@ -332,3 +332,24 @@ def test_ultrarapid_paroxetine_is_unchanged_and_said_so():
     assert "CYP2D6.ultrarapid.CL" not in pdsim.drug("paroxetine").extra["pharmacogenetics"]
     cl, fm = pgx.multipliers(pdsim.drug("paroxetine"), {"CYP2D6": "ultrarapid"})
     assert (cl, fm) == (1.0, {})
+
+
+def test_readme_paroxetine_numbers_are_the_checks():
+    """README's paroxetine sentence quotes what the two validate rows compute (Sindrup et al. 1992: AUCss,tau
+    4410 vs 2550 nmol.h/L, ratio 1.73): the ratio reproduced as calibration, the absolute AUC not reproduced."""
+    import re
+
+    from pdsim.validation import run_checks
+
+    from .conftest import ROOT
+
+    rows = {r.check: r for r in run_checks(["pgx.paroxetine_cyp2d6_poor_steady_state_ratio",
+                                            "pk.paroxetine_30mg_steady_state_auc"])}
+    ratio_row, auc_row = rows["pgx.paroxetine_cyp2d6_poor_steady_state_ratio"], rows["pk.paroxetine_30mg_steady_state_auc"]
+    assert ratio_row.verdict == "reproduced" and ratio_row.basis == "calibrated"
+    assert auc_row.verdict == "not reproduced" and auc_row.basis == "independent"
+    ratio = float(re.search(r"ratio ([\d.]+)", ratio_row.simulated).group(1))
+    auc = float(re.search(r"AUCss,tau (\d+) nmol", auc_row.simulated).group(1))
+    text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert f"steady-state AUC ratio, {ratio:.2f} against 1.73" in text
+    assert f"not reproduced** ({auc:.0f} against 2550 nmol·h/L)" in text

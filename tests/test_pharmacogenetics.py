@@ -307,3 +307,49 @@ def test_tdm_compare_takes_the_scenario_arms_phenotype():
                                                         rel=1e-9)
     with pytest.raises(InputError, match="one person's phenotype"):
         tdm.compare(sc, ["324 h=150 ng/mL"], arm="cohort")
+
+
+def test_paroxetine_poor_metaboliser_steady_state_exposure_is_sindrup1992():
+    """Paroxetine 30 mg/day for 2 weeks: median AUCss,tau 4410 nmol.h/L in sparteine poor metabolisers against 2550
+    in extensive ones (Sindrup et al. 1992, Clin Pharmacol Ther, abstract), a ratio of 1.73. At steady state the mean
+    over a dosing interval is F D / (CL tau), so the simulated poor/normal ratio of the day-14 mean must be that ratio
+    (within the rounding of the multiplier to two digits)."""
+    assert _mult("paroxetine", "CYP2D6", "poor") == pytest.approx(2550 / 4410, abs=0.005)
+    d = {"name": "paroxetine ss", "duration": "15 day", "output_every": "0.25 h", "targets": ["SERT"],
+         "arms": [{"label": lab, "doses": [{"drug": "paroxetine", "dose": "30 mg", "every": "24 h", "count": 15}],
+                   **({"phenotype": ph} if ph else {})} for lab, ph in (("NM", None), ("PM", {"CYP2D6": "poor"}))]}
+    r = pdsim.simulate(pdsim.Scenario.from_dict(d))
+    t = r.time_h
+    day14 = (t >= 13 * 24) & (t <= 14 * 24)
+    mean = {a: np.trapezoid(np.asarray(r.get("plasma.paroxetine", arm=a))[0][day14], t[day14]) / 24.0 for a in ("NM", "PM")}
+    # 13 days are 8.7 of the poor metabolisers' model half-lives (21 h / 0.58 = 36 h): 2^-8.7, within 0.3 % of steady state
+    assert mean["PM"] / mean["NM"] == pytest.approx(4410 / 2550, rel=0.01)
+    assert any("paroxetine: CYP2D6 poor: CL x 0.58" in n for n in r.notes)
+
+
+def test_ultrarapid_paroxetine_is_unchanged_and_said_so():
+    """No ultrarapid paroxetine kinetics were read: the phenotype leaves the drug at the normal value (documented)."""
+    assert "CYP2D6.ultrarapid.CL" not in pdsim.drug("paroxetine").extra["pharmacogenetics"]
+    cl, fm = pgx.multipliers(pdsim.drug("paroxetine"), {"CYP2D6": "ultrarapid"})
+    assert (cl, fm) == (1.0, {})
+
+
+def test_readme_paroxetine_numbers_are_the_checks():
+    """README's paroxetine sentence quotes what the two validate rows compute (Sindrup et al. 1992: AUCss,tau
+    4410 vs 2550 nmol.h/L, ratio 1.73): the ratio reproduced as calibration, the absolute AUC not reproduced."""
+    import re
+
+    from pdsim.validation import run_checks
+
+    from .conftest import ROOT
+
+    rows = {r.check: r for r in run_checks(["pgx.paroxetine_cyp2d6_poor_steady_state_ratio",
+                                            "pk.paroxetine_30mg_steady_state_auc"])}
+    ratio_row, auc_row = rows["pgx.paroxetine_cyp2d6_poor_steady_state_ratio"], rows["pk.paroxetine_30mg_steady_state_auc"]
+    assert ratio_row.verdict == "reproduced" and ratio_row.basis == "calibrated"
+    assert auc_row.verdict == "not reproduced" and auc_row.basis == "independent"
+    ratio = float(re.search(r"ratio ([\d.]+)", ratio_row.simulated).group(1))
+    auc = float(re.search(r"AUCss,tau (\d+) nmol", auc_row.simulated).group(1))
+    text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert f"steady-state AUC ratio, {ratio:.2f} against 1.73" in text
+    assert f"not reproduced** ({auc:.0f} against 2550 nmol·h/L)" in text

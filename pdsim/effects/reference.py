@@ -138,13 +138,13 @@ class ReferenceToleranceTurnover:
                                         self.Smax]))
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')  # inlined into the system's functions: no call per subject
 def _reference_occ(pool, idx, p):  # pragma: no cover - compiled
     c = max(pool[idx[0]], 0.0)
     return c / (c + p[0])
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')  # inlined in the block loop: no per-subject call or views
 def _reference_rhs_one(y, pool, idx, p, dy):  # pragma: no cover - compiled
     x = p[1] * _reference_occ(pool, idx, p)
     if p[3] != 1.0:
@@ -155,7 +155,7 @@ def _reference_rhs_one(y, pool, idx, p, dy):  # pragma: no cover - compiled
     dy[1] = p[6] * (1.0 + p[8] * s) - p[7] * y[1]
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')  # inlined in the block loop: no per-subject call or views
 def _reference_observe_one(y, pool, idx, p, out):  # pragma: no cover - compiled
     out[0] = _reference_occ(pool, idx, p)
 

@@ -6,8 +6,7 @@ vectorised over subjects and times, `pdsim.engine.pk`); occupancy is algebraic; 
 systems of an arm (`pdsim.engine.registry`) are chained and advanced for all subjects by the
 compiled ODE stage (`pdsim.engine.ode`: fixed-step 8th-order Runge–Kutta on a grid landing on every
 output time, dose and stress edge, with the exact inputs at every stage time,
-`pdsim.engine.forcing`). Arms of the reference benchmark are solved by its own kernel
-(`pdsim._fastpath`).
+`pdsim.engine.forcing`). Every scenario takes this one path, the reference benchmark included.
 
 Variables per compound: ``plasma.<drug>`` (total, nM), ``free.<drug>`` (fu × plasma),
 ``brain.<drug>`` (Kp,uu × free, when kp_uu is given) and ``biophase.<drug>`` (fu × the effect-site
@@ -95,11 +94,8 @@ def simulate(scenario: Scenario | str, *, progress: bool = False) -> Result:
     Notes
     -----
     Downstream systems run compiled (numba; the first call in a fresh process loads them from
-    numba's on-disk cache, or compiles them once). Arms run in parallel threads, one per core. An
-    arm whose only system is ``reference_tolerance_turnover``, with one drug of one-compartment PK
-    with ke0, dosed oral, iv_bolus or iv_infusion, and no stress protocol is solved by the
-    benchmark's kernel `pdsim.kernels.occ_tolerance_turnover` (`pdsim._fastpath`); its numbers agree
-    with the general engine to 1e-5.
+    numba's on-disk cache, or compiles them once). Arms and chunks of subjects run in parallel
+    threads, one per core.
 
     The Result holds every variable of every subject (8 bytes per value); for populations too
     large for that, `pdsim.simulate_summary` gives mean, SD, minimum and maximum over subjects in

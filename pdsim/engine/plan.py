@@ -39,34 +39,26 @@ def output_times(sc: Scenario) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ArmJob:
-    """How one arm runs: its resolved systems, subjects per call, and whether the reference benchmark's
-    kernel (`pdsim._fastpath`) runs it instead of the general engine."""
+    """How one arm runs: its resolved systems and subjects per call."""
 
     arm: Arm
     systems: tuple[str, ...]
     chunk: int
-    fast: bool
 
 
 def plan(sc: Scenario, chunk_size: int | None = None) -> list[ArmJob]:
-    """One job per arm. With ``chunk_size`` None (`simulate`) an arm of the reference kernel runs all
-    subjects in one call and an arm without systems uses ``population.chunk_size``; otherwise both use
-    ``chunk_size``. An arm with systems always uses the chunks `_ode_chunk` sets (memory), whatever
-    ``chunk_size`` is, so `simulate` and `pdsim.simulate_summary` compute the same arrays."""
-    from .. import _fastpath
-
+    """One job per arm. An arm without systems uses ``chunk_size`` (default ``population.chunk_size``);
+    an arm with systems always uses the chunks `_ode_chunk` sets (memory), whatever ``chunk_size`` is,
+    so `simulate` and `pdsim.simulate_summary` compute the same arrays."""
     jobs = []
     with catalog.extra_drugs(sc.custom_drugs):
         for arm in sc.arms:
             systems = systems_of(sc, arm)
-            fast = _fastpath.eligible(sc, arm, systems)
-            if systems and not fast:
+            if systems:
                 chunk = min(sc.population.chunk_size, _ode_chunk(sc, arm, systems))
-            elif chunk_size is None:
-                chunk = sc.population.size if fast else sc.population.chunk_size
             else:
-                chunk = chunk_size
-            jobs.append(ArmJob(arm=arm, systems=tuple(systems), chunk=chunk, fast=fast))
+                chunk = sc.population.chunk_size if chunk_size is None else chunk_size
+            jobs.append(ArmJob(arm=arm, systems=tuple(systems), chunk=chunk))
     return jobs
 
 
@@ -89,11 +81,7 @@ def _ode_chunk(sc: Scenario, arm: Arm, systems: list[str]) -> int:
 
 
 def arm_chunk(sc: Scenario, job: ArmJob, first: int, n: int, t_out: np.ndarray, notes: list[str]) -> dict[str, np.ndarray]:
-    """All variables of the job's arm for subjects first..first+n-1, each (n, n_times), by either path."""
-    from .. import _fastpath
-
-    if job.fast:
-        return _fastpath.run_arm(sc, job.arm, n, t_out, notes, first)
+    """All variables of the job's arm for subjects first..first+n-1, each (n, n_times)."""
     return compute_chunk(sc, job.arm, first, n, t_out, notes, list(job.systems))
 
 

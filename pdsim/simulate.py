@@ -15,6 +15,8 @@ concentration, :math:`dC_e/dt = k_{e0}(C - C_e)`, when the drug has ke0); then t
 """
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from . import catalog
@@ -82,8 +84,8 @@ def simulate(scenario: Scenario | str, *, progress: bool = False) -> Result:
     Returns
     -------
     Result
-        Every variable as an array (arms, subjects, times) in ``result.units``. With one arm the
-        arrays are views of what the engine computed (no copy is made).
+        Every variable as an array (arms, subjects, times) in ``result.units``; each chunk of
+        subjects is copied into it as soon as it is computed.
 
     Raises
     ------
@@ -107,29 +109,23 @@ def simulate(scenario: Scenario | str, *, progress: bool = False) -> Result:
     n = sc.population.size
     notes = scenario_notes(sc)
     jobs = plan(sc)
-    parts: list[dict[str, list[tuple[int, np.ndarray]]]] = [{} for _ in jobs]
+    data: dict[str, np.ndarray] = {}
+    lock = threading.Lock()
 
     def keep(i: int, first: int, got: dict[str, np.ndarray]) -> None:
+        # each chunk is copied straight into the Result's array (in the worker thread that computed it);
+        # an arm without a variable keeps zeros there
         for name, arr in got.items():
-            parts[i].setdefault(name, []).append((first, arr))
+            with lock:
+                dst = data.get(name)
+                if dst is None:
+                    dst = data[name] = np.zeros((len(jobs), n, len(t_out)))
+            dst[i, first:first + arr.shape[0]] = arr
 
     from .engine.ode import THREADS
 
     run_chunks(sc, jobs, t_out, notes, keep, progress, threads=THREADS)
-    per_arm = []
-    for p in parts:
-        per_arm.append({k: v[0][1] if len(v) == 1 else np.concatenate([a for _, a in sorted(v, key=lambda x: x[0])], axis=0)
-                        for k, v in p.items()})
-        p.clear()  # the arm's chunks, now copied
-    names = sorted(set().union(*[set(d) for d in per_arm]))
-    data = {}
-    for name in names:
-        if len(per_arm) == 1:
-            data[name] = per_arm[0][name][np.newaxis]  # a view: no copy of the engine's array
-            continue
-        data[name] = np.empty((len(per_arm), n, len(t_out)))
-        for i, d in enumerate(per_arm):
-            data[name][i] = d[name] if name in d else 0.0
+    data = dict(sorted(data.items()))
     units = {k: variable_unit(k) for k in data}
     with catalog.extra_drugs(sc.custom_drugs):
         params = scenario_parameters(sc)

@@ -45,7 +45,7 @@ def tabulate(sc: Scenario, arm: Arm, models: dict[str, CompoundPK], times: np.nd
     def wide(raw: np.ndarray | None, factor: float) -> np.ndarray:
         if raw is None:
             return np.zeros(shape)
-        raw = raw * factor
+        raw *= factor  # a fresh array from the PK stage: scaled in place
         return np.broadcast_to(raw if raw.ndim == 2 else raw[np.newaxis, :], shape)
 
     for name, pkc in models.items():

@@ -75,7 +75,12 @@ BLOCK = 128
 
 def compile_system(fn):
     """Compile a system's ``rhs`` or ``observe`` with `SIGNATURE` (cached on disk), so the driver takes
-    it as a first-class function: one compiled driver serves every chain of systems."""
+    it as a first-class function: one compiled driver serves every chain of systems.
+
+    ``fn`` loops over the block's rows; a per-subject helper it calls on row views should be compiled
+    with ``inline='always'``: otherwise each row costs a call and the views' reference counting
+    (measured 50 ns per subject against 2 ns inlined, on the reference system).
+    """
     return numba.njit(SIGNATURE, cache=True)(fn)
 
 

@@ -17,9 +17,10 @@ from .registry import SYSTEMS
 
 __all__ = ["ODE_CHUNK_BYTES", "ArmJob", "systems_of", "output_times", "plan", "arm_chunk", "run_chunks"]
 
-#: bytes a chunk of an arm with downstream systems may hold in its inputs at the stage times (about
-#: 12 nodes per step; per node and subject the PK, target-layer and stage-input arrays take about
-#: 80 bytes); the chunk is this over the estimated need per subject, within `ODE_CHUNK_RANGE`
+#: bytes a chunk of an arm with downstream systems may hold in its inputs at the stage times (12
+#: nodes per step; per node and subject 8 bytes for each input the systems read, twice (the PK
+#: stage's array and the ODE stage's copy), and two PK temporaries); the chunk is this over the
+#: estimated need per subject, within `ODE_CHUNK_RANGE`
 ODE_CHUNK_BYTES = 128 * 2**20
 ODE_CHUNK_RANGE = (8, 256)
 
@@ -64,7 +65,8 @@ def plan(sc: Scenario, chunk_size: int | None = None) -> list[ArmJob]:
 
 def _ode_chunk(sc: Scenario, arm: Arm, systems: list[str]) -> int:
     """Subjects per chunk for an arm with systems: `ODE_CHUNK_BYTES` over the estimated bytes per subject
-    (stage nodes from the duration, the systems' step and about one graded edge per day)."""
+    (stage nodes from the duration, the systems' step, the graded steps after each dose and about two
+    edges per day)."""
     from .assemble import MAX_STEP_H
     from .forcing import GRADING
     from .pk import arm_sources
@@ -75,9 +77,10 @@ def _ode_chunk(sc: Scenario, arm: Arm, systems: list[str]) -> int:
     step = min(getattr(m, "max_step_h", MAX_STEP_H) for m in dyn)
     grading = max(getattr(m, "grading", GRADING) for m in dyn)
     doses = sum(len(d.times) for d in arm.doses)
-    steps = sc.duration / step + (doses + 2 * sc.duration / 24.0) * grading
+    steps = sc.duration / step + (doses + 2 * sc.duration / 24.0) * (grading + 1)
+    inputs = len({k for m in dyn for k in m.inputs})
     lo, hi = ODE_CHUNK_RANGE
-    return int(min(max(ODE_CHUNK_BYTES // (12 * steps * 80), lo), hi))
+    return int(min(max(ODE_CHUNK_BYTES // (12 * steps * 8 * (2 * inputs + 2)), lo), hi))
 
 
 def arm_chunk(sc: Scenario, job: ArmJob, first: int, n: int, t_out: np.ndarray, notes: list[str]) -> dict[str, np.ndarray]:

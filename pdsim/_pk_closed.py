@@ -401,7 +401,7 @@ def _step_matrices(nodes: tuple[Any, ...], steps: np.ndarray, infusion: bool) ->
     return E, F
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)  # chunks of subjects propagate in parallel threads
 def _advance(E, step, F, rate, ent_k, ent_v, w, x, ptr, k0, k1, out):  # pragma: no cover - compiled
     """Steps k0..k1-1 of `propagate_term` for every subject (state ``x`` and entry pointer ``ptr``
     carried between calls); arrays with a first axis of 1 are shared by all subjects."""

@@ -146,10 +146,13 @@ def integrate_systems(sc, arm, systems, t_out, available, n, models, notes: list
     y0 = np.concatenate([np.asarray(m.initial_state(n), dtype=float).reshape(len(m.states), n) for m in dyn]).T
     times = forcing.stage_times(grid)
     tab = tabulate(sc, arm, models, times, n, [], targets, stress=True, keys=set(ext)) if ext else {}
-    f_stage = np.zeros((n, times.size, len(ext)))
-    for j, key in enumerate(ext):
-        if key in tab:
-            f_stage[:, :, j] = tab[key]
+    if len(ext) == 1 and ext[0] in tab:  # one input: its array is the forcing (no copy when contiguous)
+        f_stage = np.ascontiguousarray(tab[ext[0]], dtype=float)[:, :, np.newaxis]
+    else:
+        f_stage = np.zeros((n, times.size, len(ext)))
+        for j, key in enumerate(ext):
+            if key in tab:
+                f_stage[:, :, j] = tab[key]
     del tab
     got, who, at = ode.integrate([m.compiled() for m in dyn], dyn, ext, y0, h, out_at, t_out.size, f_stage, f_out,
                                  node=forcing.STAGE_NODE)

@@ -69,7 +69,8 @@ class CompiledSystem:
 #: block of subjects, one row each: y (block, states), pool (block, pool size), out (block, n)
 SIGNATURE = _t.void(_t.float64[:, :], _t.float64[:, :], _t.int64[:], _t.float64[:], _t.float64[:, :])
 #: subjects advanced together: one call of a system's function serves the block, so the cost of the
-#: call (through a function pointer) is shared
+#: call (through a function pointer) is shared (on the reference population, 0.16 ms of the ODE stage
+#: per subject with 128, 0.19 with 32, 0.22 with 16)
 BLOCK = 128
 
 

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 import pdsim  # noqa: E402
-from pdsim import kernels  # noqa: E402
+from pdsim.engine import ode  # noqa: E402
 from pdsim.engine.plan import arm_chunk, output_times, plan  # noqa: E402
 
 SCENARIO_FILE = ROOT / "models" / "scenarios" / "reference_population.toml"
@@ -100,30 +100,32 @@ def main(argv: list[str] | None = None) -> int:
     wall = time.perf_counter() - t0
     rss_peak = _peak_rss_mib()  # before the agreement check, which holds full Results
 
+    # an arm with downstream systems runs in the engine's chunks (`pdsim.engine.plan`), whatever chunk_size is
+    chunk = plan(sc, args.chunk_size)[0].chunk
     full_bytes = len(s.variables) * s.n_subjects * s.time_h.size * 8
-    chunk_bytes = len(s.variables) * min(args.chunk_size, s.n_subjects) * s.time_h.size * 8
-    first, second, m = _agreement(sc, args.chunk_size)
-    threads = kernels._default_threads()
+    chunk_bytes = len(s.variables) * min(chunk, s.n_subjects) * s.time_h.size * 8
+    first, second, m = _agreement(sc, chunk)
+    threads = ode.THREADS
     out = {
-        "subjects": s.n_subjects, "chunk_size": args.chunk_size, "variables": len(s.variables), "times": int(s.time_h.size),
+        "subjects": s.n_subjects, "chunk_size": chunk, "variables": len(s.variables), "times": int(s.time_h.size),
         "wall_s": wall, "subjects_per_s": s.n_subjects / wall, "warmup_s": warm,
         "peak_rss_mib": rss_peak, "rss_after_warmup_mib": rss_warm,
         "chunk_output_mib": chunk_bytes / 2**20, "full_output_gib": full_bytes / 2**30,
         "max_rel_diff_first_chunk": first, "max_rel_diff_second_chunk": second, "second_chunk_subjects": m,
-        "numba": kernels.HAVE_NUMBA, "threads": threads, "python": platform.python_version(), "numpy": np.__version__,
+        "threads": threads, "python": platform.python_version(), "numpy": np.__version__,
     }
     b = s.mean["effect.reference_turnover"][0]
-    print(f"reference population, {s.n_subjects:,} subjects in chunks of {args.chunk_size:,} "
-          f"({len(s.variables)} variables x {s.time_h.size} times; numba {'on' if kernels.HAVE_NUMBA else 'off'}, {threads} threads)")
+    print(f"reference population, {s.n_subjects:,} subjects in chunks of {chunk:,} "
+          f"({len(s.variables)} variables x {s.time_h.size} times; {threads} threads)")
     print(f"  warm-up (2 subjects: imports, numba cache): {warm:.2f} s")
     print(f"  wall time           {wall:.1f} s  ({s.n_subjects / wall:,.0f} subjects/s)")
     print(f"  peak resident       {rss_peak:,.0f} MiB  (after warm-up {rss_warm:,.0f} MiB; one chunk of output "
           f"{chunk_bytes / 2**20:,.0f} MiB)")
     print(f"  full output avoided {full_bytes / 2**30:,.1f} GiB  (what simulate would hold)")
     print(f"  mean B at {s.time_h[-1]:g} h: {b[-1]:.6f} (SD {s.std['effect.reference_turnover'][0, -1]:.6f})")
-    print(f"  first chunk vs simulate({min(args.chunk_size, s.n_subjects):,}): max rel diff {first:.2e}")
+    print(f"  first chunk vs simulate({min(chunk, s.n_subjects):,}): max rel diff {first:.2e}")
     if m:
-        print(f"  subjects {min(args.chunk_size, s.n_subjects):,}..+{m} (second chunk) vs simulate: max rel diff {second:.2e}")
+        print(f"  subjects {min(chunk, s.n_subjects):,}..+{m} (second chunk) vs simulate: max rel diff {second:.2e}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(out, indent=2) + "\n")

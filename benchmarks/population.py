@@ -23,7 +23,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
-from pdsim import catalog, kernels  # noqa: E402
+from pdsim import catalog  # noqa: E402
 from pdsim.population import sample_parameters  # noqa: E402
 from pdsim.scenario import Scenario, load_scenario  # noqa: E402
 
@@ -56,9 +56,20 @@ R = _constants()
 CV = dict(SC.population.variability)
 
 
+#: the reference population scenario as the benchmark specifies it (canonical units); the scenario
+#: file must say the same
+REFERENCE: dict = {
+    "dose_mg": 12.5, "every_h": 8.0, "count": 84, "route": "oral",
+    "typical": {"ka": 2.0, "CL": 15.0, "V": 50.0}, "cv": {"ka": 0.3, "CL": 0.3, "V": 0.3},
+    "molar_mass": 436.95, "ke0": 1.0, "KA": 400.0, "tau": 3.0, "Em": 1.0,
+    "kt": 0.02, "alpha": 0.5, "kout": 0.05, "kin": 0.05, "Smax": 0.8,
+    "duration_h": 672.0, "output_every_h": 1.0,
+}
+
+
 def _check_scenario() -> None:
-    """The scenario file must be the scenario of shared/benchmarks/README.md (kernels.REFERENCE)."""
-    ref = kernels.REFERENCE
+    """The scenario file must be the benchmark's reference scenario (`REFERENCE`)."""
+    ref = REFERENCE
     same = [R["dose_mg"] == ref["dose_mg"], DOSE.every == ref["every_h"], DOSE.count == ref["count"],
             DOSE.route == ref["route"], SC.duration == ref["duration_h"], SC.output_every == ref["output_every_h"],
             R["F"] == 1.0, R["fu"] == 1.0, R["n"] == 1.0, sorted(CV) == sorted(R["typical"]),
@@ -66,7 +77,7 @@ def _check_scenario() -> None:
     same += [R[k] == ref[k] for k in ("molar_mass", "ke0", "KA", "tau", "Em", "kt", "alpha", "kin", "kout", "Smax")]
     same += [R["typical"][f"{DRUG}.{k}"] == v for k, v in ref["typical"].items()]
     if not all(same):
-        raise SystemExit(f"{SCENARIO_FILE} no longer matches the reference scenario (pdsim.kernels.REFERENCE); fix one of them.")
+        raise SystemExit(f"{SCENARIO_FILE} no longer matches the reference scenario (REFERENCE in this script); fix one of them.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -135,10 +146,11 @@ def scenario(n: int) -> Scenario:
 
 
 def _set_threads(threads: int | None) -> None:
-    if threads is not None and kernels.HAVE_NUMBA:
-        import numba
+    """Threads the engine runs chunks of subjects on (`pdsim.engine.ode.THREADS`, default one per core)."""
+    if threads is not None:
+        from pdsim.engine import ode
 
-        numba.set_num_threads(threads)
+        ode.THREADS = threads
 
 
 def run_simulate(n: int, n_keep: int, threads: int | None = None):
@@ -148,22 +160,6 @@ def run_simulate(n: int, n_keep: int, threads: int | None = None):
     _set_threads(threads)
     res = simulate(scenario(n))
     return np.stack([res.data[v][0, :n_keep] for v in RESULT_VARS], axis=1)
-
-
-_SCHEDULE = None
-
-
-def run_kernel(n: int, n_keep: int, backend: str = "auto", threads: int | None = None):
-    """The compiled kernel called directly (what simulate dispatches to), three outputs only."""
-    global _SCHEDULE
-    _set_threads(threads)
-    if _SCHEDULE is None:
-        _SCHEDULE = kernels.schedule(DOSE_T, R["dose_mg"], "oral")
-    p = _params(n)
-    shared = {k: R[k] for k in ("molar_mass", "ke0", "KA", "tau", "Em", "kt", "alpha", "kout", "kin", "Smax")}
-    res = kernels.occ_tolerance_turnover(T_OUT, _SCHEDULE, None, ka=p["ka"], CL=p["CL"], V=p["V"], outputs=VARS,
-                                         backend=backend, **shared)
-    return np.stack([res[v][:n_keep] for v in VARS], axis=1)
 
 
 _ANTIMONY = """
@@ -336,8 +332,6 @@ print(json.dumps({{"import": t1 - t0, "first": t2 - t1, "second": t3 - t2}}))
 
 def first_call_costs() -> dict[str, float] | None:
     """numba compile (empty cache) and cache load (warm cache): first minus second simulate call in a fresh process."""
-    if not kernels.HAVE_NUMBA:
-        return None
     code = _FIRST_CALL.format(root=str(ROOT), path=str(SCENARIO_FILE))
     out = {}
     with tempfile.TemporaryDirectory() as cache:
@@ -359,8 +353,6 @@ def _available(module: str) -> bool:
 ENGINES = {
     "pdsim": (run_simulate, {}),
     "pdsim, 1 thread": (run_simulate, {"threads": 1}),
-    "pdsim kernel": (run_kernel, {}),
-    "pdsim kernel, NumPy (no numba)": (run_kernel, {"backend": "numpy"}),
     "libRoadRunner": (run_roadrunner, {}),
     "SciPy LSODA loop": (run_scipy, {}),
 }
@@ -401,12 +393,11 @@ def main(argv: list[str] | None = None) -> int:
     import numpy
 
     info = [f"python {platform.python_version()}", f"numpy {numpy.__version__}", f"cpus {os.cpu_count()}"]
-    if kernels.HAVE_NUMBA:
-        import numba
+    import numba
 
-        info.append(f"numba {numba.__version__} ({numba.config.NUMBA_NUM_THREADS} threads)")
-    else:
-        info.append("numba not installed")
+    from pdsim.engine.ode import THREADS
+
+    info.append(f"numba {numba.__version__} (engine threads {THREADS})")
     if _available("roadrunner"):
         import roadrunner
 
@@ -425,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"accuracy reference: SciPy DOP853 rtol 1e-13 on the first {n_ref} subjects and the typical one "
           f"({time.perf_counter() - t0:.1f} s)")
 
-    engines = [e for e in ENGINES if kernels.HAVE_NUMBA or e != "pdsim, 1 thread"]
+    engines = list(ENGINES)
     rows, missing, per_subject = [], {}, {}
     for n in sizes:
         for engine in engines:
@@ -480,8 +471,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"(it would take more than {budget:g} s).")
     for engine, why in missing.items():
         print(f"{engine}: {why}")
-    print("pdsim = pdsim.simulate(scenario) (Result with 6 variables); pdsim kernel = the compiled kernel called directly "
-          "(3 outputs). pdsim speed-up = wall time / pdsim wall time at the same size (below 1x: faster than simulate); "
+    print("pdsim = pdsim.simulate(scenario) (Result with 6 variables), the general engine every scenario takes. pdsim speed-up = wall time / pdsim wall time at the same size (below 1x: faster than simulate); "
           f"errors against the reference on the first {n_ref} subjects (denominator floored at 1e-3 x each subject's max); "
           "a population of one is the typical subject (pdsim's rule), for every engine.")
 

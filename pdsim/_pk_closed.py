@@ -406,7 +406,33 @@ def _step_matrices(nodes: tuple[Any, ...], steps: np.ndarray, infusion: bool) ->
     return E, F
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True, inline="always")
+def _advance3(E, step, F, rate, ent_k, ent_v, ws, x, p, k0, k1, col, out, s, se, sf, sk, sv):  # pragma: no cover - compiled
+    """`_advance` for one subject of a three-compartment chain, the state in registers."""
+    n_ent = ent_k.shape[1]
+    x0, x1, x2 = x[s, 0], x[s, 1], x[s, 2]
+    for k in range(k0, k1):
+        if k > 0:
+            u = step[k]
+            x2 = E[se, u, 2, 0] * x0 + E[se, u, 2, 1] * x1 + E[se, u, 2, 2] * x2
+            x1 = E[se, u, 1, 0] * x0 + E[se, u, 1, 1] * x1
+            x0 = E[se, u, 0, 0] * x0
+            r = rate[k]
+            if r != 0.0:
+                x0 += r * F[sf, u, 0]
+                x1 += r * F[sf, u, 1]
+                x2 += r * F[sf, u, 2]
+        while p < n_ent and ent_k[sk, p] == k:
+            x0 += ent_v[sv, p, 0]
+            x1 += ent_v[sv, p, 1]
+            x2 += ent_v[sv, p, 2]
+            p += 1
+        out[s, col[k]] += ws * x2
+    x[s, 0], x[s, 1], x[s, 2] = x0, x1, x2
+    return p
+
+
+@njit(cache=True, nogil=True)  # chunks of subjects propagate in parallel threads
 def _advance(E, step, F, rate, ent_k, ent_v, w, x, ptr, k0, k1, col, out):  # pragma: no cover - compiled
     """Steps k0..k1-1 of `propagate_term` for every subject (state ``x`` and entry pointer ``ptr``
     carried between calls), step k's value added to ``out[s, col[k]]``; arrays with a first axis of 1
@@ -420,6 +446,10 @@ def _advance(E, step, F, rate, ent_k, ent_v, w, x, ptr, k0, k1, col, out):  # pr
         sv = s if ent_v.shape[0] > 1 else 0
         ws = w[s if w.shape[0] > 1 else 0]
         p = ptr[s]
+        if m == 3:  # the common chains (oral to effect site, or three rates) unrolled: same sums, same order
+            p = _advance3(E, step, F, rate, ent_k, ent_v, ws, x, p, k0, k1, col, out, s, se, sf, sk, sv)
+            ptr[s] = p
+            continue
         for k in range(k0, k1):
             if k > 0:
                 u = step[k]

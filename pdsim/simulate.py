@@ -6,8 +6,7 @@ vectorised over subjects and times, `pdsim.engine.pk`); occupancy is algebraic; 
 systems of an arm (`pdsim.engine.registry`) are chained and advanced for all subjects by the
 compiled ODE stage (`pdsim.engine.ode`: fixed-step 8th-order Runge–Kutta on a grid landing on every
 output time, dose and stress edge, with the exact inputs at every stage time,
-`pdsim.engine.forcing`). Arms of the reference benchmark are solved by its own kernel
-(`pdsim._fastpath`).
+`pdsim.engine.forcing`). Every scenario takes this one path, the reference benchmark included.
 
 Variables per compound: ``plasma.<drug>`` (total, nM), ``free.<drug>`` (fu × plasma),
 ``brain.<drug>`` (Kp,uu × free, when kp_uu is given) and ``biophase.<drug>`` (fu × the effect-site
@@ -15,6 +14,8 @@ concentration, :math:`dC_e/dt = k_{e0}(C - C_e)`, when the drug has ke0); then t
 (``occupancy.*``, ``signal.*``) and the systems' ``effect.*``.
 """
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 
@@ -94,8 +95,8 @@ def simulate(scenario: Scenario | str, *, progress: bool = False) -> Result:
     Returns
     -------
     Result
-        Every variable as an array (arms, subjects, times) in ``result.units``. With one arm the
-        arrays are views of what the engine computed (no copy is made).
+        Every variable as an array (arms, subjects, times) in ``result.units``; each chunk of
+        subjects is copied into it as soon as it is computed.
 
     Raises
     ------
@@ -106,11 +107,8 @@ def simulate(scenario: Scenario | str, *, progress: bool = False) -> Result:
     Notes
     -----
     Downstream systems run compiled (numba; the first call in a fresh process loads them from
-    numba's on-disk cache, or compiles them once). Arms run in parallel threads, one per core. An
-    arm whose only system is ``reference_tolerance_turnover``, with one drug of one-compartment PK
-    with ke0, dosed oral, iv_bolus or iv_infusion, and no stress protocol is solved by the
-    benchmark's kernel `pdsim.kernels.occ_tolerance_turnover` (`pdsim._fastpath`); its numbers agree
-    with the general engine to 1e-5.
+    numba's on-disk cache, or compiles them once). Arms and chunks of subjects run in parallel
+    threads, one per core.
 
     The Result holds every variable of every subject (8 bytes per value); for populations too
     large for that, `pdsim.simulate_summary` gives mean, SD, minimum and maximum over subjects in
@@ -122,29 +120,23 @@ def simulate(scenario: Scenario | str, *, progress: bool = False) -> Result:
     n = sc.population.size
     notes = scenario_notes(sc)
     jobs = plan(sc)
-    parts: list[dict[str, list[tuple[int, np.ndarray]]]] = [{} for _ in jobs]
+    data: dict[str, np.ndarray] = {}
+    lock = threading.Lock()
 
     def keep(i: int, first: int, got: dict[str, np.ndarray]) -> None:
+        # each chunk is copied straight into the Result's array (in the worker thread that computed it);
+        # an arm without a variable keeps zeros there
         for name, arr in got.items():
-            parts[i].setdefault(name, []).append((first, arr))
+            with lock:
+                dst = data.get(name)
+                if dst is None:
+                    dst = data[name] = np.zeros((len(jobs), n, len(t_out)))
+            dst[i, first:first + arr.shape[0]] = arr
 
     from .engine.ode import THREADS
 
     run_chunks(sc, jobs, t_out, notes, keep, progress, threads=THREADS)
-    per_arm = []
-    for p in parts:
-        per_arm.append({k: v[0][1] if len(v) == 1 else np.concatenate([a for _, a in sorted(v, key=lambda x: x[0])], axis=0)
-                        for k, v in p.items()})
-        p.clear()  # the arm's chunks, now copied
-    names = sorted(set().union(*[set(d) for d in per_arm]))
-    data = {}
-    for name in names:
-        if len(per_arm) == 1:
-            data[name] = per_arm[0][name][np.newaxis]  # a view: no copy of the engine's array
-            continue
-        data[name] = np.empty((len(per_arm), n, len(t_out)))
-        for i, d in enumerate(per_arm):
-            data[name][i] = d[name] if name in d else 0.0
+    data = dict(sorted(data.items()))
     units = {k: variable_unit(k) for k in data}
     params = scenario_parameters(sc)
     return Result(time_h=t_out, arms=[a.label for a in sc.arms], data=data, units=units,

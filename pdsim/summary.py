@@ -13,16 +13,61 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError, UnknownNameError, suggest
-from .kernels import RunningMoments
 from .provenance import Parameter
 from .result import tidy_frame, write_csv
 from .scenario import Scenario
 from .engine.plan import arm_chunk, output_times, plan, run_chunks
 from .simulate import as_scenario, scenario_notes, scenario_parameters, variable_unit
 
-__all__ = ["PopulationSummary", "simulate_summary"]
+__all__ = ["PopulationSummary", "RunningMoments", "simulate_summary"]
 
 STATS = ("mean", "std", "min", "max")
+
+
+class RunningMoments:
+    """Mean, standard deviation, minimum and maximum over subjects, merged chunk by chunk.
+
+    Chan, Golub & LeVeque's pairwise update (Am. Stat. 1983;37:242–247) keeps the variance
+    accurate when chunks are merged; `simulate_summary` merges every chunk of subjects with ``update``.
+    Arrays have shape (n_variables, n_times). An update needs one temporary the size of the chunk
+    (float64), nothing that grows with the number of subjects merged.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.mean: np.ndarray | None = None
+        self._m2: np.ndarray | None = None
+        self.min: np.ndarray | None = None
+        self.max: np.ndarray | None = None
+
+    def update(self, start: int, stop: int, chunk: np.ndarray) -> None:
+        """Merge one chunk (n_variables, n_subjects, n_times); `start`/`stop` are ignored."""
+        x = np.asarray(chunk, dtype=float)
+        nb = x.shape[1]
+        mb = x.mean(axis=1)
+        dev = x - mb[:, None]
+        np.multiply(dev, dev, out=dev)  # squared in place: one chunk-sized temporary, not two
+        m2b = dev.sum(axis=1)
+        del dev
+        if self.count == 0:
+            self.mean, self._m2, self.min, self.max = mb, m2b, x.min(axis=1), x.max(axis=1)
+        else:
+            na = self.count
+            delta = mb - self.mean
+            tot = na + nb
+            self.mean = self.mean + delta * (nb / tot)
+            self._m2 = self._m2 + m2b + delta**2 * (na * nb / tot)
+            self.min = np.minimum(self.min, x.min(axis=1))
+            self.max = np.maximum(self.max, x.max(axis=1))
+        self.count += nb
+
+    @property
+    def std(self) -> np.ndarray:
+        """Sample standard deviation (ddof = 1) over the subjects seen so far; NaN with fewer than
+        two (undefined, as ``numpy.std(..., ddof=1)``)."""
+        if self.count < 2:
+            return np.full_like(self._m2, np.nan)
+        return np.sqrt(self._m2 / (self.count - 1))
 
 
 def _frozen(arr: np.ndarray) -> np.ndarray:
@@ -157,7 +202,7 @@ def simulate_summary(scenario: Scenario | str, *, variables: list[str] | None = 
         s = \\sqrt{\\frac{1}{n-1}\\sum_i (x_i - \\bar x)^2},\\qquad \\min_i x_i,\\qquad \\max_i x_i,
 
     merged chunk by chunk with the pairwise update of Chan, Golub and LeVeque
-    (`pdsim.kernels.RunningMoments`), which keeps the variance accurate.
+    (`RunningMoments`), which keeps the variance accurate.
 
     Parameters
     ----------
@@ -191,10 +236,9 @@ def simulate_summary(scenario: Scenario | str, *, variables: list[str] | None = 
     Quantiles (median, percentiles) are not computed: exact ones need every subject's value at
     once. For populations that fit in memory use `pdsim.simulate` and `Result.summary`.
 
-    An arm with downstream systems that the compiled kernel does not cover is integrated in the
-    batches `pdsim.simulate` uses (at most 256 subjects; 32 for stiff systems), whatever
-    `chunk_size` is: the subjects of a batch share the solver's step control, so keeping the
-    batch keeps the numbers equal to `pdsim.simulate`'s.
+    An arm with downstream systems is integrated in the batches `pdsim.simulate` uses (at most
+    256 subjects, fewer for long runs: `pdsim.engine.plan.ODE_CHUNK_BYTES`), whatever
+    `chunk_size` is; a subject's numbers do not depend on its batch.
 
     References
     ----------

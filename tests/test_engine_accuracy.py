@@ -1,4 +1,4 @@
-"""Accuracy of the generic engine, family by family: `pdsim.simulate` against an independent
+"""Accuracy of the engine, family by family: `pdsim.simulate` against an independent
 tight-tolerance `solve_ivp` reference on small populations (max relative error <= 1e-6).
 
 For every downstream system in `pdsim.simulate.SYSTEMS` a small scenario (3 subjects whose
@@ -24,8 +24,7 @@ subject, that shares nothing with the engine's numerics:
   hinge on the method (the engine uses fixed-step 8th-order Runge–Kutta, `pdsim.engine.ode`).
 
 Error, as in benchmarks/README.md: max over times of |y - ref| / max(|ref|, 1e-3 x max|ref| of
-that variable and subject); the worst subject and variable must be <= 1e-6 (1e-5 for the
-reference benchmark's own kernel, `pdsim._fastpath`).
+that variable and subject); the worst subject and variable must be <= 1e-6.
 """
 from __future__ import annotations
 
@@ -36,7 +35,7 @@ import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
 
-from pdsim import _fastpath, catalog
+from pdsim import catalog
 from pdsim.dosing import Dose
 from pdsim.effects import protocol
 from pdsim.errors import SolverError
@@ -52,9 +51,6 @@ from pdsim.targets.engagement import in_vivo, with_ke0
 
 #: the bound on the engine's error against the reference (issue 14)
 BOUND = 1e-6
-#: the bound on the reference benchmark's own kernel (`pdsim._fastpath`), which keeps the 1e-5 of the
-#: benchmark (benchmarks/README.md); measured 1.2e-6 on the lag-per-subject case
-KERNEL_BOUND = 1e-5
 #: reference tolerances: relative, and absolute per unit of a state's scale
 REF_RTOL, REF_ATOL = 1e-10, 1e-12
 SUBJECTS, SEED, CV = 3, 17, 0.3
@@ -341,14 +337,11 @@ def _check_same_subject(res, ai: int, i: int, force: _Forcing) -> None:
         np.testing.assert_allclose(res.data[f"plasma.{c.name}"][ai, i], closed, **tol)
 
 
-def engine_errors(family: str, generic: bool = True, sc: Scenario | None = None, tight: bool = False) -> dict[str, float]:
-    """Worst error, over arms and subjects, of every variable the family's systems report
-    (``generic``: with the compiled path switched off); ``sc`` replaces the family's scenario."""
+def engine_errors(family: str, sc: Scenario | None = None, tight: bool = False) -> dict[str, float]:
+    """Worst error, over arms and subjects, of every variable the family's systems report; ``sc``
+    replaces the family's scenario."""
     sc = _scenario(family) if sc is None else sc
-    with pytest.MonkeyPatch.context() as mp:
-        if generic:
-            mp.setattr(_fastpath, "eligible", lambda *a: False)
-        res = simulate(sc)
+    res = simulate(sc)
     assert not any("lag varies" in n for n in res.notes)  # every per-subject bend was made a node
     errors: dict[str, float] = {}
     for ai, arm in enumerate(sc.arms):
@@ -377,15 +370,6 @@ def test_engine_matches_tight_reference(family):
     _assert_within_bound(family, engine_errors(family))
 
 
-def test_compiled_path_matches_tight_reference():
-    """The reference system as `simulate` runs it by default (the compiled kernel of `pdsim._fastpath`,
-    eligible here) is within 1e-5 of the same exact-forcing reference."""
-    sc = _scenario("reference_tolerance_turnover")
-    assert all(_fastpath.eligible(sc, arm, CASES["reference_tolerance_turnover"][0]) for arm in sc.arms)
-    _assert_within_bound("reference_tolerance_turnover", engine_errors("reference_tolerance_turnover", generic=False),
-                         KERNEL_BOUND)
-
-
 def _lagged_scenario() -> Scenario:
     """The reference arm with a custom copy of its drug that has an absorption lag (0.5 h), varied over
     subjects (30 % CV, with clearance): every subject's doses bend its input at its own times."""
@@ -404,15 +388,10 @@ def _lagged_scenario() -> Scenario:
         "population": {"size": SUBJECTS, "seed": SEED, "variability": {"lagged_like.CL": CV, "lagged_like.tlag": CV}}})
 
 
-@pytest.mark.parametrize("generic", [True, False], ids=["generic", "compiled"])
-def test_lag_that_varies_over_subjects(generic):
-    """With a lag per subject there is no common bend; the general engine makes each subject's lagged
-    dose times edges of its step grid, and the reference kernel steps to them. The general engine
-    stays within 1e-6 of the exact-forcing reference, the kernel within 1e-5 (measured 1.2e-6)."""
-    sc = _lagged_scenario()
-    assert _fastpath.eligible(sc, sc.arms[0], ["reference_tolerance_turnover"])
-    _assert_within_bound("lag per subject", engine_errors("reference_tolerance_turnover", generic, sc),
-                         BOUND if generic else KERNEL_BOUND)
+def test_lag_that_varies_over_subjects():
+    """With a lag per subject there is no common bend; the engine makes each subject's lagged dose
+    times edges of its step grid and stays within 1e-6 of the exact-forcing reference."""
+    _assert_within_bound("lag per subject", engine_errors("reference_tolerance_turnover", _lagged_scenario()))
 
 
 def test_too_many_own_bends_are_said(monkeypatch):
@@ -420,7 +399,6 @@ def test_too_many_own_bends_are_said(monkeypatch):
     import sys
 
     monkeypatch.setattr(sys.modules["pdsim.engine.assemble"], "MAX_OWN_EDGES", 10)
-    monkeypatch.setattr(_fastpath, "eligible", lambda *a: False)
     res = simulate(_lagged_scenario())
     assert any("lag varies over subjects" in n and "27 here" in n for n in res.notes)
 
@@ -484,4 +462,4 @@ def test_shipped_scenario_matches_tight_reference(name):
         sc = dataclasses.replace(sc, population=dataclasses.replace(sc.population, size=3))
     if not any(_systems_of(sc, arm) for arm in sc.arms):
         pytest.skip(f"{name} has no downstream system")
-    _assert_within_bound(name, engine_errors(name, generic=False, sc=sc, tight=name in TIGHT))
+    _assert_within_bound(name, engine_errors(name, sc=sc, tight=name in TIGHT))

@@ -8,9 +8,8 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 import pdsim
-from pdsim import _fastpath
 from pdsim.errors import InputError, UnknownNameError
-from pdsim.kernels import RunningMoments
+from pdsim.summary import RunningMoments
 from pdsim.scenario import Scenario, load_scenario
 
 DRUG = "tianeptine_like"
@@ -27,12 +26,12 @@ def ref_sc():
 
 @pytest.fixture(scope="module")
 def mixed_sc():
-    """Three arms: the compiled path, the generic path with a system (onset), and no system at all;
+    """Three arms: the reference system, another system (onset), and no system at all;
     the arms dose different drugs, so some variables are absent from some arms."""
     return Scenario.from_dict({
         "name": "mixed", "duration": "2 day", "output_every": "2 h",
         "arms": [
-            {"label": "kernel", "systems": ["reference_tolerance_turnover"],
+            {"label": "reference", "systems": ["reference_tolerance_turnover"],
              "doses": [{"drug": DRUG, "dose": "12.5 mg", "every": "8 h", "count": 6}]},
             {"label": "onset", "systems": ["onset"],
              "doses": [{"drug": "escitalopram", "dose": "10 mg", "every": "24 h", "count": 2}]},
@@ -60,15 +59,17 @@ def _assert_matches(summary, result):
         assert_array_equal(summary.max[name], x.max(axis=1), err_msg=name)
 
 
-def test_fast_path_summary_equals_simulate_statistics(ref_sc, monkeypatch):
-    """Reference scenario, 50 subjects in chunks of 7 through the compiled kernel (first > 0 draws)."""
+def test_reference_summary_equals_simulate_statistics(ref_sc, monkeypatch):
+    """Reference scenario, 50 subjects in the engine's chunks of 8 (first > 0 draws)."""
+    import pdsim.engine.plan as plan_mod
+
     sc = _sized(ref_sc, 50)
+    monkeypatch.setattr(plan_mod, "ODE_CHUNK_RANGE", (8, 8))
     firsts = []
-    run_arm = _fastpath.run_arm
-    monkeypatch.setattr(_fastpath, "run_arm", lambda *a: firsts.append((a[5], a[2])) or run_arm(*a))
+    compute = plan_mod.compute_chunk
+    monkeypatch.setattr(plan_mod, "compute_chunk", lambda *a: firsts.append((a[2], a[3])) or compute(*a))
     summary = pdsim.simulate_summary(sc, chunk_size=7)
-    monkeypatch.undo()
-    assert firsts == [(a, min(7, 50 - a)) for a in range(0, 50, 7)]
+    assert sorted(firsts) == [(a, min(8, 50 - a)) for a in range(0, 50, 8)]
     _assert_matches(summary, pdsim.simulate(sc))
     assert summary.chunk_size == 7 and summary.scenario_name == sc.name
     assert f"{DRUG}.pk.human.CL" in summary.parameters
@@ -79,8 +80,8 @@ def test_generic_path_summary_equals_simulate_statistics(mixed_sc):
     result = pdsim.simulate(mixed_sc)
     _assert_matches(summary, result)
     assert {"effect.reference_turnover", "effect.antidepressant_index", "plasma.tianeptine", "plasma.escitalopram"} <= set(summary.variables)
-    # escitalopram is not dosed in the kernel arm: zero there, as simulate fills it
-    k = summary.arms.index("kernel")
+    # escitalopram is not dosed in the reference arm: zero there, as simulate fills it
+    k = summary.arms.index("reference")
     assert np.all(summary.max["plasma.escitalopram"][k] == 0) and np.all(summary.std["plasma.escitalopram"][k] == 0)
 
 
@@ -182,12 +183,16 @@ def test_memory_is_bounded_by_the_chunk_not_the_population(ref_sc):
     assert np.all(s.max[f"plasma.{DRUG}"] >= s.mean[f"plasma.{DRUG}"])
 
 
-def test_million_benchmark_runs_small(tmp_path, capsys):
-    """benchmarks/million.py end to end on 30 subjects: its chunks are simulate's subjects exactly."""
+def test_million_benchmark_runs_small(tmp_path, capsys, monkeypatch):
+    """benchmarks/million.py end to end on 30 subjects in the engine's chunks (set to 7 here): its chunks
+    are simulate's subjects exactly."""
     import importlib.util
     import json
     from pathlib import Path
 
+    import pdsim.engine.plan as plan_mod
+
+    monkeypatch.setattr(plan_mod, "ODE_CHUNK_RANGE", (7, 7))
     path = Path(__file__).resolve().parents[1] / "benchmarks" / "million.py"
     spec = importlib.util.spec_from_file_location("bench_million", path)
     bench = importlib.util.module_from_spec(spec)

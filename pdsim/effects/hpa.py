@@ -195,14 +195,14 @@ class HPAModel:
                 "pituitary_mass": ln2 / self.a_p, "adrenal_mass": ln2 / self.a_a}
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')  # inlined into the system's functions: no call per subject
 def _hpa_drive(pool, idx, p):  # pragma: no cover - compiled
     sig = max(pool[idx[1]], 0.0)
     d = sig / (sig + p[21])
     return 1.0 + p[19] * pool[idx[0]] * (1.0 - p[20] * d)
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')  # inlined in the block loop: no per-subject call or views
 def _hpa_rhs_one(y, pool, idx, p, dy):  # pragma: no cover - compiled
     x1, x2, x3, x3b, gp, ga = y[0] * p[0], y[1] * p[1], y[2] * p[2], y[3] * p[3], y[4] * p[4], y[5] * p[5]
     b1, a1, b2, a2, b3, a3, k, k_gr, n_gr = p[6], p[7], p[8], p[9], p[10], p[11], p[12], p[13], p[14]
@@ -218,7 +218,7 @@ def _hpa_rhs_one(y, pool, idx, p, dy):  # pragma: no cover - compiled
     dy[5] = ga * (p[17] * x2 - p[18]) / p[5]
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')  # inlined in the block loop: no per-subject call or views
 def _hpa_observe_one(y, pool, idx, p, out):  # pragma: no cover - compiled
     out[0] = _hpa_drive(pool, idx, p)
 

@@ -156,7 +156,7 @@ class MAOModel:
         return 1.0 - (1.0 - e0) * np.exp(-float(self.k_deg[enzyme]) * np.asarray(t_h, dtype=float))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # inlined in the block loop: no per-subject call or views
 def _mao_rhs_one(y, pool, idx, p, dy):  # pragma: no cover - compiled
     ra = 0.0
     rb = 0.0
@@ -171,7 +171,7 @@ def _mao_rhs_one(y, pool, idx, p, dy):  # pragma: no cover - compiled
     dy[1] = p[1] * (1.0 - y[1]) - rb * y[1]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # inlined in the block loop: no per-subject call or views
 def _mao_observe_one(y, pool, idx, p, out):  # pragma: no cover - compiled
     a = y[0] * (1.0 - pool[idx[0]])
     b = y[1] * (1.0 - pool[idx[1]])

@@ -23,7 +23,7 @@ class MORToleranceSystem(MORTolerance):
         return CompiledSystem(self.name, _pool_rhs, _pool_observe, np.r_[[self.k_rec, self.k_des], self.taus])
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')  # inlined in the block loop: no per-subject call or views
 def _pool_rhs_one(y, pool, idx, p, dy):  # pragma: no cover - compiled
     th = 0.0
     for j in range(idx.shape[0]):
@@ -31,7 +31,7 @@ def _pool_rhs_one(y, pool, idx, p, dy):  # pragma: no cover - compiled
     dy[0] = p[0] * (1.0 - y[0]) - p[1] * th * y[0]
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')  # inlined in the block loop: no per-subject call or views
 def _pool_observe_one(y, pool, idx, p, out):  # pragma: no cover - compiled
     s = 0.0
     for j in range(idx.shape[0]):

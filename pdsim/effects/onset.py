@@ -151,19 +151,19 @@ class OnsetModel:
                               np.array([self.rho, self.kappa, self.delta, self.k_a, self.t50, self.half_effect]))
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')  # inlined into the system's functions: no call per subject
 def _raphe(pool, idx, p):  # pragma: no cover - compiled
     th = min(max(pool[idx[0]], 0.0), 1.0)
     return 1.0 / (1.0 - p[0] * th)
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')  # inlined in the block loop: no per-subject call or views
 def _onset_rhs_one(y, pool, idx, p, dy):  # pragma: no cover - compiled
     h = _raphe(pool, idx, p)
     dy[0] = p[3] * (1.0 / (1.0 + p[2] * (h - 1.0)) - y[0])
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')  # inlined in the block loop: no per-subject call or views
 def _onset_observe_one(y, pool, idx, p, out):  # pragma: no cover - compiled
     h = _raphe(pool, idx, p)
     f = 1.0 / (1.0 + p[1] * y[0] * (h - 1.0))

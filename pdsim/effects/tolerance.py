@@ -112,14 +112,14 @@ class ToleranceModel:
         return CompiledSystem(self.name, _tolerance_rhs, _tolerance_observe, np.array([self.k_out, self.k_tol, self.gain]))
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')  # inlined in the block loop: no per-subject call or views
 def _tolerance_rhs_one(y, pool, idx, p, dy):  # pragma: no cover - compiled
     drive = 1.0 + p[2] * max(pool[idx[0]], 0.0)
     dy[0] = p[0] * (drive / max(y[1], FLOOR) - y[0])
     dy[1] = p[1] * (y[0] - y[1])
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')  # inlined in the block loop: no per-subject call or views
 def _tolerance_observe_one(y, pool, idx, p, out):  # pragma: no cover - compiled
     out[0] = y[0] - 1.0
     out[1] = max(1.0 - y[0], 0.0)

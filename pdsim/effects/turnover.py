@@ -341,7 +341,7 @@ class BDNFSignalling(TurnoverModel):
         super().__init__("bdnf_signalling", drive=drive, scale=scale)
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')  # inlined in the block loop: no per-subject call or views
 def _turnover_rhs_one(y, pool, idx, p, dy):  # pragma: no cover - compiled
     s = pool[idx[0]]
     sig = max(pool[idx[1]], 0.0)
@@ -357,7 +357,7 @@ def _turnover_rhs_one(y, pool, idx, p, dy):  # pragma: no cover - compiled
         dy[i] = p[o] * (m - y[i])
 
 
-@njit(cache=True)
+@njit(cache=True, inline='always')  # inlined in the block loop: no per-subject call or views
 def _no_outputs_one(y, pool, idx, p, out):  # pragma: no cover - compiled
     return
 

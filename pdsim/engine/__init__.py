@@ -18,5 +18,5 @@ Each downstream system registers itself in ``registry`` (name, factory, chain or
 5. ``assemble``: one chunk of an arm from PK through the target layer to the systems, every
    variable at the output times; `pdsim.simulate` gathers the chunks into a `pdsim.Result`.
 
-(Arms of the reference benchmark that `pdsim._fastpath` accepts are still solved by its own kernel.)
+Every arm takes this path, the reference benchmark's too: no system has a kernel of its own.
 """

@@ -23,48 +23,54 @@ MAX_OWN_EDGES = 5000
 
 
 def tabulate(sc: Scenario, arm: Arm, models: dict[str, CompoundPK], times: np.ndarray,
-             n: int, notes: list[str], targets: list[str] | None = None, stress: bool = True) -> dict[str, np.ndarray]:
+             n: int, notes: list[str], targets: list[str] | None = None, stress: bool = True,
+             keys: set[str] | None = None) -> dict[str, np.ndarray]:
     """PK at every site, the target layer and the stress protocol at ``times``, each (n, n_times).
 
-    ``targets`` restricts the target layer (default: the scenario's targets, else all).
+    ``targets`` restricts the target layer (default: the scenario's targets, else all; [] for none);
+    ``keys``, when given, restricts the PK sites to those named (``plasma.<drug>`` ...), so that the
+    ODE stage's inputs at its many stage times cost only what the systems read.
     """
     from ..panel import target_signals
     from ..targets.engagement import plasma_drives
 
+    if targets is None and sc.targets is not None:
+        targets = list(sc.targets)
+    layer = targets is None or bool(targets)  # the target layer is wanted
     in_vivo: dict[str, dict[str, np.ndarray]] = {}  # {target: {drug: total plasma/effect-site nM}} (PET curves)
     fine: dict[str, np.ndarray] = {}
     site_conc: dict[str, np.ndarray] = {}
     shape = (n, len(times))
+
+    def wide(raw: np.ndarray | None, factor: float) -> np.ndarray:
+        if raw is None:
+            return np.zeros(shape)
+        raw *= factor  # a fresh array from the PK stage: scaled in place
+        return np.broadcast_to(raw if raw.ndim == 2 else raw[np.newaxis, :], shape)
+
     for name, pkc in models.items():
         model, dr = pkc.model, pkc.drug
         to_nm = 1e6 / dr.molar_mass.to("g/mol")
-        raw = pkc.response(times, "conc")
-        if raw is not None:
-            raw = raw * to_nm
-            total = np.broadcast_to(raw if raw.ndim == 2 else raw[np.newaxis, :], shape)
-        else:
-            total = np.zeros(shape)
         fu, brain = site_factors(dr, arm.species, sc.site, notes)
-        fine[f"plasma.{name}"] = total
-        fine[f"free.{name}"] = total * fu
-        if brain is not None:
-            fine[f"brain.{name}"] = total * brain
-        if getattr(model, "ke0", None) is not None:
-            raw = pkc.response(times, "effect")
-            if raw is not None:
-                raw = raw * (to_nm * fu)
-                fine[f"biophase.{name}"] = np.broadcast_to(raw if raw.ndim == 2 else raw[np.newaxis, :], shape)
-            else:
-                fine[f"biophase.{name}"] = np.zeros(shape)
-        drive = fine[f"brain.{name}"] if (sc.site == "brain" and brain is not None) else fine[f"free.{name}"]
-        drive = fine.get(f"biophase.{name}", drive)  # targets follow the effect site where the drug has one
-        if dr.targets:
-            site_conc[name] = drive
+        has_ke0 = getattr(model, "ke0", None) is not None
+        drives = layer and bool(dr.targets)
+        sites = [f"plasma.{name}", f"free.{name}"] + ([f"brain.{name}"] if brain is not None else [])
+        if keys is None or any(k in keys for k in sites) or (drives and not has_ke0):
+            total = wide(pkc.response(times, "conc"), to_nm)
+            fine[f"plasma.{name}"] = total
+            fine[f"free.{name}"] = total * fu
+            if brain is not None:
+                fine[f"brain.{name}"] = total * brain
+        if has_ke0 and (keys is None or f"biophase.{name}" in keys or drives):
+            fine[f"biophase.{name}"] = wide(pkc.response(times, "effect"), to_nm * fu)
+        if drives:
+            # targets follow the effect site where the drug has one, else the brain or free concentration
+            site = f"brain.{name}" if (sc.site == "brain" and brain is not None) else f"free.{name}"
+            site_conc[name] = fine[f"biophase.{name}"] if has_ke0 else fine[site]
+        if dr.targets and (drives or keys is None):
             for t, got in plasma_drives(name, dr, pkc.sources, times, shape, to_nm, sc.engagement, notes).items():
                 in_vivo.setdefault(t, {}).update(got)
-    if targets is None and sc.targets is not None:
-        targets = list(sc.targets)
-    if site_conc and (targets is None or targets):
+    if site_conc and layer:
         for k, v in target_signals(site_conc, targets, in_vivo=in_vivo).items():
             fine[k] = np.broadcast_to(np.asarray(v, dtype=float), shape)
     if arm.stress and stress:
@@ -72,6 +78,8 @@ def tabulate(sc: Scenario, arm: Arm, models: dict[str, CompoundPK], times: np.nd
 
         proto = protocol(arm.stress)
         fine["stress"] = np.broadcast_to(np.asarray(proto.intensity(times, arm.stress_start), dtype=float), shape)
+    if keys is not None:
+        fine = {k: v for k, v in fine.items() if k in keys}
     return fine
 
 
@@ -105,10 +113,11 @@ def integrate_systems(sc, arm, systems, t_out, available, n, models, notes: list
     """Integrate the arm's downstream systems for n subjects; ``available`` holds the arm's algebraic
     variables at the output times (which inputs exist, and their values there).
 
-    The compiled stage (`pdsim.engine.ode`) advances the chained systems with fixed 8th-order
-    Runge–Kutta steps on a grid (`pdsim.engine.forcing.step_grid`) that lands on every output time,
-    dose edge and stress edge; the inputs at every stage time are the exact closed forms (PK, the
-    target layer, the stress protocol), so there is no interpolation error.
+    The compiled stage (`pdsim.engine.ode`) advances the chained systems with 8th-order Runge–Kutta
+    steps on a grid (`pdsim.engine.forcing.step_grid`) that lands on every output time, dose edge and
+    stress edge; the inputs at every stage time are the exact closed forms (PK, the target layer, the
+    stress protocol), so there is no interpolation error. The inputs are evaluated only for the
+    names the systems read (``keys`` of `tabulate`), each subject's stage nodes adjacent in memory.
     """
     from ..effects import protocol
     from . import forcing, ode, registry, stiff
@@ -134,18 +143,28 @@ def integrate_systems(sc, arm, systems, t_out, available, n, models, notes: list
     rosen = stiff.for_chain(systems, grid, arm.label)  # the Rosenbrock stage when a system registered as stiff
     times = rosen.times if rosen is not None else forcing.stage_times(grid)
     targets = sorted({k.split(".")[1] for k in ext if k.startswith(("occupancy.", "signal.")) and k in available})
-    tab = tabulate(sc, arm, models, times, n, [], targets, stress=True) if ext else {}
-    f_stage = np.zeros((times.size, n, len(ext)))
     f_out = np.zeros((n, t_out.size, len(ext)))
     for j, key in enumerate(ext):
         if key in available:
-            f_stage[:, :, j] = tab[key].T
             f_out[:, :, j] = available[key]
     y0 = np.concatenate([np.asarray(m.initial_state(n), dtype=float).reshape(len(m.states), n) for m in dyn]).T
-    solve = rosen.integrate if rosen is not None else ode.integrate
-    got, who, at = solve([m.compiled() for m in dyn], dyn, ext, y0, h, out_at, t_out.size, f_stage, f_out)
-    if rosen is not None:
+    tab = tabulate(sc, arm, models, times, n, [], targets, stress=True, keys=set(ext)) if ext else {}
+    if len(ext) == 1 and ext[0] in tab:  # one input: its array is the forcing (no copy when contiguous)
+        f_stage = np.ascontiguousarray(tab[ext[0]], dtype=float)[:, :, np.newaxis]
+    else:
+        f_stage = np.zeros((n, times.size, len(ext)))
+        for j, key in enumerate(ext):
+            if key in tab:
+                f_stage[:, :, j] = tab[key]
+    del tab
+    compiled = [m.compiled() for m in dyn]
+    if rosen is not None:  # the Rosenbrock stage reads its inputs node-major: forcing[node, subject, input]
+        got, who, at = rosen.integrate(compiled, dyn, ext, y0, h, out_at, t_out.size,
+                                       np.ascontiguousarray(f_stage.transpose(1, 0, 2)), f_out)
         notes.extend(rosen.notes)
+    else:
+        got, who, at = ode.integrate(compiled, dyn, ext, y0, h, out_at, t_out.size, f_stage, f_out,
+                                     node=forcing.STAGE_NODE)
     if who >= 0:
         names = ", ".join(f"'{m.name}'" for m in dyn)
         raise SolverError(f"arm '{arm.label}': the states of {names} turned non-finite in the step from "

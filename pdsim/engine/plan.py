@@ -21,9 +21,10 @@ from .registry import SYSTEMS
 __all__ = ["ODE_CHUNK_BYTES", "ArmJob", "systems_of", "output_times", "plan", "arm_chunk", "run_chunks",
            "scenario_parameters", "uses_reference_weight"]
 
-#: bytes a chunk of an arm with downstream systems may hold in its inputs at the stage times (about
-#: 12 nodes per step; per node and subject the PK, target-layer and stage-input arrays take about
-#: 80 bytes); the chunk is this over the estimated need per subject, within `ODE_CHUNK_RANGE`
+#: bytes a chunk of an arm with downstream systems may hold in its inputs at the stage times (12
+#: nodes per step; per node and subject 8 bytes for each input the systems read, twice (the PK
+#: stage's array and the ODE stage's copy), and two PK temporaries); the chunk is this over the
+#: estimated need per subject, within `ODE_CHUNK_RANGE`
 ODE_CHUNK_BYTES = 128 * 2**20
 ODE_CHUNK_RANGE = (8, 256)
 
@@ -43,43 +44,35 @@ def output_times(sc: Scenario) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ArmJob:
-    """How one arm runs: its resolved systems, subjects per call, whether the reference benchmark's
-    kernel (`pdsim._fastpath`) runs it instead of the general engine, and the ODE method of the
-    general engine (`pdsim.engine.registry.method`: "rodas4" when a system registered as stiff,
-    "dop853" otherwise, "" without systems)."""
+    """How one arm runs: its resolved systems, subjects per call, and the ODE method
+    (`pdsim.engine.registry.method`: "rodas4" when a system registered as stiff, "dop853" otherwise,
+    "" without systems)."""
 
     arm: Arm
     systems: tuple[str, ...]
     chunk: int
-    fast: bool
     method: str = ""
 
 
 def plan(sc: Scenario, chunk_size: int | None = None) -> list[ArmJob]:
-    """One job per arm. With ``chunk_size`` None (`simulate`) an arm of the reference kernel runs all
-    subjects in one call and an arm without systems uses ``population.chunk_size``; otherwise both use
-    ``chunk_size``. An arm with systems always uses the chunks `_ode_chunk` sets (memory), whatever
-    ``chunk_size`` is, so `simulate` and `pdsim.simulate_summary` compute the same arrays."""
-    from .. import _fastpath
-
+    """One job per arm. An arm without systems uses ``chunk_size`` (default ``population.chunk_size``);
+    an arm with systems always uses the chunks `_ode_chunk` sets (memory), whatever ``chunk_size`` is,
+    so `simulate` and `pdsim.simulate_summary` compute the same arrays."""
     jobs = []
     for arm in sc.arms:
         systems = systems_of(sc, arm)
-        fast = _fastpath.eligible(sc, arm, systems)
-        if systems and not fast:
+        if systems:
             chunk = min(sc.population.chunk_size, _ode_chunk(sc, arm, systems))
-        elif chunk_size is None:
-            chunk = sc.population.size if fast else sc.population.chunk_size
         else:
-            chunk = chunk_size
-        jobs.append(ArmJob(arm=arm, systems=tuple(systems), chunk=chunk, fast=fast,
-                           method="" if fast else _registry.method(systems)))
+            chunk = sc.population.chunk_size if chunk_size is None else chunk_size
+        jobs.append(ArmJob(arm=arm, systems=tuple(systems), chunk=chunk, method=_registry.method(systems)))
     return jobs
 
 
 def _ode_chunk(sc: Scenario, arm: Arm, systems: list[str]) -> int:
     """Subjects per chunk for an arm with systems: `ODE_CHUNK_BYTES` over the estimated bytes per subject
-    (stage nodes from the duration, the systems' step and about one graded edge per day)."""
+    (stage nodes from the duration, the systems' step, the graded steps after each dose and about two
+    edges per day)."""
     from .assemble import MAX_STEP_H
     from .forcing import GRADING
     ctx = _registry.ArmContext(arm=arm, drugs=arm_compounds(arm, sc.custom_drugs))
@@ -87,17 +80,14 @@ def _ode_chunk(sc: Scenario, arm: Arm, systems: list[str]) -> int:
     step = min(getattr(m, "max_step_h", MAX_STEP_H) for m in dyn)
     grading = max(getattr(m, "grading", GRADING) for m in dyn)
     doses = sum(len(d.times) for d in arm.doses)
-    steps = sc.duration / step + (doses + 2 * sc.duration / 24.0) * grading
+    steps = sc.duration / step + (doses + 2 * sc.duration / 24.0) * (grading + 1)
+    inputs = len({k for m in dyn for k in m.inputs})
     lo, hi = ODE_CHUNK_RANGE
-    return int(min(max(ODE_CHUNK_BYTES // (12 * steps * 80), lo), hi))
+    return int(min(max(ODE_CHUNK_BYTES // (12 * steps * 8 * (2 * inputs + 2)), lo), hi))
 
 
 def arm_chunk(sc: Scenario, job: ArmJob, first: int, n: int, t_out: np.ndarray, notes: list[str]) -> dict[str, np.ndarray]:
-    """All variables of the job's arm for subjects first..first+n-1, each (n, n_times), by either path."""
-    from .. import _fastpath
-
-    if job.fast:
-        return _fastpath.run_arm(sc, job.arm, n, t_out, notes, first)
+    """All variables of the job's arm for subjects first..first+n-1, each (n, n_times)."""
     return compute_chunk(sc, job.arm, first, n, t_out, notes, list(job.systems))
 
 

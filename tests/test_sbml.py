@@ -252,7 +252,7 @@ def test_escitalopram_curve_with_its_own_effect_site():
 def _competition(engagement: str):
     """Three SSRIs (escitalopram with a ke0 curve, sertraline, fluoxetine forming norfluoxetine: curves on
     plasma) and amitriptyline (-> nortriptyline; no PET curve: in-vitro K on the unbound concentration)
-    competing at SERT; NET, H1 and the other targets have no curve."""
+    competing at SERT; at NET only nortriptyline has a curve; H1 and the other targets have none."""
     return pdsim.Scenario.from_dict({
         "name": f"ssri competition {engagement}", "duration": "7 day", "output_every": "1 h",
         "engagement": engagement, "systems": ["onset"],
@@ -278,10 +278,13 @@ def test_ssri_competition_in_vivo():
     for d in ligands[4:]:  # no curve: in-vitro K on the unbound concentration, competing for the same sites
         assert m.getParameter(f"K_SERT_{d}") is not None and m.getParameter(f"EC50_SERT_{d}") is None
         assert f"free__{d}" in libsbml.formulaToL3String(m.getAssignmentRule(f"x_SERT_{d}").getMath())
-    # only escitalopram's curve has its own effect site; NET has no curve and keeps the in-vitro layer
+    # only escitalopram's curve has its own effect site; at NET nortriptyline has a PET curve (Takano 2014)
+    # and amitriptyline competes for the same sites through its in-vitro K on the unbound concentration
     assert [m.getRule(i).getVariable() for i in range(m.getNumRules()) if m.getRule(i).isRate()
             and "in_vivo" in m.getRule(i).getVariable()] == ["escitalopram_SERT_in_vivo_effect_site"]
-    assert m.getParameter("x_NET_amitriptyline") is None and m.getParameter("K_NET_amitriptyline") is not None
+    assert m.getParameter("EC50_NET_nortriptyline") is not None and m.getParameter("K_NET_nortriptyline") is None
+    assert m.getParameter("K_NET_amitriptyline") is not None and m.getParameter("EC50_NET_amitriptyline") is None
+    assert "free__amitriptyline" in libsbml.formulaToL3String(m.getAssignmentRule("x_NET_amitriptyline").getMath())
 
 
 def test_in_vitro_engagement_keeps_the_in_vitro_layer():

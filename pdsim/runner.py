@@ -15,14 +15,17 @@ from matplotlib.figure import Figure
 from .errors import InputError, PdsimError
 
 __all__ = ["run_scenario", "simulate_scenario", "figures_for", "occupancy_profile", "ligand_profile", "arm_drugs",
-           "dosed_drugs", "write_outputs", "default_out_dir"]
+           "dosed_drugs", "write_outputs", "default_out_dir", "time_window"]
 
 #: the order of the target panel's columns
 PANEL_ORDER = ("MOR", "DOR", "KOR", "SERT", "NET", "DAT", "MAO_A", "MAO_B", "H1", "mAChR", "alpha1", "5-HT2A", "5-HT2C", "D2", "Nav", "hERG")
 #: side-effect index of each antagonised receptor, as the figure names it
 SIDE_EFFECTS = {"H1": "Sedation (H1)", "mAChR": "Anticholinergic (muscarinic)", "alpha1": "Orthostatic (α1)"}
-#: time courses longer than this (h) are drawn over their first week, where the doses build up
+#: time courses longer than this (h) may be drawn over their first week, where the doses build up
 FIRST_WEEK_AFTER_H = 14 * 24.0
+#: ... but only when each drug's mean level on day 7 is within this fraction of its mean on the last day
+#: (otherwise a later start, a stop or a slow build-up is what the figure must show)
+SETTLED_TOLERANCE = 0.10
 #: panels in one figure of downstream states (3 × 3)
 EFFECTS_PER_FIGURE = 9
 
@@ -128,21 +131,61 @@ def ligand_profile(result: Any, window_h: float = 24.0) -> pd.DataFrame | None:
     return df
 
 
+def time_window(result: Any) -> tuple[float, float] | None:
+    """The part (h) of a long run the concentration, occupancy and population figures draw: the first
+    week, or None for the whole run.
+
+    The first week is drawn when the run is longer than `FIRST_WEEK_AFTER_H` and that week already
+    shows where every drug goes. Each drug's plasma level is averaged over each day (day 7 onward,
+    arm by arm); the first week suffices when every later day's mean is within `SETTLED_TOLERANCE`
+    of day 7's, or, once dosing stops, the drug is gone (under 1 % of day 7's mean) from the second
+    day on. A drug started after the first week, a slow washout (norfluoxetine) or a level still
+    building up (a poor metaboliser) makes the whole run the window, since the later weeks are the point.
+    """
+    from ._style import central
+
+    t = np.asarray(result.time_h, dtype=float)
+    if float(t[-1] - t[0]) <= FIRST_WEEK_AFTER_H:
+        return None
+    week = (float(t[0]), float(t[0]) + 7 * 24.0)
+    days = np.arange(7, int((t[-1] - t[0]) // 24.0) + 1)
+    masks = [(t > t[0] + (k - 1) * 24.0) & (t <= t[0] + k * 24.0) for k in days]
+    for v in result.variables:
+        if not (v.startswith("plasma.") and v.count(".") == 1):
+            continue
+        for i in range(len(result.arms)):
+            y = central(result.data[v][i])
+            means = np.array([float(np.mean(y[m])) for m in masks if m.any()])
+            ref = means[0]
+            steady = np.abs(means - ref) <= SETTLED_TOLERANCE * np.maximum(np.abs(means), abs(ref))
+            gone = np.abs(means) < 0.01 * abs(ref)
+            off = np.flatnonzero(~steady)
+            # allowed: steady throughout, or steady, one day of decline (the last doses), then gone
+            if off.size and not (ref > 0 and gone[off[0] + 1:].all()):
+                return None
+    return week
+
+
 def figures_for(result: Any, sources: bool = True) -> dict[str, Figure]:
     """The figures a result supports, by file stem: concentrations, occupancy, receptor profile,
     side effects, effects (nine states a figure; 24-h means beyond four days), and population
-    bands (when there is more than one subject)."""
+    bands (when there is more than one subject). Time courses of drug levels and occupancy cover
+    `time_window` (the first week of a long run whose levels have settled by then, else all of it)."""
     from . import plot
 
     figs: dict[str, Figure] = {}
     span = float(result.time_h[-1] - result.time_h[0])
-    first = (result.time_h[0], result.time_h[0] + 7 * 24.0) if span > FIRST_WEEK_AFTER_H else None
+    first = time_window(result)
+    # weeks of doses drawn whole read as a solid band: their 24-h trend is the message, the swing stays faint
+    trend = 24.0 if first is None and span > FIRST_WEEK_AFTER_H else None
     drugs = [v.split(".", 1)[1] for v in result.variables if v.startswith("plasma.") and v.count(".") == 1]
     if drugs:
-        figs["concentrations"] = plot.plot_concentrations(result, site="plasma", time_range=first, sources=sources)
+        figs["concentrations"] = plot.plot_concentrations(result, site="plasma", time_range=first, sources=sources,
+                                                         running_mean_h=trend)
     targets = _targets(result)
     if targets:
-        figs["occupancy"] = plot.plot_occupancy(result, targets=targets, time_range=first, sources=sources)
+        figs["occupancy"] = plot.plot_occupancy(result, targets=targets, time_range=first, sources=sources,
+                                                running_mean_h=trend)
         by_ligand = ligand_profile(result)  # an antagonist's occupancy must not read as the arm's agonism
         profile = occupancy_profile(result) if by_ligand is None else by_ligand
         figs["receptor_profile"] = plot.plot_receptor_profile(

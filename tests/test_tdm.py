@@ -171,3 +171,12 @@ def test_cli_bad_level_exits_2(capsys):
     code = main(["tdm", "amitriptyline", "--dose", "75 mg", "--every", "24 h", "--level", "12h:85"])
     _, err = capsys.readouterr()
     assert code == 2 and "`--level` must be one TIME=VALUE pair such as '12 h=85 ng/mL'" in err
+
+
+def test_levels_figure_keeps_its_legend_off_the_alert_line_and_curves():
+    """The legend sits beside the axes (anchored at x > 1 in axes coordinates), so it covers neither the
+    alert level drawn near the top nor the curves; it was placed inside by loc='best'."""
+    fig = tdm.plot_levels("amitriptyline", REG, ["324 h=85 ng/mL"], show_band=False)
+    ax = fig.axes[0]
+    anchor = ax.get_legend().get_bbox_to_anchor().transformed(ax.transAxes.inverted())
+    assert anchor.x0 > 1.0

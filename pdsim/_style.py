@@ -443,6 +443,10 @@ def single_axes(ax, **kw) -> tuple[Figure, Any]:
     return fig, axes[0, 0]
 
 
+#: the narrowest a panel is drawn beside a figure legend (inches, axis labels included)
+MIN_PANEL_WIDTH_IN = 4.0
+
+
 def grid(n: int, max_cols: int = 3) -> tuple[Figure, list]:
     """A figure with ``n`` panels, at most ``max_cols`` to a row, rows filled evenly (9 panels: 3 x 3,
     not 4 + 4 + 1); spare cells hidden."""
@@ -463,8 +467,15 @@ def figure_legend(fig: Figure, axes: Sequence[Any], title: str | None = None) ->
             if not lab.startswith("_") and lab not in seen:
                 seen[lab] = h
     if seen:
-        fig.legend(list(seen.values()), list(seen), loc="outside right upper", title=title,
-                   title_fontsize="medium", alignment="left")
+        leg = fig.legend(list(seen.values()), list(seen), loc="outside right upper", title=title,
+                         title_fontsize="medium", alignment="left")
+        # widen the figure so each column of panels keeps its width beside the legend: with one panel
+        # and long labels the layout otherwise collapses and the legend, title and caption overlap
+        cols = len({round(ax.get_position().x0, 3) for ax in axes if ax.get_visible()}) or 1
+        need = leg.get_window_extent().width / fig.dpi + cols * MIN_PANEL_WIDTH_IN + 0.8
+        w, h = fig.get_size_inches()
+        if need > w:
+            fig.set_size_inches(need, h)
 
 
 def wrap(text: str, width: int = 14, break_long_words: bool = True) -> str:

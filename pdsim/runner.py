@@ -169,7 +169,8 @@ def time_window(result: Any) -> tuple[float, float] | None:
 def figures_for(result: Any, sources: bool = True) -> dict[str, Figure]:
     """The figures a result supports, by file stem: concentrations, occupancy, receptor profile,
     side effects, effects (nine states a figure; 24-h means beyond four days), and population
-    bands (when there is more than one subject). Time courses of drug levels and occupancy cover
+    bands (when there is more than one subject). The occupancy figure leaves out targets no drug of
+    the run binds (the receptor profile marks them '–'). Time courses of drug levels and occupancy cover
     `time_window` (the first week of a long run whose levels have settled by then, else all of it)."""
     from . import plot
 
@@ -184,8 +185,12 @@ def figures_for(result: Any, sources: bool = True) -> dict[str, Figure]:
                                                          running_mean_h=trend)
     targets = _targets(result)
     if targets:
-        figs["occupancy"] = plot.plot_occupancy(result, targets=targets, time_range=first, sources=sources,
-                                                running_mean_h=trend)
+        # a target no drug of the run binds would be an empty panel: the profile's '–' says it instead
+        bound = occupancy_profile(result).notna().any()
+        drawn = [t for t in targets if bound[t]]
+        if drawn:
+            figs["occupancy"] = plot.plot_occupancy(result, targets=drawn, time_range=first, sources=sources,
+                                                    running_mean_h=trend)
         by_ligand = ligand_profile(result)  # an antagonist's occupancy must not read as the arm's agonism
         profile = occupancy_profile(result) if by_ligand is None else by_ligand
         figs["receptor_profile"] = plot.plot_receptor_profile(

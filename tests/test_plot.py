@@ -560,3 +560,25 @@ def test_classes_legend_names_each_line_once_and_tells_antagonists_apart(classes
     ht2c = next(ax for ax in visible_axes(fig) if ax.get_title().startswith("5-HT2C"))
     dots = {ln.get_label(): ln.get_linestyle() for ln in ht2c.get_lines() if "(antagonist)" in ln.get_label()}
     assert len(dots) == 2 and len(set(dots.values())) == 2
+
+
+def test_a_target_no_drug_binds_gets_no_empty_panel_and_a_lone_panel_keeps_its_layout(tmp_path):
+    """Phenelzine has no SERT affinity: with targets SERT and MAO_A the occupancy figure draws MAO_A
+    alone (the profile marks SERT '–'), and the one-panel figure is widened for its legend instead
+    of collapsing (title, legend and caption overlapped)."""
+    import pdsim
+    from pdsim._style import MIN_PANEL_WIDTH_IN
+    from pdsim.runner import figures_for
+
+    path = tmp_path / "s.toml"
+    path.write_text('name = "x"\nduration = "2 day"\noutput_every = "1 h"\ntargets = ["SERT", "MAO_A"]\n'
+                    '[[arms]]\nlabel = "a"\n  [[arms.doses]]\n  drug = "phenelzine"\n  dose = "15 mg"\n'
+                    '  every = "8 h"\n  count = 6\n')
+    r = pdsim.simulate(pdsim.load_scenario(path))
+    figs = figures_for(r, sources=False)
+    titles = [ax.get_title() for ax in visible_axes(figs["occupancy"])]
+    assert len(titles) == 1 and titles[0].startswith("MAO-A")
+    assert "–" in [t.get_text() for t in figs["receptor_profile"].axes[0].texts]
+    fig = plot.plot_occupancy(r, targets=["SERT"])  # one panel, the long SERT guide in the legend
+    leg = fig.legends[0].get_window_extent().width / fig.dpi
+    assert fig.get_size_inches()[0] >= leg + MIN_PANEL_WIDTH_IN

@@ -51,7 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"pdsim {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    d = sub.add_parser("demo", help="the flagship comparison: tianeptine vs amitriptyline vs escitalopram")
+    d = sub.add_parser("demo", help="the flagship comparison: tianeptine vs amitriptyline vs escitalopram, "
+                                           "with the antidepressant classes side by side")
     d.add_argument("--out", default="pdsim-demo", help="output folder (default ./pdsim-demo)")
     d.add_argument("--force", action="store_true", help=FORCE_HELP)
 
@@ -65,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="comma-separated variables or prefixes for results.csv, e.g. 'plasma,occupancy.MOR' "
                         "(default: all; a population's full table can run to hundreds of MB)")
 
-    ls = sub.add_parser("list", help="list drugs, targets, systems or scenarios")
+    ls = sub.add_parser("list", help="list drugs, targets, systems, scenarios or checks")
     ls.add_argument("what", choices=["drugs", "targets", "systems", "scenarios", "checks"],
                     help="what to list: drugs, targets, systems, scenarios (with their descriptions) or checks")
 

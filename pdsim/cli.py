@@ -323,6 +323,8 @@ def _tdm(args) -> int:
     from .units import as_float
 
     levels = [tdm.parse_level(x, "--level") for x in args.level]
+    for x in args.phenotype or ():
+        _check_phenotype_flag(x)
     plot = Path(args.plot) if args.plot else None
     if plot is not None:
         _check_plot(plot)
@@ -557,6 +559,25 @@ def _pk(args) -> int:
             Path(tmp).unlink(missing_ok=True)
         print(f"wrote {args.plot}")
     return 0
+
+
+def _check_phenotype_flag(text: str) -> None:
+    """One ``--phenotype GENE=PHENOTYPE`` of `pdsim tdm`, checked with a message about the flag (the
+    library's message speaks of a scenario's ``phenotype`` table and its population frequencies)."""
+    from .errors import did_you_mean, suggest
+    from .pharmacogenetics import GENES, PHENOTYPES
+
+    gene, sep, value = (y.strip() for y in text.partition("="))
+    if not sep or "=" in value:
+        raise InputError(f"--phenotype {text!r} must read GENE=PHENOTYPE, one gene at a time; write e.g. "
+                         f"--phenotype CYP2D6=poor.", key="--phenotype", value=text)
+    if gene not in PHENOTYPES:
+        raise InputError(f"--phenotype {text!r}: pdsim has phenotypes for {', '.join(GENES)} only, not {gene!r}."
+                         f"{did_you_mean(gene, GENES)} Write e.g. --phenotype CYP2D6=poor.", key="--phenotype", value=text)
+    if value not in PHENOTYPES[gene]:
+        raise InputError(f"--phenotype {text!r}: {value!r} is not a {gene} phenotype."
+                         f"{suggest(value, PHENOTYPES[gene], known=True)} Write e.g. --phenotype {gene}=poor.",
+                         key="--phenotype", value=text)
 
 
 def _check_plot(plot: Path) -> None:

@@ -325,9 +325,10 @@ def short_citation(reg: Any, source_id: str) -> str:
         return "pdsim assumption"
     if source_id in reg.references:
         ref = reg.references[source_id]
-        if (ref.authors or "").lower().startswith("not shown") and getattr(ref, "pmid", None):
+        unseen = (ref.authors or "").lower().startswith(("not shown", "not known"))
+        if unseen and getattr(ref, "pmid", None):
             return f"PMID {ref.pmid}" + (f" ({ref.year})" if ref.year else "")  # authors not seen: never guessed
-        if (ref.authors or "").lower().startswith("not shown"):  # no PMID either: named by its journal or title
+        if unseen:  # no PMID either: named by its journal or title
             year = str(ref.year) if ref.year else "n.d."
             journal = re.split(r"\s\d", getattr(ref, "journal", None) or "")[0].strip()
             journal = "" if journal.startswith("[") else journal  # a note in brackets, not a journal name

@@ -582,3 +582,17 @@ def test_a_target_no_drug_binds_gets_no_empty_panel_and_a_lone_panel_keeps_its_l
     fig = plot.plot_occupancy(r, targets=["SERT"])  # one panel, the long SERT guide in the legend
     leg = fig.legends[0].get_window_extent().width / fig.dpi
     assert fig.get_size_inches()[0] >= leg + MIN_PANEL_WIDTH_IN
+
+
+def test_a_reference_recorded_as_authors_not_known_is_not_cited_by_that_note():
+    """seeds/references.toml writes 'Not known: the abstract page read ... gave no author list' for
+    some references; a caption named them 'Not known: the abstract page read n.d.'. They are named
+    like the 'not shown' ones: by PMID, journal or title."""
+    from pdsim._style import short_citation
+
+    reg = catalog.registry()
+    unknown = [r for r in reg.references.values() if (r.authors or "").lower().startswith("not known")]
+    assert unknown
+    for ref in unknown:
+        cited = short_citation(reg, ref.id)
+        assert "not known" not in cited.lower() and "abstract page" not in cited

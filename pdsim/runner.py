@@ -26,6 +26,8 @@ FIRST_WEEK_AFTER_H = 14 * 24.0
 #: ... but only when each drug's mean level on day 7 is within this fraction of its mean on the last day
 #: (otherwise a later start, a stop or a slow build-up is what the figure must show)
 SETTLED_TOLERANCE = 0.10
+#: enzymes whose activity lost (effect.<name>_inhibition, system "mao") replaces their occupancy in the figures
+MAO_TARGETS = ("MAO_A", "MAO_B")
 #: panels in one figure of downstream states (3 × 3)
 EFFECTS_PER_FIGURE = 9
 
@@ -170,9 +172,11 @@ def figures_for(result: Any, sources: bool = True) -> dict[str, Figure]:
     """The figures a result supports, by file stem: concentrations, occupancy, receptor profile,
     side effects, effects (nine states a figure; 24-h means beyond four days), and population
     bands (when there is more than one subject). The occupancy figure leaves out targets no drug of
-    the run binds (the receptor profile marks them '–'). Time courses of drug levels and occupancy cover
+    the run binds (the receptor profile marks them '–') and, in a run with the system "mao", MAO-A/B,
+    whose profile column then shows the activity lost (their occupancy is only the reversible complex). Time courses of drug levels and occupancy cover
     `time_window` (the first week of a long run whose levels have settled by then, else all of it)."""
     from . import plot
+    from ._style import window_stat
 
     figs: dict[str, Figure] = {}
     span = float(result.time_h[-1] - result.time_h[0])
@@ -185,17 +189,25 @@ def figures_for(result: Any, sources: bool = True) -> dict[str, Figure]:
                                                          running_mean_h=trend)
     targets = _targets(result)
     if targets:
-        # a target no drug of the run binds would be an empty panel: the profile's '–' says it instead
+        # a target no drug of the run binds would be an empty panel: the profile's '–' says it instead;
+        # an MAO whose activity the run follows (system "mao") is drawn as activity lost by the effects
+        # figure: its occupancy is only the small reversible complex, not the covalent inactivation
         bound = occupancy_profile(result).notna().any()
-        drawn = [t for t in targets if bound[t]]
+        lost = {t: f"effect.{t.lower()}_inhibition" for t in MAO_TARGETS if f"effect.{t.lower()}_inhibition" in result.data}
+        drawn = [t for t in targets if bound[t] and t not in lost]
         if drawn:
             figs["occupancy"] = plot.plot_occupancy(result, targets=drawn, time_range=first, sources=sources,
                                                     running_mean_h=trend)
         by_ligand = ligand_profile(result)  # an antagonist's occupancy must not read as the arm's agonism
         profile = occupancy_profile(result) if by_ligand is None else by_ligand
+        shown_lost = [t for t in lost if t in profile.columns] if by_ligand is None else []
+        for t in shown_lost:  # the enzyme activity lost, where a drug of the arm binds the enzyme
+            profile[t] = [np.nan if np.isnan(profile.iloc[i][t]) else window_stat(result, lost[t], i, 24.0, "mean")
+                          for i in range(len(profile))]
         figs["receptor_profile"] = plot.plot_receptor_profile(
             profile, kind="occupancy", sources=sources, params=result.parameters, row_label="Arm",
             title="Occupancy at steady state (mean of the last day; – no affinity)"
+                  + ("; MAO: activity lost" if shown_lost else "")
                   + ("; each ligand of a mixed arm on its own row" if by_ligand is not None else ""))
     indices = [t for t in SIDE_EFFECTS if f"signal.{t}" in result.data]
     if indices:

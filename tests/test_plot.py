@@ -596,3 +596,22 @@ def test_a_reference_recorded_as_authors_not_known_is_not_cited_by_that_note():
     for ref in unknown:
         cited = short_citation(reg, ref.id)
         assert "not known" not in cited.lower() and "abstract page" not in cited
+
+
+def test_mao_is_shown_as_activity_lost_not_as_the_reversible_complex(switch):
+    """fluoxetine_maoi_switch runs the system "mao": phenelzine's occupancy of MAO-A is only the
+    reversible complex (a few %), while the activity lost is 85 %. The occupancy figure leaves the
+    MAO panels to the effects figure, and the profile's MAO columns show the activity lost."""
+    from pdsim.runner import figures_for
+
+    figs = figures_for(switch, sources=False)
+    titles = [ax.get_title() for ax in visible_axes(figs["occupancy"])]
+    assert not any(t.startswith("MAO") for t in titles)
+    last = switch.time_h >= switch.time_h[-1] - 24.0
+    occ = float(switch.get("occupancy.MAO_A", 0)[0, last].mean())
+    lost = float(switch.get("effect.mao_a_inhibition", 0)[0, last].mean())
+    assert occ < 0.1 < 0.5 < lost
+    ax = figs["receptor_profile"].axes[0]
+    assert "MAO: activity lost" in " ".join(ax.get_title().split())
+    cells = [t.get_text() for t in ax.texts]
+    assert f"{100 * lost:.0f}" in cells and f"{100 * occ:.0f}" not in cells

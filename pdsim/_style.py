@@ -33,7 +33,7 @@ __all__ = [
     "linestyle",
     "legend_outside",
     # helpers shared by pdsim.plot
-    "SITE_LABEL", "OCCUPANCY_GUIDES", "pretty", "drug_label", "is_metabolite", "target_label", "conc_unit", "display", "central", "arms_of",
+    "SITE_LABEL", "OCCUPANCY_GUIDES", "pretty", "drug_label", "is_metabolite", "target_label", "TARGET_SHORT", "short_target", "conc_unit", "display", "central", "arms_of",
     "variable", "params_for", "source_caption", "short_citation", "caption_text", "drug_params", "therapeutic_band", "single_axes", "grid",
     "figure_legend", "wrap", "window", "window_stat", "running_mean", "drugs_at", "agonist_constants",
     "antagonist_kb", "wide_panel", "mask_unbound",
@@ -218,15 +218,33 @@ def is_metabolite(name: str) -> bool:
         return False
 
 
+#: how a figure writes a target whose file name is an identifier (alpha1, MAO_A)
+TARGET_SHORT = {"alpha1": "α1", "MAO_A": "MAO-A", "MAO_B": "MAO-B"}
+
+
+def short_target(name: str) -> str:
+    """A target's name as a figure writes it: 'α1', 'MAO-A'; other names unchanged."""
+    return TARGET_SHORT.get(name, name)
+
+
 def target_label(name: str) -> str:
-    """'H1 (histamine H1 receptor)' from the target file, or the bare name."""
+    """'H1 (histamine H1 receptor)' from the target file, or the bare name; 'alpha1' and 'MAO_A'
+    are written α1 and MAO-A, and a display name's own brackets go (a closing aside after a comma,
+    'mAChR (muscarinic acetylcholine receptor, pooled M1-M5)'; a synonym after a slash,
+    'NET (noradrenaline/norepinephrine transporter)'), so brackets do not nest."""
+    short = short_target(name)
     try:
         from .catalog import target
 
         mf = target(name)
-        return f"{name} ({mf.display_name})" if mf.display_name and mf.display_name != name else name
     except Exception:  # a target without a model file is shown by its name
-        return name
+        return short
+    text = mf.display_name or ""
+    if not text or text == name:
+        return short
+    text = re.sub(r"\s*\(([^()]*)\)$", r", \1", text)  # a closing aside: after a comma
+    text = re.sub(r" \(([^()]*)\) ", r"/\1 ", text).replace("alpha1", "α1")  # an inner synonym: after a slash
+    return f"{short} ({text})"
 
 
 def conc_unit(max_nM: float, unit: str | None, molar_mass: Any = None) -> tuple[float, str]:
@@ -307,9 +325,10 @@ def short_citation(reg: Any, source_id: str) -> str:
         return "pdsim assumption"
     if source_id in reg.references:
         ref = reg.references[source_id]
-        if (ref.authors or "").lower().startswith("not shown") and getattr(ref, "pmid", None):
+        unseen = (ref.authors or "").lower().startswith(("not shown", "not known"))
+        if unseen and getattr(ref, "pmid", None):
             return f"PMID {ref.pmid}" + (f" ({ref.year})" if ref.year else "")  # authors not seen: never guessed
-        if (ref.authors or "").lower().startswith("not shown"):  # no PMID either: named by its journal or title
+        if unseen:  # no PMID either: named by its journal or title
             year = str(ref.year) if ref.year else "n.d."
             journal = re.split(r"\s\d", getattr(ref, "journal", None) or "")[0].strip()
             journal = "" if journal.startswith("[") else journal  # a note in brackets, not a journal name
@@ -425,6 +444,10 @@ def single_axes(ax, **kw) -> tuple[Figure, Any]:
     return fig, axes[0, 0]
 
 
+#: the narrowest a panel is drawn beside a figure legend (inches, axis labels included)
+MIN_PANEL_WIDTH_IN = 4.0
+
+
 def grid(n: int, max_cols: int = 3) -> tuple[Figure, list]:
     """A figure with ``n`` panels, at most ``max_cols`` to a row, rows filled evenly (9 panels: 3 x 3,
     not 4 + 4 + 1); spare cells hidden."""
@@ -437,20 +460,29 @@ def grid(n: int, max_cols: int = 3) -> tuple[Figure, list]:
     return fig, flat[:n]
 
 
-def figure_legend(fig: Figure, axes: Sequence[Any]) -> None:
-    """One legend for the whole figure, outside the axes, with each label once."""
+def figure_legend(fig: Figure, axes: Sequence[Any], title: str | None = None) -> None:
+    """One legend for the whole figure, outside the axes, with each label once (``title`` above it)."""
     seen: dict[str, Any] = {}
     for ax in axes:
         for h, lab in zip(*ax.get_legend_handles_labels()):
             if not lab.startswith("_") and lab not in seen:
                 seen[lab] = h
     if seen:
-        fig.legend(list(seen.values()), list(seen), loc="outside right upper")
+        leg = fig.legend(list(seen.values()), list(seen), loc="outside right upper", title=title,
+                         title_fontsize="medium", alignment="left")
+        # widen the figure so each column of panels keeps its width beside the legend: with one panel
+        # and long labels the layout otherwise collapses and the legend, title and caption overlap
+        cols = len({round(ax.get_position().x0, 3) for ax in axes if ax.get_visible()}) or 1
+        need = leg.get_window_extent().width / fig.dpi + cols * MIN_PANEL_WIDTH_IN + 0.8
+        w, h = fig.get_size_inches()
+        if need > w:
+            fig.set_size_inches(need, h)
 
 
-def wrap(text: str, width: int = 14) -> str:
-    """Break a tick label into lines of at most ``width`` characters."""
-    return "\n".join(textwrap.wrap(text, width)) or text
+def wrap(text: str, width: int = 14, break_long_words: bool = True) -> str:
+    """Break a tick label or title into lines of at most ``width`` characters (a longer word stays
+    whole, on its own line, when not ``break_long_words``)."""
+    return "\n".join(textwrap.wrap(text, width, break_long_words=break_long_words, break_on_hyphens=False)) or text
 
 
 def window(time_h: np.ndarray, time_range: Sequence[float] | None) -> np.ndarray:

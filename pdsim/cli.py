@@ -51,7 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"pdsim {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    d = sub.add_parser("demo", help="the flagship comparison: tianeptine vs amitriptyline vs escitalopram")
+    d = sub.add_parser("demo", help="the flagship comparison: tianeptine vs amitriptyline vs escitalopram, "
+                                           "with the antidepressant classes side by side")
     d.add_argument("--out", default="pdsim-demo", help="output folder (default ./pdsim-demo)")
     d.add_argument("--force", action="store_true", help=FORCE_HELP)
 
@@ -65,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="comma-separated variables or prefixes for results.csv, e.g. 'plasma,occupancy.MOR' "
                         "(default: all; a population's full table can run to hundreds of MB)")
 
-    ls = sub.add_parser("list", help="list drugs, targets, systems or scenarios")
+    ls = sub.add_parser("list", help="list drugs, targets, systems, scenarios or checks")
     ls.add_argument("what", choices=["drugs", "targets", "systems", "scenarios", "checks"],
                     help="what to list: drugs, targets, systems, scenarios (with their descriptions) or checks")
 
@@ -322,6 +323,8 @@ def _tdm(args) -> int:
     from .units import as_float
 
     levels = [tdm.parse_level(x, "--level") for x in args.level]
+    for x in args.phenotype or ():
+        _check_phenotype_flag(x)
     plot = Path(args.plot) if args.plot else None
     if plot is not None:
         _check_plot(plot)
@@ -556,6 +559,25 @@ def _pk(args) -> int:
             Path(tmp).unlink(missing_ok=True)
         print(f"wrote {args.plot}")
     return 0
+
+
+def _check_phenotype_flag(text: str) -> None:
+    """One ``--phenotype GENE=PHENOTYPE`` of `pdsim tdm`, checked with a message about the flag (the
+    library's message speaks of a scenario's ``phenotype`` table and its population frequencies)."""
+    from .errors import did_you_mean, suggest
+    from .pharmacogenetics import GENES, PHENOTYPES
+
+    gene, sep, value = (y.strip() for y in text.partition("="))
+    if not sep or "=" in value:
+        raise InputError(f"--phenotype {text!r} must read GENE=PHENOTYPE, one gene at a time; write e.g. "
+                         f"--phenotype CYP2D6=poor.", key="--phenotype", value=text)
+    if gene not in PHENOTYPES:
+        raise InputError(f"--phenotype {text!r}: pdsim has phenotypes for {', '.join(GENES)} only, not {gene!r}."
+                         f"{did_you_mean(gene, GENES)} Write e.g. --phenotype CYP2D6=poor.", key="--phenotype", value=text)
+    if value not in PHENOTYPES[gene]:
+        raise InputError(f"--phenotype {text!r}: {value!r} is not a {gene} phenotype."
+                         f"{suggest(value, PHENOTYPES[gene], known=True)} Write e.g. --phenotype {gene}=poor.",
+                         key="--phenotype", value=text)
 
 
 def _check_plot(plot: Path) -> None:

@@ -1,6 +1,7 @@
 """`pdsim demo`: tianeptine vs amitriptyline vs escitalopram at usual adult doses over four weeks.
 
-Simulates models/scenarios/demo.toml and writes figures, results.csv and sources.csv into a folder.
+Simulates models/scenarios/demo.toml (and antidepressant_classes.toml for the classes_* figures) and
+writes figures, results.csv and sources.csv into a folder.
 """
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ _ONSET = ("effect.antidepressant_index", "effect.antidepressant_monoamine", "eff
 
 
 def demo_figures(result) -> dict:
-    """The demo's figures by file stem: plasma levels, target occupancy over the first week, the
+    """The demo's figures by file stem: plasma levels, target occupancy over the first week (the
+    levels have settled by day 7: `runner.time_window`), the
     steady-state receptor profile (drug × target), side-effect indices and onset."""
     from . import plot
     from .runner import dosed_drugs, figures_for, occupancy_profile
@@ -49,7 +51,9 @@ def run_demo(out_dir: str | Path = "pdsim-demo") -> list[Path]:
     Tianeptine 12.5 mg three times daily, amitriptyline 75 mg once daily and escitalopram 10 mg
     once daily for 28 days (models/scenarios/demo.toml): plasma concentrations, occupancy at every
     target the drugs bind (MOR, SERT, NET, H1, muscarinic, α1, Nav …), the side-effect indices
-    (H1 sedation, anticholinergic, α1 orthostatic) and the onset of the antidepressant-like index.
+    (H1 sedation, anticholinergic, α1 orthostatic) and the onset of the antidepressant-like index;
+    then the antidepressant classes side by side (`class_figures`: classes_profile,
+    classes_engagement, classes_mao).
 
     Parameters
     ----------

@@ -76,7 +76,8 @@ __all__ = [
 ]
 
 _CONC_SITES = tuple(SITE_LABEL)
-_TARGET_SHORT = {"alpha1": "α1"}
+#: line styles of antagonists' occupancy: dotted, more sparsely for a second ligand of the same arm
+_ANTAGONIST_DOTS = (":", (0, (1, 4)), (0, (1, 1)))
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -155,7 +156,8 @@ def plot_pk(drug: Any, regimen: Any, times: Any, species: str = "human", body_we
 
 def plot_concentrations(result: Any, drugs: Sequence[str] | None = None, site: str = "plasma",
                         arms: Sequence[str] | None = None, unit: str | None = None, log: bool = False,
-                        time_range: Sequence[float] | None = None, sources: bool = False) -> Figure:
+                        time_range: Sequence[float] | None = None, sources: bool = False,
+                        running_mean_h: float | None = None) -> Figure:
     """Concentration time courses from a `Result`: one panel per drug, one line per arm.
 
     Arms without the drug are left out of its panel. For a population the median is drawn (see
@@ -179,6 +181,9 @@ def plot_concentrations(result: Any, drugs: Sequence[str] | None = None, site: s
         Start and end (h) of the part to draw (default: all).
     sources : bool
         Add a 'Sources: …' caption from the result's parameters of the drugs drawn.
+    running_mean_h : float, optional
+        Draw the trailing mean over this many hours (the raw curve stays, faint, beneath), e.g. 24 to
+        show weeks of doses as a trend; the panel titles say so.
     """
     if site not in _CONC_SITES:
         raise InputError(f"`site` must be one of {', '.join(_CONC_SITES)} (got {site!r}).{suggest(site, _CONC_SITES)}")
@@ -198,10 +203,10 @@ def plot_concentrations(result: Any, drugs: Sequence[str] | None = None, site: s
             if unit is None and result.units.get(var, "nM") != "nM":
                 scale, u = 1.0, result.units[var]
             for i, arm in arm_list:
-                y = central(arr[i][:, m])
-                if not np.any(y > 0):
+                y = central(arr[i])
+                if not np.any(y[m] > 0):
                     continue
-                ax.plot(tx, y * scale, color=color(i), ls=linestyle(i), label=arm)
+                _trend_line(ax, result.time_h, y * scale, m, running_mean_h, color=color(i), ls=linestyle(i), label=arm)
             if site == "plasma":
                 therapeutic_band(ax, name, scale)
             ax.set_title(drug_label(name))
@@ -212,14 +217,15 @@ def plot_concentrations(result: Any, drugs: Sequence[str] | None = None, site: s
                 ax.set_yscale("log")
             else:
                 ax.set_ylim(bottom=0)
-        figure_legend(fig, axes)
+        figure_legend(fig, axes, title=_mean_note(running_mean_h))
         if sources:
             source_caption(fig, params_for(result.parameters, names))
     return fig
 
 
 def plot_occupancy(result: Any, targets: Sequence[str] | None = None, arms: Sequence[str] | None = None,
-                   time_range: Sequence[float] | None = None, sources: bool = False) -> Figure:
+                   time_range: Sequence[float] | None = None, sources: bool = False,
+                   running_mean_h: float | None = None) -> Figure:
     """Receptor or transporter occupancy over time: a panel per target, a line per arm.
 
     Where ligands compete at a target (an agonist with its antagonist, a drug with its metabolite)
@@ -243,6 +249,9 @@ def plot_occupancy(result: Any, targets: Sequence[str] | None = None, arms: Sequ
         Start and end (h) of the part to draw (default: all).
     sources : bool
         Caption with the sources of the affinities and PK used.
+    running_mean_h : float, optional
+        Draw the trailing mean over this many hours (the raw curve stays, faint, beneath); the panel
+        titles say so.
     """
     names = list(targets) if targets is not None else [v.split(".", 1)[1] for v in result.variables
                                                         if v.startswith("occupancy.") and v.count(".") == 1]
@@ -263,21 +272,33 @@ def plot_occupancy(result: Any, targets: Sequence[str] | None = None, arms: Sequ
             target = var.split(".")[1]
             per_arm = ligands[target]
             competing = any(len(x) > 1 for x in per_arm.values())
+            panel_actions = {a for x in per_arm.values() for _, a in x}
             for i, arm in arm_list:
                 if competing:
                     actions = {a for _, a in per_arm[i]}
                     if len(per_arm[i]) > 1 and len(actions) == 1:
                         # ligands with one action (a drug and its metabolite) add up: the total means something
-                        ax.plot(tx, central(result.data[var][i][:, m]) * scale, color=color(i), lw=4.0, alpha=0.35,
-                                label=f"{arm}: all ligands")
+                        _trend_line(ax, result.time_h, central(result.data[var][i]) * scale, m, running_mean_h,
+                                    raw=False, color=color(i), lw=4.0, alpha=0.35, label=f"{arm}: all ligands")
+                    if len(per_arm[i]) == 1 and len(panel_actions) == 1:
+                        # one ligand, and one action in the whole panel: its line and label as in the panels
+                        # without competition (with an antagonist in the panel, the label says who is which)
+                        _trend_line(ax, result.time_h, central(result.data[var][i]) * scale, m, running_mean_h,
+                                    color=color(i), ls=linestyle(i), label=arm)
+                        continue
                     for j, (drug_name, action) in enumerate(per_arm[i]):
-                        y = central(result.data[f"occupancy.{target}.{drug_name}"][i][:, m]) * scale
-                        ax.plot(tx, y, color=color(i), ls=":" if action == "antagonist" else linestyle(j),
-                                label=f"{arm}: {drug_label(drug_name)} ({action})")
+                        y = central(result.data[f"occupancy.{target}.{drug_name}"][i]) * scale
+                        # antagonists dotted, two of one arm told apart by the spacing of the dots
+                        _trend_line(ax, result.time_h, y, m, running_mean_h, color=color(i),
+                                    ls=_ANTAGONIST_DOTS[j % len(_ANTAGONIST_DOTS)] if action == "antagonist"
+                                    else linestyle(j),
+                                    label=f"{arm}: {drug_label(drug_name)} ({action})")
                 else:
-                    ax.plot(tx, central(result.data[var][i][:, m]) * scale, color=color(i), ls=linestyle(i), label=arm)
+                    _trend_line(ax, result.time_h, central(result.data[var][i]) * scale, m, running_mean_h,
+                                color=color(i), ls=linestyle(i), label=arm)
             title = target_label(target) + (", by ligand" if competing else "")
-            ax.set_title(wrap(title, 30), fontsize=12)
+            # narrower than the axes (clear of the legend beside them), names kept whole
+            ax.set_title(wrap(title, 28, break_long_words=False), fontsize=12)
             ax.set_xlabel(tlabel)
             ax.set_ylabel(axis_label("Occupancy", u))
             ax.set_ylim(0, 100 if u == "%" else None)
@@ -287,16 +308,34 @@ def plot_occupancy(result: Any, targets: Sequence[str] | None = None, arms: Sequ
         for ax, target in zip(axes[len(names):], signals):
             var = f"signal.{target}"
             for i, arm in arm_list:
-                ax.plot(tx, central(result.data[var][i][:, m]), color=color(i), ls=linestyle(i), label=arm)
-            ax.set_title(wrap(f"{target} agonist signal (response, fraction of the system maximum)", 30), fontsize=12)
+                _trend_line(ax, result.time_h, central(result.data[var][i]), m, running_mean_h,
+                            color=color(i), ls=linestyle(i), label=arm)
+            ax.set_title(wrap(f"{target} agonist signal (response, fraction of the system maximum)", 28), fontsize=12)
             ax.set_xlabel(tlabel)
             ax.set_ylabel(axis_label("Response", result.units.get(var, "")))
             ax.set_ylim(bottom=0)
             ax.set_xlim(tx[0], tx[-1])
-        figure_legend(fig, axes)
+        figure_legend(fig, axes, title=_mean_note(running_mean_h))
         if sources:
             source_caption(fig, params_for(result.parameters, [v.split(".")[1] for v in variables]))
     return fig
+
+
+def _mean_note(running_mean_h: float | None) -> str | None:
+    """The legend's title when the lines are running means (None otherwise)."""
+    return f"Lines: {running_mean_h:g}-h means\n(faint: as simulated)" if running_mean_h else None
+
+
+def _trend_line(ax: Any, t: np.ndarray, y: np.ndarray, m: np.ndarray, running_mean_h: float | None,
+                raw: bool = True, **kw: Any) -> None:
+    """Plot ``y`` (on the whole time grid ``t``) inside the mask ``m``; with ``running_mean_h``, its
+    trailing mean, the raw curve faint beneath (``raw``) so the dose-to-dose swing stays visible."""
+    tx = time_axis(t[m])[0]
+    if running_mean_h:
+        if raw:
+            ax.plot(tx, y[m], color=kw.get("color"), lw=0.7, alpha=0.3, label="_raw")
+        y = running_mean(t, y, running_mean_h)
+    ax.plot(tx, y[m], **kw)
 
 
 def _ligands(result: Any, target: str, arm_list: Sequence[tuple[int, str]], m: np.ndarray) -> dict[int, list]:
@@ -842,7 +881,7 @@ def plot_receptor_profile(panel: pd.DataFrame, kind: str = "auto", annotate: boo
     else:
         raise InputError(f"`kind` must be 'auto', 'occupancy' or 'affinity' (got {kind!r}).")
     rows = [wrap(drug_label(str(r)), 28) for r in df.index]  # arm labels can be long: break them
-    cols = [_TARGET_SHORT.get(str(c), str(c)) for c in df.columns]
+    cols = [_style.short_target(str(c)) for c in df.columns]
     longest = max((len(line) for r in rows for line in r.split("\n")), default=10)
     lines = sum(r.count("\n") + 1 for r in rows)
     width = max(6.5, 1.05 * len(cols) + 1.6 + 0.11 * longest + 1.4)  # cells, row labels, colour bar

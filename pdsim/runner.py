@@ -15,14 +15,19 @@ from matplotlib.figure import Figure
 from .errors import InputError, PdsimError
 
 __all__ = ["run_scenario", "simulate_scenario", "figures_for", "occupancy_profile", "ligand_profile", "arm_drugs",
-           "dosed_drugs", "write_outputs", "default_out_dir"]
+           "dosed_drugs", "write_outputs", "default_out_dir", "time_window"]
 
 #: the order of the target panel's columns
 PANEL_ORDER = ("MOR", "DOR", "KOR", "SERT", "NET", "DAT", "MAO_A", "MAO_B", "H1", "mAChR", "alpha1", "5-HT2A", "5-HT2C", "D2", "Nav", "hERG")
 #: side-effect index of each antagonised receptor, as the figure names it
 SIDE_EFFECTS = {"H1": "Sedation (H1)", "mAChR": "Anticholinergic (muscarinic)", "alpha1": "Orthostatic (α1)"}
-#: time courses longer than this (h) are drawn over their first week, where the doses build up
+#: time courses longer than this (h) may be drawn over their first week, where the doses build up
 FIRST_WEEK_AFTER_H = 14 * 24.0
+#: ... but only when each drug's mean level on day 7 is within this fraction of its mean on the last day
+#: (otherwise a later start, a stop or a slow build-up is what the figure must show)
+SETTLED_TOLERANCE = 0.10
+#: enzymes whose activity lost (effect.<name>_inhibition, system "mao") replaces their occupancy in the figures
+MAO_TARGETS = ("MAO_A", "MAO_B")
 #: panels in one figure of downstream states (3 × 3)
 EFFECTS_PER_FIGURE = 9
 
@@ -128,26 +133,81 @@ def ligand_profile(result: Any, window_h: float = 24.0) -> pd.DataFrame | None:
     return df
 
 
+def time_window(result: Any) -> tuple[float, float] | None:
+    """The part (h) of a long run the concentration, occupancy and population figures draw: the first
+    week, or None for the whole run.
+
+    The first week is drawn when the run is longer than `FIRST_WEEK_AFTER_H` and that week already
+    shows where every drug goes. Each drug's plasma level is averaged over each day (day 7 onward,
+    arm by arm); the first week suffices when every later day's mean is within `SETTLED_TOLERANCE`
+    of day 7's, or, once dosing stops, the drug is gone (under 1 % of day 7's mean) from the second
+    day on. A drug started after the first week, a slow washout (norfluoxetine) or a level still
+    building up (a poor metaboliser) makes the whole run the window, since the later weeks are the point.
+    """
+    from ._style import central
+
+    t = np.asarray(result.time_h, dtype=float)
+    if float(t[-1] - t[0]) <= FIRST_WEEK_AFTER_H:
+        return None
+    week = (float(t[0]), float(t[0]) + 7 * 24.0)
+    days = np.arange(7, int((t[-1] - t[0]) // 24.0) + 1)
+    masks = [(t > t[0] + (k - 1) * 24.0) & (t <= t[0] + k * 24.0) for k in days]
+    for v in result.variables:
+        if not (v.startswith("plasma.") and v.count(".") == 1):
+            continue
+        for i in range(len(result.arms)):
+            y = central(result.data[v][i])
+            means = np.array([float(np.mean(y[m])) for m in masks if m.any()])
+            ref = means[0]
+            steady = np.abs(means - ref) <= SETTLED_TOLERANCE * np.maximum(np.abs(means), abs(ref))
+            gone = np.abs(means) < 0.01 * abs(ref)
+            off = np.flatnonzero(~steady)
+            # allowed: steady throughout, or steady, one day of decline (the last doses), then gone
+            if off.size and not (ref > 0 and gone[off[0] + 1:].all()):
+                return None
+    return week
+
+
 def figures_for(result: Any, sources: bool = True) -> dict[str, Figure]:
     """The figures a result supports, by file stem: concentrations, occupancy, receptor profile,
     side effects, effects (nine states a figure; 24-h means beyond four days), and population
-    bands (when there is more than one subject)."""
+    bands (when there is more than one subject). The occupancy figure leaves out targets no drug of
+    the run binds (the receptor profile marks them '–') and, in a run with the system "mao", MAO-A/B,
+    whose profile column then shows the activity lost (their occupancy is only the reversible complex). Time courses of drug levels and occupancy cover
+    `time_window` (the first week of a long run whose levels have settled by then, else all of it)."""
     from . import plot
+    from ._style import window_stat
 
     figs: dict[str, Figure] = {}
     span = float(result.time_h[-1] - result.time_h[0])
-    first = (result.time_h[0], result.time_h[0] + 7 * 24.0) if span > FIRST_WEEK_AFTER_H else None
+    first = time_window(result)
+    # weeks of doses drawn whole read as a solid band: their 24-h trend is the message, the swing stays faint
+    trend = 24.0 if first is None and span > FIRST_WEEK_AFTER_H else None
     drugs = [v.split(".", 1)[1] for v in result.variables if v.startswith("plasma.") and v.count(".") == 1]
     if drugs:
-        figs["concentrations"] = plot.plot_concentrations(result, site="plasma", time_range=first, sources=sources)
+        figs["concentrations"] = plot.plot_concentrations(result, site="plasma", time_range=first, sources=sources,
+                                                         running_mean_h=trend)
     targets = _targets(result)
     if targets:
-        figs["occupancy"] = plot.plot_occupancy(result, targets=targets, time_range=first, sources=sources)
+        # a target no drug of the run binds would be an empty panel: the profile's '–' says it instead;
+        # an MAO whose activity the run follows (system "mao") is drawn as activity lost by the effects
+        # figure: its occupancy is only the small reversible complex, not the covalent inactivation
+        bound = occupancy_profile(result).notna().any()
+        lost = {t: f"effect.{t.lower()}_inhibition" for t in MAO_TARGETS if f"effect.{t.lower()}_inhibition" in result.data}
+        drawn = [t for t in targets if bound[t] and t not in lost]
+        if drawn:
+            figs["occupancy"] = plot.plot_occupancy(result, targets=drawn, time_range=first, sources=sources,
+                                                    running_mean_h=trend)
         by_ligand = ligand_profile(result)  # an antagonist's occupancy must not read as the arm's agonism
         profile = occupancy_profile(result) if by_ligand is None else by_ligand
+        shown_lost = [t for t in lost if t in profile.columns] if by_ligand is None else []
+        for t in shown_lost:  # the enzyme activity lost, where a drug of the arm binds the enzyme
+            profile[t] = [np.nan if np.isnan(profile.iloc[i][t]) else window_stat(result, lost[t], i, 24.0, "mean")
+                          for i in range(len(profile))]
         figs["receptor_profile"] = plot.plot_receptor_profile(
             profile, kind="occupancy", sources=sources, params=result.parameters, row_label="Arm",
             title="Occupancy at steady state (mean of the last day; – no affinity)"
+                  + ("; MAO: activity lost" if shown_lost else "")
                   + ("; each ligand of a mixed arm on its own row" if by_ligand is not None else ""))
     indices = [t for t in SIDE_EFFECTS if f"signal.{t}" in result.data]
     if indices:

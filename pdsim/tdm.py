@@ -593,6 +593,7 @@ def plot_levels(drug: Any, regimen: Regimen, levels: Any, estimate: ClearanceEst
     the range's sources and the caution. Saved to ``path`` when given."""
     from matplotlib.figure import Figure
 
+    from ._style import legend_outside
     from .report import caption
 
     dr = catalog.drug(drug)
@@ -602,7 +603,7 @@ def plot_levels(drug: Any, regimen: Regimen, levels: Any, estimate: ClearanceEst
     lv = _levels(levels)
     t_end = max(max(x.time for x in lv), float(regimen.times.max()) if len(regimen) else 0.0) * 1.1 + 1.0
     t = np.linspace(0.0, t_end, 1200)
-    fig = Figure(figsize=(7.5, 4.6), layout="constrained")
+    fig = Figure(figsize=(9.5, 4.6), layout="constrained")  # wide enough for the legend beside the axes
     ax = fig.add_subplot()
     rng = reference_range(dr)
     if rng is not None:
@@ -627,7 +628,7 @@ def plot_levels(drug: Any, regimen: Regimen, levels: Any, estimate: ClearanceEst
     ax.set_ylabel(f"{measure} (ng/mL)")
     ax.set_title(f"{dr.display_name}: measured levels and model", fontsize=10)
     ax.set_ylim(bottom=0)
-    ax.legend(fontsize=7, loc="best")
+    legend_outside(ax, fontsize=7)  # beside the axes: "best" inside put it over the alert line or the curves
     cited = caption(rng.parameters) if rng is not None else "No reference range in the catalogue."
     fig.supxlabel(f"Range {cited[0].lower()}{cited[1:]} {CAUTION}", fontsize=7, color="0.3")
     if path is not None:

@@ -204,3 +204,14 @@ def test_run_and_report_show_the_assumptions_the_engine_applied(capsys, tmp_path
 
     page = write_html_report(path, tmp_path / "rep", run_claims=False).read_text(encoding="utf-8")
     assert "<h2>Assumptions the engine applied</h2>" in page and "rat reference body weight" in page
+
+
+def test_top_level_help_names_what_demo_and_list_do(capsys):
+    """`pdsim --help` says the demo adds the antidepressant classes and that `list` also lists checks."""
+    try:
+        main(["--help"])
+    except SystemExit as exc:  # argparse exits 0 after printing the help
+        assert exc.code == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "with the antidepressant classes side by side" in out
+    assert "list drugs, targets, systems, scenarios or checks" in out

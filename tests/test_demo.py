@@ -80,8 +80,8 @@ def test_concentration_figure_one_panel_per_drug(figures):
 
 def test_occupancy_figure_covers_the_panel(figures):
     fig = figures["occupancy"]
-    titles = [a.get_title().split(" ")[0] for a in fig.axes if a.get_visible()]
-    for t in ("MOR", "SERT", "NET", "H1", "mAChR", "alpha1"):
+    titles = [a.get_title().split()[0] for a in fig.axes if a.get_visible()]
+    for t in ("MOR", "SERT", "NET", "H1", "mAChR", "α1"):  # alpha1 written as a student reads it
         assert t in titles
     for a in fig.axes:
         if a.get_visible():

@@ -462,3 +462,156 @@ def test_mor_blockade_profile_gives_each_ligand_its_row(blockade):
     ax = figures_for(blockade)["receptor_profile"].axes[0]
     assert ax.get_ylabel() == "Arm" and len(ax.get_yticklabels()) == 3
     assert ligand_profile(make_result()) is None  # one ligand per target and arm: the totals stay
+
+
+# --- QA of the shipped scenarios' figures (time window, trend lines, titles, legends) -------------
+
+@pytest.fixture(scope="module")
+def switch():
+    import pdsim
+
+    return pdsim.simulate(pdsim.load_scenario("fluoxetine_maoi_switch"))
+
+
+@pytest.fixture(scope="module")
+def classes():
+    import pdsim
+
+    return pdsim.simulate(pdsim.load_scenario("antidepressant_classes"))
+
+
+def _day_mean(result, var, arm, day):
+    t = result.time_h
+    m = (t > (day - 1) * 24.0) & (t <= day * 24.0)
+    return float(result.get(var, arm)[0, m].mean())
+
+
+def test_a_switch_is_drawn_over_the_whole_run_not_its_first_week(switch):
+    """Phenelzine starts on day 42 or 63 of fluoxetine_maoi_switch: the first week would leave its panel
+    empty, so the concentration and occupancy figures cover all 119 days, as 24-h means."""
+    from pdsim.runner import figures_for, time_window
+
+    assert _day_mean(switch, "plasma.phenelzine", 1, 7) == 0.0 < _day_mean(switch, "plasma.phenelzine", 1, 50)
+    assert time_window(switch) is None
+    figs = figures_for(switch, sources=False)
+    for name in ("concentrations", "occupancy"):
+        axes = visible_axes(figs[name])
+        assert all(ax.get_xlim()[1] == pytest.approx(119.0) for ax in axes)  # days
+        assert figs[name].legends[0].get_title().get_text().startswith("Lines: 24-h means")
+    phen = next(ax for ax in visible_axes(figs["concentrations"]) if ax.get_title() == "Phenelzine")
+    late = phen.get_lines()[-1]  # the 2-week arm's 24-h mean
+    assert late.get_label() == "2-week washout (too short)"
+    # the trend line is the mean of the day before each point: on day 60, phenelzine's daily mean
+    x, y = late.get_xdata(), late.get_ydata()
+    assert y[np.argmin(np.abs(x - 60.0))] == pytest.approx(_day_mean(switch, "plasma.phenelzine", 1, 60), rel=0.02)
+
+
+def test_a_run_whose_levels_settle_in_week_one_keeps_the_first_week():
+    """demo.toml (28 days): every drug's mean on day 7 is within 10 % of day 28's (nortriptyline, the
+    slowest, 134 against 140 nM), so the first week, where the doses build up, is what is drawn."""
+    import pdsim
+    from pdsim.runner import SETTLED_TOLERANCE, time_window
+
+    r = pdsim.simulate(pdsim.load_scenario("demo"))
+    a, b = _day_mean(r, "plasma.nortriptyline", 1, 7), _day_mean(r, "plasma.nortriptyline", 1, 28)
+    assert abs(a - b) <= SETTLED_TOLERANCE * b
+    assert time_window(r) == (0.0, 168.0)
+
+
+def test_a_poor_metaboliser_still_building_up_gets_the_whole_run():
+    """amitriptyline_cyp2d6: in CYP2D6 poor metabolisers nortriptyline on day 21 is well above day 7,
+    so the 21 days are drawn, not the first week where the arms' difference is still growing."""
+    import pdsim
+    from pdsim.runner import SETTLED_TOLERANCE, time_window
+
+    r = pdsim.simulate(pdsim.load_scenario("amitriptyline_cyp2d6"))
+    assert _day_mean(r, "plasma.nortriptyline", 0, 21) > (1 + SETTLED_TOLERANCE) * _day_mean(r, "plasma.nortriptyline", 0, 7)
+    assert time_window(r) is None
+
+
+def test_target_titles_do_not_nest_brackets_and_use_figure_names():
+    from pdsim._style import target_label
+
+    assert target_label("alpha1") == "α1 (α1-adrenergic receptor)"
+    assert target_label("MAO_A") == "MAO-A (monoamine oxidase A)"
+    for name in catalog.targets():
+        depth, deepest = 0, 0
+        for ch in target_label(name):
+            depth += {"(": 1, ")": -1}.get(ch, 0)
+            deepest = max(deepest, depth)
+        assert depth == 0 and deepest <= 1, target_label(name)
+
+
+def test_receptor_profile_columns_use_figure_names():
+    df = pd.DataFrame({"alpha1": [0.5], "MAO_A": [0.2], "SERT": [0.8]}, index=["x"])
+    fig = plot.plot_receptor_profile(df, kind="occupancy")
+    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert ticks == ["α1", "MAO-A", "SERT"]
+
+
+def test_classes_legend_names_each_line_once_and_tells_antagonists_apart(classes):
+    """In a panel where every ligand inhibits, an arm with one ligand keeps its plain label (one legend
+    entry per arm, not two); fluoxetine and norfluoxetine, both 5-HT2C antagonists of one arm, are
+    dotted with a different spacing."""
+    fig = plot.plot_occupancy(classes, targets=["SERT", "5-HT2C"])
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "Escitalopram 10 mg/day (SSRI)" in legend
+    assert not any(t.startswith("Escitalopram 10 mg/day (SSRI):") for t in legend)
+    ht2c = next(ax for ax in visible_axes(fig) if ax.get_title().startswith("5-HT2C"))
+    dots = {ln.get_label(): ln.get_linestyle() for ln in ht2c.get_lines() if "(antagonist)" in ln.get_label()}
+    assert len(dots) == 2 and len(set(dots.values())) == 2
+
+
+def test_a_target_no_drug_binds_gets_no_empty_panel_and_a_lone_panel_keeps_its_layout(tmp_path):
+    """Phenelzine has no SERT affinity: with targets SERT and MAO_A the occupancy figure draws MAO_A
+    alone (the profile marks SERT '–'), and the one-panel figure is widened for its legend instead
+    of collapsing (title, legend and caption overlapped)."""
+    import pdsim
+    from pdsim._style import MIN_PANEL_WIDTH_IN
+    from pdsim.runner import figures_for
+
+    path = tmp_path / "s.toml"
+    path.write_text('name = "x"\nduration = "2 day"\noutput_every = "1 h"\ntargets = ["SERT", "MAO_A"]\n'
+                    '[[arms]]\nlabel = "a"\n  [[arms.doses]]\n  drug = "phenelzine"\n  dose = "15 mg"\n'
+                    '  every = "8 h"\n  count = 6\n')
+    r = pdsim.simulate(pdsim.load_scenario(path))
+    figs = figures_for(r, sources=False)
+    titles = [ax.get_title() for ax in visible_axes(figs["occupancy"])]
+    assert len(titles) == 1 and titles[0].startswith("MAO-A")
+    assert "–" in [t.get_text() for t in figs["receptor_profile"].axes[0].texts]
+    fig = plot.plot_occupancy(r, targets=["SERT"])  # one panel, the long SERT guide in the legend
+    leg = fig.legends[0].get_window_extent().width / fig.dpi
+    assert fig.get_size_inches()[0] >= leg + MIN_PANEL_WIDTH_IN
+
+
+def test_a_reference_recorded_as_authors_not_known_is_not_cited_by_that_note():
+    """seeds/references.toml writes 'Not known: the abstract page read ... gave no author list' for
+    some references; a caption named them 'Not known: the abstract page read n.d.'. They are named
+    like the 'not shown' ones: by PMID, journal or title."""
+    from pdsim._style import short_citation
+
+    reg = catalog.registry()
+    unknown = [r for r in reg.references.values() if (r.authors or "").lower().startswith("not known")]
+    assert unknown
+    for ref in unknown:
+        cited = short_citation(reg, ref.id)
+        assert "not known" not in cited.lower() and "abstract page" not in cited
+
+
+def test_mao_is_shown_as_activity_lost_not_as_the_reversible_complex(switch):
+    """fluoxetine_maoi_switch runs the system "mao": phenelzine's occupancy of MAO-A is only the
+    reversible complex (a few %), while the activity lost is 85 %. The occupancy figure leaves the
+    MAO panels to the effects figure, and the profile's MAO columns show the activity lost."""
+    from pdsim.runner import figures_for
+
+    figs = figures_for(switch, sources=False)
+    titles = [ax.get_title() for ax in visible_axes(figs["occupancy"])]
+    assert not any(t.startswith("MAO") for t in titles)
+    last = switch.time_h >= switch.time_h[-1] - 24.0
+    occ = float(switch.get("occupancy.MAO_A", 0)[0, last].mean())
+    lost = float(switch.get("effect.mao_a_inhibition", 0)[0, last].mean())
+    assert occ < 0.1 < 0.5 < lost
+    ax = figs["receptor_profile"].axes[0]
+    assert "MAO: activity lost" in " ".join(ax.get_title().split())
+    cells = [t.get_text() for t in ax.texts]
+    assert f"{100 * lost:.0f}" in cells and f"{100 * occ:.0f}" not in cells

@@ -22,3 +22,13 @@ def test_two_commands():
 def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert _commands()[1] in ci
+
+
+def test_figure_window_sentence_matches_the_runner():
+    """README's rule for the time window of `pdsim run`'s figures states the runner's own thresholds."""
+    from pdsim.runner import FIRST_WEEK_AFTER_H, SETTLED_TOLERANCE
+
+    text = " ".join((ROOT / "README.md").read_text().split())
+    assert FIRST_WEEK_AFTER_H == 14 * 24.0 and "longer than two weeks show its first week" in text
+    assert f"within {SETTLED_TOLERANCE * 100:g} % of day 7's" in text
+    assert "as 24-h means" in text

@@ -171,3 +171,29 @@ def test_cli_bad_level_exits_2(capsys):
     code = main(["tdm", "amitriptyline", "--dose", "75 mg", "--every", "24 h", "--level", "12h:85"])
     _, err = capsys.readouterr()
     assert code == 2 and "`--level` must be one TIME=VALUE pair such as '12 h=85 ng/mL'" in err
+
+
+def test_levels_figure_keeps_its_legend_off_the_alert_line_and_curves():
+    """The legend sits beside the axes (anchored at x > 1 in axes coordinates), so it covers neither the
+    alert level drawn near the top nor the curves; it was placed inside by loc='best'."""
+    fig = tdm.plot_levels("amitriptyline", REG, ["324 h=85 ng/mL"], show_band=False)
+    ax = fig.axes[0]
+    anchor = ax.get_legend().get_bbox_to_anchor().transformed(ax.transAxes.inverted())
+    assert anchor.x0 > 1.0
+
+
+@pytest.mark.parametrize("flag, words", [
+    ("CYP3A4=poor", ["--phenotype 'CYP3A4=poor'", "CYP2D6, CYP2C19 only", "--phenotype CYP2D6=poor"]),
+    ("CYP2d6=poor", ["Did you mean 'CYP2D6'?"]),
+    ("CYP2D6=slow", ["'slow' is not a CYP2D6 phenotype", "Known: intermediate, normal, poor, ultrarapid"]),
+    ("poor", ["must read GENE=PHENOTYPE", "--phenotype CYP2D6=poor"]),
+])
+def test_tdm_phenotype_flag_errors_name_the_flag(flag, words, capsys):
+    """A bad --phenotype gets one line about the flag (not a scenario's `phenotype` table or its
+    population frequencies), exit status 2."""
+    code = main(["tdm", "amitriptyline", "--dose", "75 mg", "--every", "24 h", "--level", "324 h=85 ng/mL",
+                 "--phenotype", flag])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "frequencies" not in err
+    for w in words:
+        assert w in err

@@ -14,7 +14,7 @@ import numpy as np
 import numba  # a core dependency: the engine's ODE stage is compiled
 from numba import types as _t
 
-__all__ = ["TABLEAU", "THREADS", "SIGNATURE", "BLOCK", "CompiledSystem", "compile_system", "integrate"]
+__all__ = ["TABLEAU", "THREADS", "SIGNATURE", "BLOCK", "CompiledSystem", "compile_system", "chain_entries", "integrate"]
 
 # the systems reach the driver as numba first-class functions, a feature numba still labels
 # experimental; it is what lets one cached driver serve every chain, so its notice is silenced here
@@ -182,8 +182,10 @@ def _observe(rhs, obs, par, idx, lay, ys, forcing, n_ext, pool_size, pools):
                     pools[q, first + b, j] = pool[b, q]
 
 
-def _entries(systems: Sequence[CompiledSystem], models: Sequence[Any], ext: Sequence[str]) -> tuple[tuple, int, dict]:
-    """The compiled driver's description of the chain, the pool size and where each name sits in the pool."""
+def chain_entries(systems: Sequence[CompiledSystem], models: Sequence[Any], ext: Sequence[str]) -> tuple[tuple, int, dict]:
+    """The compiled drivers' description of the chain (functions, parameters, input indices, layout), the
+    pool size and where each name sits in the pool: external inputs, then per system its states and outputs.
+    Both drivers use it (this module's DOP853 and `pdsim.engine.stiff`)."""
     where = {k: i for i, k in enumerate(ext)}
     lay, idx = [], []
     y0 = 0
@@ -243,7 +245,7 @@ def integrate(systems: Sequence[CompiledSystem], models: Sequence[Any], ext: Seq
         ``effect.<state>`` and every output, each (n_sub, n_out), views of one array (no copies);
         and, when a state turned non-finite, (subject, step) of the first such event, else (-1, -1).
     """
-    entries, pool_size, where = _entries(systems, models, ext)
+    entries, pool_size, where = chain_entries(systems, models, ext)
     n_sub, n_states = y0.shape
     ys = np.zeros((n_sub, n_out, n_states))
     bad = np.full(n_sub, -1, dtype=np.int64)

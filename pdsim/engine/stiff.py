@@ -45,7 +45,7 @@ import numba
 from numba import types as _t
 
 from . import registry
-from .ode import BLOCK, THREADS, CompiledSystem
+from .ode import BLOCK, THREADS, CompiledSystem, chain_entries
 
 __all__ = ["METHOD", "GAMMA", "ALPHA", "GAMMAS", "A", "C", "M", "E", "NODES", "JAC_SIGNATURE", "ERROR_NOTE",
            "compile_jac", "stage_times", "Rosenbrock", "for_chain", "integrate"]
@@ -366,27 +366,6 @@ def _observe(rhs, obs, par, idx, lay, ys, forcing, n_ext, pool_size, pools):
 
 
 # ------------------------------------------------------------------------------------------ Python
-def _layout(systems: Sequence[CompiledSystem], models: Sequence[Any], ext: Sequence[str]) -> tuple[tuple, int, dict]:
-    """The compiled chain (functions, parameters, input indices, layout), the pool size and where
-    each name sits in the pool: external inputs, then per system its states and outputs."""
-    where = {k: i for i, k in enumerate(ext)}
-    lay, idx = [], []
-    y0 = 0
-    for m in models:
-        ps = len(where)
-        for s in m.states:
-            where[f"effect.{s}"] = len(where)
-        po = len(where)
-        for o in m.outputs:
-            where[o] = len(where)
-        idx.append(np.array([where[k] for k in m.inputs], dtype=np.int64))
-        lay.append((y0, len(m.states), ps, po, len(m.outputs)))
-        y0 += len(m.states)
-    chain = (tuple(cs.rhs for cs in systems), tuple(cs.observe for cs in systems), tuple(cs.params for cs in systems),
-             tuple(idx), np.array(lay, dtype=np.int64))
-    return chain, len(where), where
-
-
 def integrate(systems: Sequence[CompiledSystem], models: Sequence[Any], ext: Sequence[str], y0: np.ndarray,
               h: np.ndarray, out_at: np.ndarray, n_out: int, forcing: np.ndarray, forcing_out: np.ndarray,
               dts: np.ndarray, jacs: Sequence[Any] | None = None) -> tuple[dict[str, np.ndarray], int, int, np.ndarray]:
@@ -410,7 +389,7 @@ def integrate(systems: Sequence[CompiledSystem], models: Sequence[Any], ext: Seq
     (dict, int, int, ndarray)
         As `pdsim.engine.ode.integrate`, plus per subject (largest scaled local error estimate, step).
     """
-    entries, pool_size, where = _layout(systems, models, ext)
+    entries, pool_size, where = chain_entries(systems, models, ext)
     lay = entries[4]
     n_sub, n_states = y0.shape
     jacs = list(jacs) if jacs is not None else [None] * len(systems)

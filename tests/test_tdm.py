@@ -94,7 +94,7 @@ def test_dose_for_target_keeps_salt_and_needs_regular_regimen():
     with pytest.raises(InputError, match="regular regimen"):
         tdm.dose_for_target("amitriptyline", REG + pdsim.Regimen.single("10 mg", at="2 h", drug="amitriptyline"))
     with pytest.raises(InputError, match="no \\[tdm\\] reference range"):
-        tdm.dose_for_target("sertraline", pdsim.Regimen.repeated("50 mg", every="24 h", count=3, drug="sertraline"))
+        tdm.dose_for_target("tianeptine", pdsim.Regimen.repeated("12.5 mg", every="8 h", count=3, drug="tianeptine"))
 
 
 def test_ranges_load_with_sources():
@@ -105,7 +105,8 @@ def test_ranges_load_with_sources():
         rng = tdm.reference_range(name)
         assert (rng.measure, rng.low, rng.high, rng.alert) == (measure, low, high, alert)
         assert all(src in p.sources for p in rng.parameters.values())
-    assert tdm.reference_range("sertraline") is None
+    for name in ("tianeptine", "phenelzine", "tranylcypromine"):  # no laboratory range was read for these
+        assert tdm.reference_range(name) is None
     assert tdm.reference_range("amitriptyline").position(510) == "at or above the alert level"
 
 
@@ -162,7 +163,7 @@ def test_cli_tdm(capsys, tmp_path):
 
 
 def test_cli_tdm_without_range_states_it(capsys):
-    code = main(["tdm", "sertraline", "--dose", "50 mg", "--every", "24 h", "--level", "240 h=30 ng/mL"])
+    code = main(["tdm", "tianeptine", "--dose", "12.5 mg", "--every", "8 h", "--level", "240 h=100 ng/mL"])
     out, _ = capsys.readouterr()
     assert code == 0 and "none in the catalogue" in out and "give --target" in out and tdm.CAUTION in out
 
@@ -197,3 +198,55 @@ def test_tdm_phenotype_flag_errors_name_the_flag(flag, words, capsys):
     assert code == 2 and err.count("\n") == 1 and "frequencies" not in err
     for w in words:
         assert w in err
+
+
+# Laboratory reference ranges added for the other catalogue antidepressants (ng/mL at trough), each as read
+# on the laboratory's page cited in seeds/references.toml (none is the AGNP consensus table itself):
+# (drug, compounds summed, low, high, alert or None, source id of the range, source id of the alert)
+LAB_RANGES = [
+    ("escitalopram", ("escitalopram",), 15, 80, None, "mayo_cital", None),          # Mayo CITAL: 15-80
+    ("citalopram", ("citalopram",), 50, 110, None, "mayo_cital", None),             # Mayo CITAL: 50-110
+    ("sertraline", ("sertraline",), 30, 200, 300, "arup_sertraline", "arup_sertraline"),  # ARUP 3005859
+    ("paroxetine", ("paroxetine",), 20, 65, None, "mayo_paro", None),               # Mayo PARO (current)
+    ("fluoxetine", ("fluoxetine", "norfluoxetine"), 120, 500, 2000, "mayo_fluox", "arup_fluoxetine"),
+    ("venlafaxine", ("venlafaxine", "o_desmethylvenlafaxine"), 100, 400, 1000, "mayo_venla", "uiowa_venla"),
+    ("duloxetine", ("duloxetine",), 30, 120, None, "mayo_dulox", None),             # Mayo DULOX (current)
+    ("nortriptyline", ("nortriptyline",), 70, 170, 500, "mayo_notrp", "mayo_notrp"),  # Mayo NOTRP
+    ("moclobemide", ("moclobemide",), 300, 1000, 2000, "synlab_moclobemide", "synlab_moclobemide"),
+]
+
+
+@pytest.mark.parametrize("name, measure, low, high, alert, src, alert_src", LAB_RANGES)
+def test_laboratory_ranges_of_the_antidepressants(name, measure, low, high, alert, src, alert_src):
+    rng = tdm.reference_range(name)
+    assert (rng.measure, rng.low, rng.high, rng.alert) == (measure, low, high, alert)
+    for key in ("range_low", "range_high"):
+        p = rng.parameters[key]
+        assert p.unit == "ng/mL" and p.kind == "measured" and tuple(p.sources) == (src,)
+    if alert is None:
+        assert "alert" not in rng.parameters
+    else:
+        assert rng.parameters["alert"].unit == "ng/mL" and list(rng.parameters["alert"].sources) == [alert_src]
+    # a summed measure names only the drug and metabolites it forms in the catalogue (what tdm.predict can sum)
+    dr = pdsim.drug(name)
+    assert measure[0] == name and set(measure[1:]) <= set(dr.pk("human").metabolites)
+    assert rng.position(0.5 * (low + high)) == "in range" and rng.position(0.9 * low) == "below the range"
+
+
+def test_summed_measure_of_a_new_drug_adds_the_metabolite():
+    """venlafaxine + O-desmethylvenlafaxine (ng/mL) = parent + ODV (nM x its molar mass)."""
+    reg = pdsim.Regimen.repeated("75 mg", every="12 h", count=28, drug="venlafaxine")
+    both = tdm.predict("venlafaxine", reg, [335.0])[0]
+    parent = tdm.predict("venlafaxine", reg, [335.0], measure="venlafaxine")[0]
+    odv = pdsim.concentration("venlafaxine", reg, [335.0], metabolite="o_desmethylvenlafaxine").to("nM").magnitude[0]
+    mm = pdsim.drug("o_desmethylvenlafaxine").molar_mass.to("g/mol")
+    assert odv > 0 and both == pytest.approx(parent + odv * mm / 1000, rel=1e-12)
+
+
+def test_cli_tdm_escitalopram(capsys):
+    """A made-up level of 25 ng/mL after two weeks of escitalopram 10 mg/day, placed against Mayo's 15-80 ng/mL."""
+    code = main(["tdm", "escitalopram", "--dose", "10 mg", "--every", "24 h", "--level", "336 h=25 ng/mL"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert tdm.CAUTION in out and "reference range: escitalopram: 15-80 ng/mL" in out
+    assert "measured 25 ng/mL" in out and "in range" in out and "suggested dose for 47.5 ng/mL" in out

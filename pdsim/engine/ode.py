@@ -14,7 +14,7 @@ import numpy as np
 import numba  # a core dependency: the engine's ODE stage is compiled
 from numba import types as _t
 
-__all__ = ["TABLEAU", "THREADS", "SIGNATURE", "BLOCK", "CompiledSystem", "compile_system", "chain_entries", "integrate"]
+__all__ = ["TABLEAU", "THREADS", "SIGNATURE", "BLOCK", "CompiledSystem", "compile_system", "chain_entries", "eval_chain", "integrate"]
 
 # the systems reach the driver as numba first-class functions, a feature numba still labels
 # experimental; it is what lets one cached driver serve every chain, so its notice is silenced here
@@ -86,8 +86,9 @@ def compile_system(fn):
 
 
 @numba.njit(cache=True)
-def _eval(rhs, obs, par, idx, lay, y, pool, dy):
-    """dy/dt of every system in order: each sees the pool (forcing, earlier states and outputs).
+def eval_chain(rhs, obs, par, idx, lay, y, pool, dy):
+    """dy/dt of every system in order: each sees the pool (forcing, earlier states and outputs); both
+    drivers call it (this module's DOP853 and `pdsim.engine.stiff`'s RODAS4).
 
     lay[i] = (first state in y, number of states, first state in pool, first output in pool, outputs)
     """
@@ -140,7 +141,7 @@ def _advance(rhs, obs, par, idx, lay, i0, i1, y0, forcing, n_ext, pool_size, h, 
                         yt[b, q] = y[b, q] + hh * acc
                     for e in range(n_ext):
                         pool[b, e] = forcing[first + b, at, e]
-                _eval(rhs, obs, par, idx, lay, yt, pool, k[a])
+                eval_chain(rhs, obs, par, idx, lay, yt, pool, k[a])
             finite = True
             for b in range(nb):
                 for q in range(n_states):
@@ -176,7 +177,7 @@ def _observe(rhs, obs, par, idx, lay, ys, forcing, n_ext, pool_size, pools):
                     pool[b, e] = forcing[first + b, j, e]
                 for q in range(n_states):
                     y[b, q] = ys[first + b, j, q]
-            _eval(rhs, obs, par, idx, lay, y, pool, dy)
+            eval_chain(rhs, obs, par, idx, lay, y, pool, dy)
             for b in range(nb):
                 for q in range(pool_size):
                     pools[q, first + b, j] = pool[b, q]

@@ -45,7 +45,7 @@ import numba
 from numba import types as _t
 
 from . import registry
-from .ode import BLOCK, THREADS, CompiledSystem, chain_entries
+from .ode import BLOCK, THREADS, CompiledSystem, chain_entries, eval_chain
 
 __all__ = ["METHOD", "GAMMA", "ALPHA", "GAMMAS", "A", "C", "M", "E", "NODES", "JAC_SIGNATURE", "ERROR_NOTE",
            "compile_jac", "stage_times", "Rosenbrock", "for_chain", "integrate"]
@@ -141,23 +141,6 @@ def stage_times(grid: np.ndarray) -> np.ndarray:
 
 # ------------------------------------------------------------------------------------------ compiled
 @numba.njit(cache=True)
-def _chain(rhs, obs, par, idx, lay, y, pool, dy):
-    """dy/dt of every system in order: each sees the pool (forcing, earlier states and outputs).
-
-    lay[i] = (first state in y, number of states, first state in pool, first output in pool, outputs)
-    """
-    nb = y.shape[0]
-    for i in range(len(rhs)):
-        y0, ns, ps, po, no = lay[i, 0], lay[i, 1], lay[i, 2], lay[i, 3], lay[i, 4]
-        for b in range(nb):
-            for j in range(ns):
-                pool[b, ps + j] = y[b, y0 + j]
-        if no > 0:
-            obs[i](y[:, y0:y0 + ns], pool, idx[i], par[i], pool[:, po:po + no])
-        rhs[i](y[:, y0:y0 + ns], pool, idx[i], par[i], dy[:, y0:y0 + ns])
-
-
-@numba.njit(cache=True)
 def _lu(a, piv):
     """In-place LU factorisation with partial pivoting of the square ``a``; False when singular."""
     n = a.shape[0]
@@ -242,7 +225,7 @@ def _advance(rhs, obs, par, idx, lay, jac, has_jac, fd_col, i0, i1, y0, forcing,
             for b in range(nb):
                 for e in range(n_ext):
                     pool[b, e] = forcing[base, first + b, e]
-            _chain(rhs, obs, par, idx, lay, y, pool, f0)
+            eval_chain(rhs, obs, par, idx, lay, y, pool, f0)
             for i in range(len(rhs)):
                 if has_jac[i]:
                     s0, ns = lay[i, 0], lay[i, 1]
@@ -260,7 +243,7 @@ def _advance(rhs, obs, par, idx, lay, jac, has_jac, fd_col, i0, i1, y0, forcing,
                     for r in range(n_states):
                         yt[b, r] = y[b, r]
                     yt[b, q] = y[b, q] + _FD * max(abs(y[b, q]), 1e-5)
-                _chain(rhs, obs, par, idx, lay, yt, pool, fp)
+                eval_chain(rhs, obs, par, idx, lay, yt, pool, fp)
                 for b in range(nb):
                     d = yt[b, q] - y[b, q]
                     for r in range(n_states):
@@ -274,7 +257,7 @@ def _advance(rhs, obs, par, idx, lay, jac, has_jac, fd_col, i0, i1, y0, forcing,
             for b in range(nb):
                 for e in range(n_ext):
                     pool[b, e] = forcing[base + s, first + b, e]
-            _chain(rhs, obs, par, idx, lay, y, pool, fp)
+            eval_chain(rhs, obs, par, idx, lay, y, pool, fp)
             for b in range(nb):
                 for q in range(n_states):
                     ft[b, q] = (fp[b, q] - f0[b, q]) / dts[st]
@@ -308,7 +291,7 @@ def _advance(rhs, obs, par, idx, lay, jac, has_jac, fd_col, i0, i1, y0, forcing,
                             yt[b, q] = y[b, q] + acc
                         for e in range(n_ext):
                             pool[b, e] = forcing[base + a, first + b, e]
-                    _chain(rhs, obs, par, idx, lay, yt, pool, fp)
+                    eval_chain(rhs, obs, par, idx, lay, yt, pool, fp)
                 for b in range(nb):
                     for q in range(n_states):
                         acc = 0.0
@@ -360,7 +343,7 @@ def _observe(rhs, obs, par, idx, lay, ys, forcing, n_ext, pool_size, pools):
                 pool[0, e] = forcing[i, j, e]
             for q in range(n_states):
                 y[0, q] = ys[i, j, q]
-            _chain(rhs, obs, par, idx, lay, y, pool, dy)
+            eval_chain(rhs, obs, par, idx, lay, y, pool, dy)
             for q in range(pool_size):
                 pools[i, j, q] = pool[0, q]
 

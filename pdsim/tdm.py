@@ -159,6 +159,21 @@ def _with_clearance(dr: Drug, factor: float, species: str) -> Drug:
     return replace(dr, pk_specs=specs)
 
 
+def _individual(dr: Drug, mets: dict[str, Drug], factor: float, species: str) -> tuple[Drug, dict[str, Drug]]:
+    """The drug and every metabolite it forms with clearance ``factor`` times their (phenotyped) values.
+
+    One factor for all of them is an assumption: the person's clearance relative to the prior, shared by
+    parent and metabolites (for a measure such as amitriptyline + nortriptyline, a factor on the parent
+    alone cannot reach a level the metabolite dominates, as in CYP2D6 poor metabolisers). With it the
+    steady-state level of any measure scales exactly as 1 / factor under linear PK.
+    """
+    if factor == 1.0:
+        return dr, mets
+    formed = {m: mets.get(m) or catalog.drug(m) for m in dr.pk(species).metabolites if m in mets or m in catalog.drugs()}
+    return (_with_clearance(dr, factor, species),
+            {m: _with_clearance(d, factor, species) for m, d in formed.items() if species in d.pk_specs})
+
+
 def _phenotype(phenotype: Any) -> dict[str, str]:
     """A fixed CYP2D6/CYP2C19 phenotype as {gene: phenotype}: a mapping, text "CYP2D6=poor" or a list of them."""
     from .pharmacogenetics import FREQUENCIES_KEY, check_phenotype
@@ -213,7 +228,8 @@ def predict(drug: Any, regimen: Any, times: Any, *, clearance_factor: float = 1.
     The sum over the compounds measured (the drug and/or metabolites it forms) of the plasma
     concentration from `pdsim.concentration`, each converted by its molar mass,
     :math:`C[\text{ng/mL}] = C[\text{nM}] \cdot M / 1000`; the drug's clearance is
-    ``clearance_factor`` times the catalogue's (an individual's clearance; metabolites keep theirs).
+    ``clearance_factor`` times the catalogue's, and so is the clearance of each metabolite it forms
+    (an individual's clearance relative to the prior, one factor for all: see `_individual`).
     ``phenotype`` (e.g. ``{"CYP2D6": "poor"}`` or ``"CYP2D6=poor"``) first applies the drug files'
     [pharmacogenetics] multipliers to the drug and its metabolites (`pdsim.pharmacogenetics`).
     """
@@ -222,7 +238,7 @@ def predict(drug: Any, regimen: Any, times: Any, *, clearance_factor: float = 1.
     dr = catalog.drug(drug)
     mea = _measure(dr, measure, species)
     dr, mets = _phenotyped(dr, _phenotype(phenotype), species)
-    ind = _with_clearance(dr, clearance_factor, species)
+    ind, mets = _individual(dr, mets, clearance_factor, species)
     t = np.atleast_1d(np.asarray(times, dtype=float))
     total = np.zeros_like(t)
     for c in mea:  # a metabolite resolved to its phenotyped drug (``mets``), else the catalogue's
@@ -362,8 +378,9 @@ def estimate_clearance(drug: Any, regimen: Regimen, levels: Any, cv: float | Non
 
     (bounded Brent search, `scipy.optimize.minimize_scalar`). The Laplace approximation gives the
     posterior SD of :math:`\ln CL` as :math:`1/\sqrt{O''(\hat\eta)}` (central difference) and the
-    95 % interval :math:`CL_i e^{\pm 1.96\, SD}`. Only clearance is individualised; V, ka and F
-    stay at the catalogue's values. ``cv=math.inf`` gives a flat prior (maximum likelihood).
+    95 % interval :math:`CL_i e^{\pm 1.96\, SD}`. Only clearance is individualised, one factor
+    for the drug and the metabolites it forms (`_individual`); V, ka and F stay at the catalogue's
+    values. ``cv=math.inf`` gives a flat prior (maximum likelihood).
 
     Parameters
     ----------
@@ -415,7 +432,8 @@ def estimate_clearance(drug: Any, regimen: Regimen, levels: Any, cv: float | Non
     if math.isinf(residual_cv):
         raise InputError("`residual_cv` must be finite, e.g. 0.2.", key="residual_cv", value=residual_cv)
     notes.append(f"residual error: proportional, CV {residual_cv:g} (assumed; log-normal about the prediction).")
-    notes.append("only clearance is individualised; volume, absorption and bioavailability are the catalogue's.")
+    notes.append("only clearance is individualised, by one factor shared by the drug and the metabolites it forms; "
+                 "volume, absorption and bioavailability are the catalogue's.")
     omega2 = math.log1p(cv * cv) if math.isfinite(cv) else math.inf
     sigma2 = math.log1p(residual_cv * residual_cv)
     t = np.array([x.time for x in lv])
@@ -516,7 +534,7 @@ def dose_for_target(drug: Any, regimen: Regimen, estimate: ClearanceEstimate | N
     e = evs[0]
     ph = _phenotype(phenotype if phenotype is not None else (dict(estimate.phenotype) if estimate else None))
     pdr, mets = _phenotyped(dr, ph, species)
-    ind = _with_clearance(pdr, estimate.factor if estimate is not None else 1.0, species)
+    ind, mets = _individual(pdr, mets, estimate.factor if estimate is not None else 1.0, species)
     mean = _steady_mean(ind, e.amount, every, e.route, e.duration, mea, species, body_weight, mets)
     base_new = e.amount * target_ng / mean
     frac = dr.base_fraction(e.form) if e.form else 1.0

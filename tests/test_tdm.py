@@ -250,3 +250,27 @@ def test_cli_tdm_escitalopram(capsys):
     assert code == 0, err
     assert tdm.CAUTION in out and "reference range: escitalopram: 15-80 ng/mL" in out
     assert "measured 25 ng/mL" in out and "in range" in out and "suggested dose for 47.5 ng/mL" in out
+
+
+def test_one_clearance_factor_scales_the_drug_and_its_metabolites():
+    """The individual factor multiplies the clearance of amitriptyline and of the nortriptyline it forms,
+    so under linear PK the steady-state AUC over a dosing interval of either compound, and of their sum,
+    is exactly 1/factor times the typical one (trapezoid over the 60th day, 2 401 points)."""
+    reg = pdsim.Regimen.repeated(dose="75 mg", every="24 h", count=60, drug="amitriptyline")
+    t = np.linspace(59 * 24.0, 60 * 24.0, 2401)
+    for measure in ("amitriptyline", "nortriptyline", "amitriptyline + nortriptyline"):
+        typical = np.trapezoid(tdm.predict("amitriptyline", reg, t, measure=measure), t)
+        slow = np.trapezoid(tdm.predict("amitriptyline", reg, t, measure=measure, clearance_factor=0.5), t)
+        assert slow / typical == pytest.approx(2.0, rel=1e-6), measure
+
+
+def test_a_poor_metaboliser_level_dominated_by_nortriptyline_moves_the_estimate():
+    """CYP2D6 poor prior, amitriptyline 75 mg/day, AMI+NTI measured 85 ng/mL at 324 h against 160 typical
+    for the phenotype: the estimate raises the shared clearance (factor > 1) and its prediction moves most
+    of the way to the level (a factor on amitriptyline alone left nortriptyline, most of the level, untouched)."""
+    reg = pdsim.Regimen.repeated(dose="75 mg", every="24 h", count=20, drug="amitriptyline")
+    est = tdm.estimate_clearance("amitriptyline", reg, [tdm.parse_level("324 h=85 ng/mL")], phenotype="CYP2D6=poor")
+    typical = float(tdm.predict("amitriptyline", reg, [324.0], phenotype="CYP2D6=poor")[0])
+    individual = float(tdm.predict("amitriptyline", reg, [324.0], clearance_factor=est.factor, phenotype="CYP2D6=poor")[0])
+    assert est.factor > 1.0 and typical > 150.0
+    assert abs(individual - 85.0) < 0.5 * abs(typical - 85.0)

@@ -14,7 +14,8 @@ import numpy as np
 import numba  # a core dependency: the engine's ODE stage is compiled
 from numba import types as _t
 
-__all__ = ["TABLEAU", "THREADS", "SIGNATURE", "BLOCK", "CompiledSystem", "compile_system", "chain_entries", "eval_chain", "integrate"]
+__all__ = ["TABLEAU", "THREADS", "SIGNATURE", "BLOCK", "CompiledSystem", "compile_system", "chain_entries", "eval_chain",
+           "observe_chain", "integrate"]
 
 # the systems reach the driver as numba first-class functions, a feature numba still labels
 # experimental; it is what lets one cached driver serve every chain, so its notice is silenced here
@@ -163,8 +164,9 @@ def _advance(rhs, obs, par, idx, lay, i0, i1, y0, forcing, n_ext, pool_size, h, 
 
 
 @numba.njit(cache=True, nogil=True)
-def _observe(rhs, obs, par, idx, lay, ys, forcing, n_ext, pool_size, pools):
-    """The pool (forcing, states, outputs) of every subject at every output time, `BLOCK` subjects at a time."""
+def observe_chain(rhs, obs, par, idx, lay, ys, forcing, n_ext, pool_size, pools):
+    """The pool (forcing, states, outputs) of every subject at every output time, `BLOCK` subjects at a
+    time, into ``pools[name index, subject, output time]``; both drivers call it (DOP853 and RODAS4)."""
     n_sub, n_out, n_states = ys.shape
     for first in range(0, n_sub, BLOCK):
         nb = min(BLOCK, n_sub - first)
@@ -271,7 +273,7 @@ def integrate(systems: Sequence[CompiledSystem], models: Sequence[Any], ext: Seq
         if hit.size:
             return {}, int(hit[0]), int(bad[hit[0]])
         pools = np.empty((pool_size, n_sub, n_out))
-        _observe(*entries, ys, forcing_out, len(ext), pool_size, pools)
+        observe_chain(*entries, ys, forcing_out, len(ext), pool_size, pools)
     out = {}
     for m in models:
         for s in m.states:

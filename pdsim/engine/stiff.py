@@ -45,7 +45,7 @@ import numba
 from numba import types as _t
 
 from . import registry
-from .ode import BLOCK, THREADS, CompiledSystem, chain_entries, eval_chain
+from .ode import BLOCK, THREADS, CompiledSystem, chain_entries, eval_chain, observe_chain
 
 __all__ = ["METHOD", "GAMMA", "ALPHA", "GAMMAS", "A", "C", "M", "E", "NODES", "JAC_SIGNATURE", "ERROR_NOTE",
            "compile_jac", "stage_times", "Rosenbrock", "for_chain", "integrate"]
@@ -330,24 +330,6 @@ def _advance(rhs, obs, par, idx, lay, jac, has_jac, fd_col, i0, i1, y0, forcing,
                         ys[first + b, j, q] = y[b, q]
 
 
-@numba.njit(cache=True, nogil=True)
-def _observe(rhs, obs, par, idx, lay, ys, forcing, n_ext, pool_size, pools):
-    """The pool (forcing, states, outputs) of every subject at every output time."""
-    n_sub, n_out, n_states = ys.shape
-    dy = np.empty((1, n_states))
-    pool = np.zeros((1, pool_size))
-    y = np.empty((1, n_states))
-    for i in range(n_sub):
-        for j in range(n_out):
-            for e in range(n_ext):
-                pool[0, e] = forcing[i, j, e]
-            for q in range(n_states):
-                y[0, q] = ys[i, j, q]
-            eval_chain(rhs, obs, par, idx, lay, y, pool, dy)
-            for q in range(pool_size):
-                pools[i, j, q] = pool[0, q]
-
-
 # ------------------------------------------------------------------------------------------ Python
 def integrate(systems: Sequence[CompiledSystem], models: Sequence[Any], ext: Sequence[str], y0: np.ndarray,
               h: np.ndarray, out_at: np.ndarray, n_out: int, forcing: np.ndarray, forcing_out: np.ndarray,
@@ -404,14 +386,14 @@ def integrate(systems: Sequence[CompiledSystem], models: Sequence[Any], ext: Seq
         hit = np.flatnonzero(bad >= 0)
         if hit.size:
             return {}, int(hit[0]), int(bad[hit[0]]), err
-        pools = np.empty((n_sub, n_out, pool_size))
-        _observe(*entries, ys, forcing_out, len(ext), pool_size, pools)
+        pools = np.empty((pool_size, n_sub, n_out))
+        observe_chain(*entries, ys, forcing_out, len(ext), pool_size, pools)
     out = {}
     for m in models:
         for s in m.states:
-            out[f"effect.{s}"] = np.ascontiguousarray(pools[:, :, where[f"effect.{s}"]])
+            out[f"effect.{s}"] = pools[where[f"effect.{s}"]]
         for o in m.outputs:
-            out[o] = np.ascontiguousarray(pools[:, :, where[o]])
+            out[o] = pools[where[o]]
     return out, -1, -1, err
 
 

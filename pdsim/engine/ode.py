@@ -15,7 +15,7 @@ import numba  # a core dependency: the engine's ODE stage is compiled
 from numba import types as _t
 
 __all__ = ["TABLEAU", "THREADS", "SIGNATURE", "BLOCK", "CompiledSystem", "compile_system", "chain_entries", "eval_chain",
-           "observe_chain", "integrate"]
+           "observe_chain", "over_subjects", "observed", "integrate"]
 
 # the systems reach the driver as numba first-class functions, a feature numba still labels
 # experimental; it is what lets one cached driver serve every chain, so its notice is silenced here
@@ -254,30 +254,43 @@ def integrate(systems: Sequence[CompiledSystem], models: Sequence[Any], ext: Seq
     bad = np.full(n_sub, -1, dtype=np.int64)
     c, a, b = TABLEAU
     node = np.arange(STAGES, dtype=np.int64) if node is None else np.ascontiguousarray(node, dtype=np.int64)
-    n_thr = min(THREADS, n_sub)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=getattr(numba.core.errors, "NumbaExperimentalFeatureWarning", Warning))
         y0 = np.ascontiguousarray(y0, dtype=float)
         args = (y0, forcing, len(ext), pool_size, h, out_at, node, a, b, ys, bad)
         # in the stages, a system's outputs are computed only when a later system reads them
         stage = entries[:4] + (_stage_layout(entries[4], models),)
-        cuts = np.linspace(0, n_sub, n_thr + 1).astype(int)
-        if n_thr <= 1:
-            _advance(*stage, 0, n_sub, *args)
-        else:
-            from concurrent.futures import ThreadPoolExecutor
-
-            with ThreadPoolExecutor(n_thr) as pool:
-                list(pool.map(lambda k: _advance(*stage, cuts[k], cuts[k + 1], *args), range(n_thr)))
+        over_subjects(lambda first, last: _advance(*stage, first, last, *args), n_sub)
         hit = np.flatnonzero(bad >= 0)
         if hit.size:
             return {}, int(hit[0]), int(bad[hit[0]])
-        pools = np.empty((pool_size, n_sub, n_out))
-        observe_chain(*entries, ys, forcing_out, len(ext), pool_size, pools)
+        return observed(entries, models, where, ys, forcing_out, len(ext), pool_size), -1, -1
+
+
+def over_subjects(call: Any, n_sub: int) -> None:
+    """``call(first, last)`` on contiguous ranges of the subjects, one range per thread (up to `THREADS`;
+    the compiled drivers release the GIL). Both drivers use it (this module's DOP853 and `pdsim.engine.stiff`)."""
+    n_thr = min(THREADS, n_sub)
+    if n_thr <= 1:
+        call(0, n_sub)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    cuts = np.linspace(0, n_sub, n_thr + 1).astype(int)
+    with ThreadPoolExecutor(n_thr) as pool:
+        list(pool.map(lambda k: call(cuts[k], cuts[k + 1]), range(n_thr)))
+
+
+def observed(entries: tuple, models: Sequence[Any], where: dict, ys: np.ndarray, forcing_out: np.ndarray, n_ext: int,
+             pool_size: int) -> dict[str, np.ndarray]:
+    """``effect.<state>`` and every output of the chain at the output times, each (n_sub, n_out), views of
+    one array (`observe_chain` on the states ``ys`` the driver stored)."""
+    pools = np.empty((pool_size, ys.shape[0], ys.shape[1]))
+    observe_chain(*entries, ys, forcing_out, n_ext, pool_size, pools)
     out = {}
     for m in models:
         for s in m.states:
             out[f"effect.{s}"] = pools[where[f"effect.{s}"]]
         for o in m.outputs:
             out[o] = pools[where[o]]
-    return out, -1, -1
+    return out

@@ -45,7 +45,7 @@ import numba
 from numba import types as _t
 
 from . import registry
-from .ode import BLOCK, THREADS, CompiledSystem, chain_entries, eval_chain, observe_chain
+from .ode import BLOCK, CompiledSystem, chain_entries, eval_chain, observed, over_subjects
 
 __all__ = ["METHOD", "GAMMA", "ALPHA", "GAMMAS", "A", "C", "M", "E", "NODES", "JAC_SIGNATURE", "ERROR_NOTE",
            "compile_jac", "stage_times", "Rosenbrock", "for_chain", "integrate"]
@@ -374,27 +374,11 @@ def integrate(systems: Sequence[CompiledSystem], models: Sequence[Any], ext: Seq
         args = (y0, forcing, len(ext), pool_size, np.ascontiguousarray(h, dtype=float),
                 np.ascontiguousarray(dts, dtype=float), out_at, GAMMA, GAMMAS, A, C, M, E, ys, bad, err)
         head = entries + (jac_fns, has_jac, fd_col)
-        n_thr = min(THREADS, n_sub)
-        cuts = np.linspace(0, n_sub, n_thr + 1).astype(int)
-        if n_thr <= 1:
-            _advance(*head, 0, n_sub, *args)
-        else:
-            from concurrent.futures import ThreadPoolExecutor
-
-            with ThreadPoolExecutor(n_thr) as pool:
-                list(pool.map(lambda q: _advance(*head, cuts[q], cuts[q + 1], *args), range(n_thr)))
+        over_subjects(lambda first, last: _advance(*head, first, last, *args), n_sub)
         hit = np.flatnonzero(bad >= 0)
         if hit.size:
             return {}, int(hit[0]), int(bad[hit[0]]), err
-        pools = np.empty((pool_size, n_sub, n_out))
-        observe_chain(*entries, ys, forcing_out, len(ext), pool_size, pools)
-    out = {}
-    for m in models:
-        for s in m.states:
-            out[f"effect.{s}"] = pools[where[f"effect.{s}"]]
-        for o in m.outputs:
-            out[o] = pools[where[o]]
-    return out, -1, -1, err
+        return observed(entries, models, where, ys, forcing_out, len(ext), pool_size), -1, -1, err
 
 
 class Rosenbrock:

@@ -120,6 +120,7 @@ def pk_models(sc: Scenario, arm: Arm, first: int, n: int) -> dict[str, CompoundP
     models: dict[str, CompoundPK] = {}
     own: dict[str, Any] = {}  # each dosed drug's own model: the parent of what it forms
     bw = arm.body_weight
+    covariates = _covariate_values(arm, pop, first, n)  # the same subjects for every compound
     for name, parents in arm_sources(arm, custom).items():
         name = catalog.resolve(name, custom)  # the keys carry their drugs to the target layer and the systems
         dr = name.drug
@@ -141,7 +142,10 @@ def pk_models(sc: Scenario, arm: Arm, first: int, n: int) -> dict[str, CompoundP
             from ..pharmacogenetics import subject_multipliers
 
             kw["CL"] = kw["CL"] * subject_multipliers(dr, arm.phenotype, n, pop.seed, first)[0]
-        kw = _with_covariates(dr, arm, kw, pop, first, n)
+        if covariates:
+            from ..covariates import apply
+
+            kw = apply(dr, arm.species, kw, covariates)[0]
         model = (TwoCompartment if isinstance(base, TwoCompartment) else OneCompartment)(**kw)
         own[name] = model
         sources = []
@@ -164,15 +168,11 @@ def pk_models(sc: Scenario, arm: Arm, first: int, n: int) -> dict[str, CompoundP
     return models
 
 
-def _with_covariates(dr, arm: Arm, kw: dict[str, Any], pop: Any, first: int, n: int) -> dict[str, Any]:
-    """The arm's patient covariates (and any drawn per subject) applied to the PK values (`pdsim.covariates`)."""
-    from ..covariates import apply, covariate_values, draw_covariates
+def _covariate_values(arm: Arm, pop: Any, first: int, n: int) -> dict[str, Any]:
+    """The covariates of subjects first..first+n-1: the arm's patient, and any drawn per subject (`pdsim.covariates`)."""
+    from ..covariates import covariate_values, draw_covariates
 
-    draws = draw_covariates(getattr(pop, "covariates", None) or {}, n, pop.seed, first)
-    values = covariate_values(arm.patient, draws)
-    if not values:
-        return kw
-    return apply(dr, arm.species, kw, values)[0]
+    return covariate_values(arm.patient, draw_covariates(getattr(pop, "covariates", None) or {}, n, pop.seed, first))
 
 
 def site_factors(dr, species: str, site: str, notes: list[str]) -> tuple[float, float | None]:

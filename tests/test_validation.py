@@ -53,10 +53,13 @@ def test_cli_validate_writes_report(tmp_path, capsys):
 
 def test_failed_expected_check_exits_1(tmp_path, monkeypatch, capsys):
     """A check that should reproduce but does not makes `pdsim validate` exit 1."""
+    import dataclasses
+
     import pdsim.validation as v
 
     first = next(c for c in checks().values() if c.expect == "reproduced")  # whatever order modules registered in
-    monkeypatch.setitem(v._REGISTRY, first.name, v.Check(first.name, first.claims, lambda: Outcome("x", "y", False)))
+    # the same check (its claims or references give its rows) with an outcome that fails
+    monkeypatch.setitem(v._REGISTRY, first.name, dataclasses.replace(first, func=lambda: Outcome("x", "y", False)))
     assert main(["validate", "--out", str(tmp_path)]) == 1
     assert f"FAILED {first.name}" in capsys.readouterr().err
 

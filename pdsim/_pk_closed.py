@@ -88,6 +88,10 @@ def chain(nodes: Sequence[Any], t: Any) -> np.ndarray:
     out_shape = np.broadcast_shapes(ks.shape[1:], t.shape)
     shape = out_shape or (1,)  # work on arrays, so that masked assignment works
     ks = ks.reshape((len(ks),) + (1,) * (len(shape) + 1 - ks.ndim) + ks.shape[1:])  # align with `shape`
+    if HAVE_NUMBA and math.prod(shape) >= _COMPILED_MIN:  # the same sums element by element, compiled
+        flat_k = np.ascontiguousarray(np.broadcast_to(ks, (len(ks),) + shape).reshape(len(ks), -1))
+        flat_t = np.ascontiguousarray(np.broadcast_to(t, shape), dtype=float).reshape(-1)
+        return _chain_compiled(flat_k, flat_t, _INV_FACT).reshape(out_shape)
     ahead = np.broadcast_to(t >= 0, shape)
     t = np.broadcast_to(np.where(ahead, t, 0.0), shape)
     level = [np.exp(-k * t) for k in ks]  # one node
@@ -104,6 +108,48 @@ def chain(nodes: Sequence[Any], t: Any) -> np.ndarray:
         level = nxt
     # g > 0 exactly; the clip only removes a rounding of subnormal underflow
     return np.where(ahead, np.maximum(level[0], 0.0), 0.0).reshape(out_shape)
+
+
+#: elements of a `chain` evaluation from which the compiled kernel takes it (below, NumPy is as fast)
+_COMPILED_MIN = 256
+
+
+@njit(cache=True, nogil=True)
+def _chain_compiled(ks, t, inv_fact):  # pragma: no cover - compiled
+    """`chain` for each column: rates ``ks`` (m, N) sorted along axis 0, times ``t`` (N,); the recursion
+    and the Taylor series of `chain` (`_series`), element by element (no masks, no temporaries)."""
+    m, n = ks.shape
+    out = np.empty(n)
+    level = np.empty(m)
+    hh = np.empty(_SERIES_TERMS + 1)
+    for e in range(n):
+        te = t[e]
+        if not te >= 0.0:
+            out[e] = 0.0
+            continue
+        for i in range(m):
+            level[i] = np.exp(-ks[i, e] * te)
+        for width in range(2, m + 1):
+            for i in range(m - width + 1):
+                lo, hi = ks[i, e], ks[i + width - 1, e]
+                if (hi - lo) * te <= _SERIES_SPREAD:
+                    centre = 0.5 * (lo + hi)
+                    hh[0] = 1.0
+                    for j in range(1, _SERIES_TERMS + 1):
+                        hh[j] = 0.0
+                    for r in range(i, i + width):
+                        x = (ks[r, e] - centre) * te
+                        for j in range(1, _SERIES_TERMS + 1):
+                            hh[j] = hh[j] + x * hh[j - 1]
+                    total = 0.0
+                    for j in range(_SERIES_TERMS, -1, -1):
+                        sign = 1.0 if j % 2 == 0 else -1.0
+                        total += sign * hh[j] * inv_fact[width - 1 + j]
+                    level[i] = np.exp(-centre * te) * te ** (width - 1) * total
+                else:
+                    level[i] = (level[i] - level[i + 1]) / (hi - lo)
+        out[e] = max(level[0], 0.0)
+    return out
 
 
 def infusion_chain(nodes: Sequence[Any], t: Any, duration: float) -> np.ndarray:

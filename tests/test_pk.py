@@ -471,3 +471,25 @@ def test_tianeptine_steady_state_elderly_published(what):
     value = levels("tianeptine", ELDERLY)[what]
     mean, sd = {"Cmax": (405, 202), "Cmin": (68, 41)}[what]
     assert mean - sd <= value <= mean + sd, f"{what} = {value:.3g} ng/mL, published {mean} +/- {sd}"
+
+
+@pytest.mark.parametrize("n_rates", [1, 2, 3, 4])
+def test_chain_compiled_kernel_equals_the_numpy_path(n_rates, monkeypatch):
+    """Large `chain` evaluations take the compiled kernel (`_chain_compiled`), small ones NumPy: the same
+    recursion and series, so the two agree to rounding, at coinciding and spread rates, t < 0 and t = 0;
+    and both equal the closed form t e^{-k t} at two equal rates."""
+    from pdsim import _pk_closed as pc
+
+    rng = np.random.default_rng(7)
+    rates = [rng.uniform(0.05, 3.0, (400, 1)) for _ in range(n_rates)]
+    if n_rates > 1:
+        rates[1][:100] = rates[0][:100]  # coinciding rates in a quarter of the subjects
+    t = np.concatenate([[-2.0, 0.0], np.geomspace(1e-4, 200.0, 150)])
+    compiled = pc.chain(rates, t)
+    monkeypatch.setattr(pc, "_COMPILED_MIN", 10**15)
+    plain = pc.chain(rates, t)
+    assert_allclose(compiled, plain, rtol=1e-13, atol=1e-300)
+    assert np.all(compiled[:, 0] == 0.0)
+    if n_rates == 2:
+        k = rates[0][:100]
+        assert_allclose(compiled[:100, 2:], t[2:] * np.exp(-k * t[2:]), rtol=1e-13)

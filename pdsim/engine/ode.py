@@ -14,7 +14,7 @@ import numpy as np
 import numba  # a core dependency: the engine's ODE stage is compiled
 from numba import types as _t
 
-__all__ = ["TABLEAU", "THREADS", "SIGNATURE", "BLOCK", "CompiledSystem", "compile_system", "chain_entries", "eval_chain",
+__all__ = ["TABLEAU", "THREADS", "SIGNATURE", "BLOCK", "CompiledSystem", "compile_system", "chain_entries", "fill_pool", "eval_chain",
            "observe_chain", "over_subjects", "observed", "integrate"]
 
 # the systems reach the driver as numba first-class functions, a feature numba still labels
@@ -87,15 +87,15 @@ def compile_system(fn):
 
 
 @numba.njit(cache=True)
-def eval_chain(rhs, obs, par, idx, lay, y, pool, dy):
-    """dy/dt of every system in order: each sees the pool (forcing, earlier states and outputs); both
-    drivers call it (this module's DOP853 and `pdsim.engine.stiff`'s RODAS4).
+def fill_pool(obs, par, idx, lay, y, pool):
+    """The chain's part of the pool from the states ``y``: each system's states (where read there) and
+    outputs (where computed), in chain order, so a system's outputs see the earlier ones.
 
     lay[i] = (first state in y, number of states, first state in pool, first output in pool, outputs,
     1 when the states are copied into the pool (a system reads them there, or they are observed) else 0)
     """
     nb = y.shape[0]
-    for i in range(len(rhs)):
+    for i in range(len(obs)):
         y0, ns, ps, po, no = lay[i, 0], lay[i, 1], lay[i, 2], lay[i, 3], lay[i, 4]
         if lay[i, 5]:
             for b in range(nb):
@@ -103,6 +103,15 @@ def eval_chain(rhs, obs, par, idx, lay, y, pool, dy):
                     pool[b, ps + j] = y[b, y0 + j]
         if no > 0:
             obs[i](y[:, y0:y0 + ns], pool, idx[i], par[i], pool[:, po:po + no])
+
+
+@numba.njit(cache=True)
+def eval_chain(rhs, obs, par, idx, lay, y, pool, dy):
+    """dy/dt of every system in order: each sees the pool (forcing, states and outputs, `fill_pool`);
+    both drivers call it (this module's DOP853 and `pdsim.engine.stiff`'s RODAS4)."""
+    fill_pool(obs, par, idx, lay, y, pool)
+    for i in range(len(rhs)):
+        y0, ns = lay[i, 0], lay[i, 1]
         rhs[i](y[:, y0:y0 + ns], pool, idx[i], par[i], dy[:, y0:y0 + ns])
 
 
@@ -179,7 +188,6 @@ def observe_chain(rhs, obs, par, idx, lay, ys, forcing, n_ext, pool_size, pools)
     n_sub, n_out, n_states = ys.shape
     for first in range(0, n_sub, BLOCK):
         nb = min(BLOCK, n_sub - first)
-        dy = np.empty((nb, n_states))
         pool = np.zeros((nb, pool_size))
         y = np.empty((nb, n_states))
         for j in range(n_out):
@@ -188,7 +196,7 @@ def observe_chain(rhs, obs, par, idx, lay, ys, forcing, n_ext, pool_size, pools)
                     pool[b, e] = forcing[first + b, j, e]
                 for q in range(n_states):
                     y[b, q] = ys[first + b, j, q]
-            eval_chain(rhs, obs, par, idx, lay, y, pool, dy)
+            fill_pool(obs, par, idx, lay, y, pool)
             for b in range(nb):
                 for q in range(pool_size):
                     pools[q, first + b, j] = pool[b, q]

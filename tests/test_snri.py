@@ -89,6 +89,43 @@ def test_duloxetine_sert_fit_reproduces_takano2006_single_dose():
         assert imaging_snri._at("Duloxetine 60 mg once", h) == pytest.approx(want, abs=2.0)
 
 
+def _washout_levels():
+    """takano2006's repeated-dose washout means and the model's, as plasma duloxetine (ng/mL): the fitted SERT curve
+    occupancy = Emax C / (EC50 + C) inverted, C = EC50 o / (Emax - o) (exact for the model: no ke0)."""
+    from pdsim.checks import imaging_snri
+    from pdsim.targets.engagement import in_vivo
+
+    iv = in_vivo("duloxetine", "SERT")
+    ec50 = iv.ec50_nM * M_DUL / 1e3  # nM -> ng/mL
+
+    def conc(pct: float) -> float:
+        return ec50 * (pct / 100) / (iv.emax - pct / 100)
+
+    obs = {h: conc(imaging_snri._TAKANO_REPEAT[h]) for h in (49, 78)}
+    sim = {h: conc(imaging_snri._at("Duloxetine 60 mg/day x 7 d", 144.0 + h)) for h in (49, 78)}
+    return obs, sim
+
+
+def test_duloxetine_washout_miss_is_a_level_not_a_delay():
+    """The washout row's reason, checked: takano2006's 49- and 78-h means decline with a half-life inside the label's
+    8-17 h (so no slow brain equilibration is indicated), while their level is about 3 times the model's."""
+    from pdsim.validation import checks
+
+    obs, sim = _washout_levels()
+    t_half = np.log(2) * 29 / np.log(obs[49] / obs[78])
+    assert 8.0 <= t_half <= 17.0  # duloxetine label: elimination half-life about 12 h, range 8-17 h
+    # the model declines at its plasma half-life over the same hours (occupancy follows plasma, no ke0)
+    assert np.log(2) * 29 / np.log(sim[49] / sim[78]) == pytest.approx(_half_life("duloxetine"), rel=0.01)
+    ratio = sorted(obs[h] / sim[h] for h in (49, 78))
+    assert ratio[0] > 2.5  # the miss is the level
+    reason = " ".join(checks()["imaging.duloxetine_sert_washout_after_repeated_dosing"].reason.split())
+    assert f"mean {obs[49]:.1f} and {obs[78]:.1f} ng/mL, a decline with half-life {t_half:.1f} h" in reason
+    assert f"{ratio[0]:.1f}-{ratio[1]:.1f} times above the model's level" in reason
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert f"the measured decline has a {t_half:.1f} h half-life, like the plasma's: the model misses a level about " \
+           f"{round(float(np.mean(ratio)))} times higher, not a brain delay" in readme
+
+
 def test_readme_snri_numbers_come_from_the_model():
     from pdsim.checks import classes, imaging_snri
 

@@ -431,6 +431,10 @@ def scenario_to_sbml(scenario: Any, arm: str | None = None, *, include_systems: 
     phenotyped = lambda d: apply(d, dict(a.phenotype), a.species) if a.phenotype else d  # noqa: E731
     for name, parent in compounds:
         dr = phenotyped(as_drug(name))  # an arm's CYP2D6/CYP2C19 phenotype scales CL and fm (pdsim.pharmacogenetics)
+        if dr.pk(a.species).model == "one_compartment_cyp2d6_inactivation":
+            raise InputError(f"arm '{a.label}': {dr.name} has non-linear PK (it inactivates its own CYP2D6; model "
+                             f"'one_compartment_cyp2d6_inactivation'), which the SBML export does not write (it writes "
+                             f"linear compartments only); simulate it with pdsim.simulate, or export an arm without it.")
         model = _with_patient(pk_model(dr, a.species, a.body_weight), dr, a)
         spec = dr.pk(a.species)
         P = spec.params

@@ -71,7 +71,8 @@ def parse_drug_table(tbl: Any, path: Any, reg: Any, metabolites: Mapping[str, An
                 if key not in (CL_KEY, CL_2D6_KEY) and not (key.startswith(FM_KEY + ".") and key.count(".") == 1):
                     ln = line_of(path, key.split(".")[0])
                     raise ModelFileError(f"{where}{':' + str(ln) if ln else ''}: unknown field '{name}'; a phenotype "
-                                         f"scales CL, CL_2D6 (non-linear CYP2D6 model) or fm.<metabolite> (e.g. fm.nortriptyline).")
+                                         f"scales CL or fm.<metabolite> (e.g. fm.nortriptyline), or CL_2D6 with the non-linear CYP2D6 "
+                                         f"model.")
                 if key.startswith(FM_KEY + ".") and key.split(".")[1] not in metabolites:
                     met = key.split(".")[1]
                     raise ModelFileError(f"{where}: '{name}' names '{met}', which the drug does not form "

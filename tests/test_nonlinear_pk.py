@@ -5,6 +5,8 @@ reference, population arrays and what refuses a non-linear compound.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
@@ -126,3 +128,98 @@ def test_refusals_name_the_reason():
         m.effect([1.0], DAILY)
     with pytest.raises(InputError, match="ka"):
         CypInactivation(**{**PAR, "ka": None}).conc([1.0], DAILY)
+
+
+# --- paroxetine through the public path ---------------------------------------------------------------
+def _paroxetine_params(**over) -> dict:
+    from pdsim.pk import pk_model
+
+    m = pk_model("paroxetine")
+    return {**{k: float(v) for k, v in m.kwargs().items() if v is not None and k in
+               ("CL", "CL_2D6", "V", "kinact", "KI", "kdeg", "ka", "F", "tlag")}, **over}
+
+
+def test_simulate_paroxetine_population_against_solve_ivp():
+    """pdsim.simulate with between-subject variability of CL_2D6 and V: each subject's plasma paroxetine (nM)
+    equals solve_ivp (rtol 1e-12) on that subject's own parameters to 1e-8 relative."""
+    import pdsim
+    from pdsim.population import sample_parameters
+
+    d = {"name": "paroxetine pop", "duration": "10 day", "output_every": "0.5 h", "targets": [],
+         "population": {"size": 4, "seed": 11, "variability": {"paroxetine.CL_2D6": 0.5, "paroxetine.V": 0.3}},
+         "arms": [{"label": "a", "doses": [{"drug": "paroxetine", "dose": "20 mg", "every": "24 h", "count": 10}]}]}
+    r = pdsim.simulate(pdsim.Scenario.from_dict(d))
+    got = np.asarray(r.get("plasma.paroxetine"))
+    base = _paroxetine_params()
+    draws = sample_parameters({"paroxetine.CL_2D6": base["CL_2D6"], "paroxetine.V": base["V"]},
+                              {"paroxetine.CL_2D6": 0.5, "paroxetine.V": 0.3}, 4, 11)
+    evs = [Dose(24.0 * i, 20.0, "oral") for i in range(10)]
+    for i in range(4):
+        p = {**base, "CL_2D6": float(draws["paroxetine.CL_2D6"][i]), "V": float(draws["paroxetine.V"][i])}
+        want = reference(p, evs, r.time_h) * 1e6 / 329.37
+        pos = want > 0
+        assert np.max(np.abs(got[i][pos] - want[pos]) / want[pos]) <= 1e-8
+        assert np.all(got[i][~pos] == 0)
+    assert len({round(float(x), 6) for x in got[:, -1]}) == 4  # the subjects differ
+
+
+def test_dose_edges_still_report_the_dose_times():
+    """The ODE stage's step grid must land on every dose: the non-linear model reports them like the linear ones."""
+    import pdsim
+    from pdsim.engine.pk import dose_edges, pk_models
+
+    sc = pdsim.Scenario.from_dict({"name": "p", "duration": "3 day", "output_every": "1 h", "targets": [],
+                                   "arms": [{"label": "a", "doses": [{"drug": "paroxetine", "dose": "20 mg",
+                                                                      "every": "24 h", "count": 3}]}]})
+    models = pk_models(sc, sc.arms[0], 0, 1)
+    assert isinstance(models["paroxetine"].model, CypInactivation)
+    jumps, kinks, own = dose_edges(models)
+    assert kinks == [0.0, 24.0, 48.0] and not jumps and not own
+
+
+def test_what_cannot_take_a_non_linear_drug_says_so(tmp_path):
+    """Closed-form steady state and summaries, metabolites, pdsim tdm and the SBML export refuse paroxetine,
+    each with an error naming it and the reason."""
+    import pdsim
+    from pdsim import pk, tdm
+    from pdsim.sbml import scenario_to_sbml
+
+    reg = pdsim.Regimen([Dose(24.0 * i, 20.0, "oral") for i in range(3)])
+    with pytest.raises(InputError, match="no closed form"):
+        pk.steady_state("paroxetine", 20, 24)
+    with pytest.raises(InputError, match="no closed form"):
+        pk.pk_summary("paroxetine", reg, np.linspace(0, 72, 73))
+    with pytest.raises(InputError, match="paroxetine has non-linear PK"):
+        pk.metabolite_model("paroxetine", "escitalopram")
+    with pytest.raises(InputError, match="cannot individualise paroxetine: its PK is non-linear"):
+        tdm.predict("paroxetine", reg, [48.0])
+    with pytest.raises(InputError, match="cannot individualise paroxetine"):
+        tdm.estimate_clearance("paroxetine", reg, ["48 h=20 ng/mL"])
+    sc = pdsim.Scenario.from_dict({"name": "p", "duration": "1 day", "output_every": "1 h", "targets": [],
+                                   "arms": [{"label": "a", "doses": [{"drug": "paroxetine", "dose": "20 mg"}]}]})
+    pytest.importorskip("libsbml")
+    with pytest.raises(InputError, match="paroxetine has non-linear PK"):
+        scenario_to_sbml(sc)
+    # concentration itself works: it simulates
+    c = pk.concentration("paroxetine", reg, [30.0]).to("nM").magnitude
+    assert c[0] == pytest.approx(reference(_paroxetine_params(), list(reg.events), np.array([30.0]))[0] * 1e6 / 329.37,
+                                 rel=1e-8)
+
+
+def test_drug_file_rules_for_the_non_linear_model(tmp_path):
+    """A non-linear drug file needs CL_2D6, kinact, KI, kdeg and fu; its CYP2D6 phenotypes scale CL_2D6, not CL;
+    a linear drug may not carry them."""
+    from pdsim.catalog import load_drug_file
+    from pdsim.errors import ModelFileError
+
+    text = (Path(__file__).parents[1] / "models" / "drugs" / "paroxetine.toml").read_text(encoding="utf-8")
+    f = tmp_path / "paroxetine.toml"
+    f.write_text(text.replace("\nkdeg = {", "\n#kdeg = {"))
+    with pytest.raises(ModelFileError, match="missing parameter 'kdeg'"):
+        load_drug_file(f)
+    f.write_text(text.replace("\nCL_2D6 = { value = 0,", "\nCL = { value = 0.5,"))
+    with pytest.raises(ModelFileError, match="write CL_2D6"):
+        load_drug_file(f)
+    f.write_text(text.replace('model = "one_compartment_cyp2d6_inactivation"', 'model = "one_compartment"'))
+    with pytest.raises(ModelFileError, match="belongs to the non-linear model"):
+        load_drug_file(f)

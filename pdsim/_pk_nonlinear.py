@@ -18,7 +18,7 @@ from .units import as_float
 __all__ = ["CypInactivation", "RTOL", "ROUTE_CODES"]
 
 #: relative tolerance of the adaptive steps; the local error test of DOP853 at this level keeps the
-#: global relative error of the concentrations well below 1e-8 (tests/test_nonlinear_pk.py)
+#: global relative error of the concentrations, dense output included, well below 1e-8 (tests/test_nonlinear_pk.py)
 RTOL = 1e-12
 #: absolute tolerance, as a fraction of each state's natural size (largest dose, 1 for the enzyme)
 _ATOL_FRACTION = 1e-16
@@ -27,11 +27,14 @@ ROUTE_CODES = {"oral": 0, "iv_bolus": 1, "iv_infusion": 2, "ip": 3, "sc": 3}
 
 # DOP853 (Dormand & Prince, order 8 with embedded 5th and 3rd order error estimators), as SciPy tabulates it
 _NS = _dop.N_STAGES
-_A = np.ascontiguousarray(_dop.A[:_NS, :_NS], dtype=float)
+_A = np.ascontiguousarray(_dop.A, dtype=float)  # 16 x 16: the 12 stages, then the 3 of the dense output
 _B = np.ascontiguousarray(_dop.B, dtype=float)
-_C = np.ascontiguousarray(_dop.C[:_NS], dtype=float)
+_C = np.ascontiguousarray(_dop.C, dtype=float)
 _E3 = np.ascontiguousarray(_dop.E3, dtype=float)
 _E5 = np.ascontiguousarray(_dop.E5, dtype=float)
+_D = np.ascontiguousarray(_dop.D, dtype=float)  # 4 x 16: the dense output's higher coefficients
+_N_EXT = _dop.N_STAGES_EXTENDED
+_POWER = _dop.INTERPOLATOR_POWER
 _N_STATES = 4  # gut amount, central amount, active enzyme fraction, effect-site concentration
 
 
@@ -47,10 +50,12 @@ def _rhs(y, rate, p, dy):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _advance(y, t0, t1, rate, p, h, atol, rtol, A, B, C, E3, E5, K, ytmp, ynew):  # pragma: no cover - compiled
-    """Advance ``y`` from t0 to t1 (> t0) with adaptive DOP853 steps; returns the next step size (< 0: failure)."""
+def _advance(y, t0, t1, rate, p, h, atol, rtol, times, k, row, read, K, ytmp, ynew, F):  # pragma: no cover - compiled
+    """Advance ``y`` from t0 to t1 (> t0) with adaptive DOP853 steps (none crosses t1), writing ``row[k]`` for
+    every sorted ``times[k]`` < t1 from the step's dense output (7th-order interpolant of Dormand & Prince).
+    Returns (next step size, next k); a step size < 0 is a failure."""
     n = y.size
-    ns = B.size
+    ns = _B.size
     t = t0
     while t < t1:
         rem = t1 - t
@@ -61,13 +66,13 @@ def _advance(y, t0, t1, rate, p, h, atol, rtol, A, B, C, E3, E5, K, ytmp, ynew):
             for m in range(n):
                 acc = 0.0
                 for q in range(s):
-                    acc += A[s, q] * K[q, m]
+                    acc += _A[s, q] * K[q, m]
                 ytmp[m] = y[m] + hh * acc
             _rhs(ytmp, rate, p, K[s])
         for m in range(n):
             acc = 0.0
             for q in range(ns):
-                acc += B[q] * K[q, m]
+                acc += _B[q] * K[q, m]
             ynew[m] = y[m] + hh * acc
         _rhs(ynew, rate, p, K[ns])
         e5 = 0.0
@@ -76,24 +81,56 @@ def _advance(y, t0, t1, rate, p, h, atol, rtol, A, B, C, E3, E5, K, ytmp, ynew):
             a5 = 0.0
             a3 = 0.0
             for q in range(ns + 1):
-                a5 += E5[q] * K[q, m]
-                a3 += E3[q] * K[q, m]
+                a5 += _E5[q] * K[q, m]
+                a3 += _E3[q] * K[q, m]
             sc = atol[m] + rtol * max(abs(y[m]), abs(ynew[m]))
             e5 += (a5 / sc) ** 2
             e3 += (a3 / sc) ** 2
         den = e5 + 0.01 * e3
         err = hh * e5 / math.sqrt(den * n) if den > 0.0 else 0.0
-        if err <= 1.0:
-            fac = 10.0 if err == 0.0 else min(10.0, 0.9 * err ** (-1.0 / 8.0))
-            t = t1 if last else t + hh
+        if not (err <= 1.0):
+            h = hh * max(0.2, 0.9 * err ** (-1.0 / 8.0)) if math.isfinite(err) else 0.2 * hh
+            if h < 1e-13 * max(1.0, abs(t)):
+                return -1.0, k
+            continue
+        tn = t1 if last else t + hh
+        if k < times.size and times[k] < tn:  # outputs inside this step: the dense output's 3 extra stages
+            for s in range(ns + 1, _N_EXT):
+                for m in range(n):
+                    acc = 0.0
+                    for q in range(s):
+                        acc += _A[s, q] * K[q, m]
+                    ytmp[m] = y[m] + hh * acc
+                _rhs(ytmp, rate, p, K[s])
             for m in range(n):
-                y[m] = ynew[m]
-            h = max(h, hh * fac) if last else hh * fac
-        else:
-            h = hh * max(0.2, 0.9 * err ** (-1.0 / 8.0))
-            if h < 1e-13 * max(1.0, abs(t)) or not math.isfinite(err):
-                return -1.0
-    return h
+                dy = ynew[m] - y[m]
+                F[0, m] = dy
+                F[1, m] = hh * K[0, m] - dy
+                F[2, m] = 2.0 * dy - hh * (K[ns, m] + K[0, m])
+                for r in range(_D.shape[0]):
+                    acc = 0.0
+                    for q in range(_N_EXT):
+                        acc += _D[r, q] * K[q, m]
+                    F[3 + r, m] = hh * acc
+            while k < times.size and times[k] < tn:
+                x = (times[k] - t) / hh
+                for m in range(n):
+                    v = 0.0
+                    for r in range(F.shape[0] - 1, -1, -1):
+                        v += F[r, m]
+                        if (F.shape[0] - 1 - r) % 2 == 0:
+                            v *= x
+                        else:
+                            v *= 1.0 - x
+                    ytmp[m] = y[m] + v
+                row[k] = ytmp[1] / p[2] if read == 4 else ytmp[read]
+                k += 1
+        fac = 10.0 if err == 0.0 else min(10.0, 0.9 * err ** (-1.0 / 8.0))
+        t = tn
+        for m in range(n):
+            y[m] = ynew[m]
+        h = max(h, hh * fac) if last else hh * fac
+    return h, k
 
 
 @njit(cache=True, nogil=True)
@@ -108,7 +145,8 @@ def _solve(times, ev_t, ev_amt, ev_route, ev_dur, P, F, F_ip, tlag, read, rtol, 
     for e in range(n_ev):
         big = max(big, ev_amt[e])
     big = big if big > 0.0 else 1.0
-    K = np.zeros((_B.size + 1, _N_STATES))
+    K = np.zeros((_N_EXT, _N_STATES))
+    Fd = np.zeros((_POWER, _N_STATES))
     ytmp = np.zeros(_N_STATES)
     ynew = np.zeros(_N_STATES)
     y = np.zeros(_N_STATES)
@@ -145,39 +183,38 @@ def _solve(times, ev_t, ev_amt, ev_route, ev_dur, P, F, F_ip, tlag, read, rtol, 
         running = 0
         h = 0.05
         j = 0
+        row = out[i]
         t = e_t[order[0]] if m > 0 else np.inf
-        for k in range(n_t):
-            target = times[k]
-            if target < t and j == 0:
-                out[i, k] = 1.0 if read == 2 else 0.0  # before the first dose: nothing given, enzyme fully active
-                continue
-            while True:
-                nxt = e_t[order[j]] if j < m else np.inf
-                stop = target if target < nxt else nxt
-                if stop > t:
-                    h = _advance(y, t, stop, rate, p, h, atol, rtol, _A, _B, _C, _E3, _E5, K, ytmp, ynew)
-                    if h < 0.0:
-                        return i
-                    t = stop
-                if nxt <= target:
-                    while j < m and e_t[order[j]] <= nxt:
-                        q = order[j]
-                        kind = e_kind[q]
-                        if kind == 0:
-                            y[0] += e_val[q]
-                        elif kind == 1:
-                            y[1] += e_val[q]
-                        elif kind == 2:
-                            running += 1
-                            rate += e_val[q]
-                        else:
-                            running -= 1
-                            rate = rate - e_val[q] if running > 0 else 0.0
-                        j += 1
-                    t = nxt if nxt > t else t
+        k = 0
+        while k < n_t and times[k] < t:  # before the first dose: nothing given, the enzyme fully active
+            row[k] = 1.0 if read == 2 else 0.0
+            k += 1
+        while k < n_t:
+            while j < m and e_t[order[j]] <= t:  # the doses at t (right-continuous: outputs at t follow them)
+                q = order[j]
+                kind = e_kind[q]
+                if kind == 0:
+                    y[0] += e_val[q]
+                elif kind == 1:
+                    y[1] += e_val[q]
+                elif kind == 2:
+                    running += 1
+                    rate += e_val[q]
                 else:
-                    break
-            out[i, k] = y[1] / p[2] if read == 4 else y[read]
+                    running -= 1
+                    rate = rate - e_val[q] if running > 0 else 0.0
+                j += 1
+            while k < n_t and times[k] <= t:
+                row[k] = y[1] / p[2] if read == 4 else y[read]
+                k += 1
+            if k >= n_t:
+                break
+            nxt = e_t[order[j]] if j < m else np.inf
+            end = nxt if nxt < times[n_t - 1] else times[n_t - 1]
+            h, k = _advance(y, t, end, rate, p, h, atol, rtol, times, k, row, read, K, ytmp, ynew, Fd)
+            if h < 0.0:
+                return i
+            t = end
     return -1
 
 

@@ -20,8 +20,9 @@ __all__ = ["CypInactivation", "RTOL", "ROUTE_CODES"]
 #: relative tolerance of the adaptive steps; the local error test of DOP853 at this level keeps the
 #: global relative error of the concentrations, dense output included, well below 1e-8 (tests/test_nonlinear_pk.py)
 RTOL = 1e-12
-#: absolute tolerance, as a fraction of each state's natural size (largest dose, 1 for the enzyme)
-_ATOL_FRACTION = 1e-16
+#: absolute tolerance, as a fraction of each state's natural size (largest dose, 1 for the enzyme): the
+#: error test is relative down to 1e-8 of the dose (1e-20 / RTOL), absolute below
+_ATOL_FRACTION = 1e-20
 #: dose routes as the kernel numbers them
 ROUTE_CODES = {"oral": 0, "iv_bolus": 1, "iv_infusion": 2, "ip": 3, "sc": 3}
 
@@ -386,6 +387,8 @@ class CypInactivation:
             raise SolverError(f"the non-linear PK integrator could not meet its tolerance for subject {bad} "
                               f"(parameters {dict(zip(('CL', 'CL_2D6', 'V', 'ka', 'kinact', 'KI', 'kdeg', 'ke0'), P[bad]))}); "
                               f"check that they are finite and of sensible size.")
+        if read != 2:  # amounts and concentrations are > 0 exactly: this only removes the rounding (about
+            np.maximum(out, 0.0, out=out)  # atol) of a washed-out compartment, as the closed forms' clip does
         res = np.empty_like(out)
         res[:, order] = out
         return res

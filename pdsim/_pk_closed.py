@@ -953,6 +953,9 @@ class Metabolite(LinearModel):
 
     def __init__(self, parent: LinearModel, model: LinearModel, fm: Any, mass_ratio: Any = 1.0):
         for name, m in (("parent", parent), ("model", model)):
+            if type(m).__name__ == "CypInactivation":
+                raise InputError(f"`{name}` has non-linear PK (CypInactivation): a metabolite's closed form convolves "
+                                 f"linear responses, so a non-linear compound cannot be a parent or a metabolite here.")
             if not isinstance(m, LinearModel):
                 raise InputError(f"`{name}` must be a OneCompartment, TwoCompartment or Metabolite model (got {type(m).__name__}).")
         self.parent, self.model = parent, model

@@ -42,8 +42,12 @@ __all__ = [
 
 ACTIONS = ("agonist", "antagonist", "inhibitor", "blocker")
 MEASURES = ("Ki", "Kd", "IC50", "EC50", "KB")
-PK_MODELS = ("one_compartment", "two_compartment")
-PK_PARAMS = ("ka", "F", "tlag", "CL", "V", "Q", "V2", "fu", "kp_uu", "ke0", "F_ip")
+#: "one_compartment_cyp2d6_inactivation": non-linear, the drug inactivates its own CYP2D6 clearance
+#: (`pdsim.pk.CypInactivation`); it needs the parameters of `INACTIVATION_PARAMS` as well
+PK_MODELS = ("one_compartment", "two_compartment", "one_compartment_cyp2d6_inactivation")
+#: the parameters only the CYP2D6-inactivation model has (CYP2D6 clearance, inactivation, enzyme turnover)
+INACTIVATION_PARAMS = ("CL_2D6", "kinact", "KI", "kdeg")
+PK_PARAMS = ("ka", "F", "tlag", "CL", "V", "Q", "V2", "fu", "kp_uu", "ke0", "F_ip") + INACTIVATION_PARAMS
 _DRUG_KEYS = {"name", "display_name", "aliases", "description", "parent", "molar_mass", "pk", "targets",
               "therapeutic_range", "doses", "sources", "forms", "tdm", "pharmacogenetics"}
 #: keys of a [tdm] table (therapeutic drug monitoring: reference range and laboratory alert level)
@@ -275,7 +279,13 @@ def load_drug_file(path: Path, reg: Registry | None = None) -> Drug:
                 raise ModelFileError(f"{path}{':' + str(ln) if ln else ''}: unknown PK field 'pk.{sp}.{k}'.{suggest(k, PK_PARAMS)}")
         params = _params_of({k: v for k, v in tbl.items() if k not in ("model", "metabolites", "covariates")},
                             f"pk.{sp}", path, reg)
-        need = ["CL", "V"] + (["Q", "V2"] if model == "two_compartment" else [])
+        nonlinear = model == "one_compartment_cyp2d6_inactivation"
+        need = ["CL", "V"] + (["Q", "V2"] if model == "two_compartment" else []) + (
+            list(INACTIVATION_PARAMS) + ["fu"] if nonlinear else [])
+        for k in INACTIVATION_PARAMS:
+            if k in params and not nonlinear:
+                raise ModelFileError(f"{path}{':' + str(line_of(path, k) or '?')}: pk.{sp}.{k} belongs to the non-linear "
+                                     f"model; set pk.{sp}.model = \"one_compartment_cyp2d6_inactivation\" or remove it.")
         for k in need:
             if k not in params:
                 raise ModelFileError(f"{path}: pk.{sp} ({model}) is missing parameter '{k}'; add {k} = {{ value = ..., unit = ..., sources = [...], kind = ... }}.")
@@ -318,6 +328,15 @@ def load_drug_file(path: Path, reg: Registry | None = None) -> Drug:
 
         formed = {m for spec in pk_specs.values() for m in spec.metabolites}
         extra["pharmacogenetics"] = parse_drug_table(d["pharmacogenetics"], path, reg, formed)
+        nonlinear = any(spec.model == "one_compartment_cyp2d6_inactivation" for spec in pk_specs.values())
+        for key in extra["pharmacogenetics"]:
+            gene, pheno, what = key.split(".", 2)
+            if nonlinear and gene == "CYP2D6" and what == "CL":
+                raise ModelFileError(f"{path}: pharmacogenetics.{key}: with the non-linear CYP2D6 model a CYP2D6 "
+                                     f"phenotype scales the CYP2D6 clearance; write CL_2D6 (0 for a poor metaboliser).")
+            if not nonlinear and what == "CL_2D6":
+                raise ModelFileError(f"{path}: pharmacogenetics.{key}: CL_2D6 needs pk.<species>.model = "
+                                     f"\"one_compartment_cyp2d6_inactivation\"; write CL for a linear drug.")
     measure: tuple[str, ...] = ()
     if "tdm" in d:
         extra["tdm"], measure = _tdm(d["tdm"], name, path, reg)
@@ -412,12 +431,13 @@ def _in_vivo_params(iv: Any, tname: str, path: Path, reg: Registry | None) -> di
     return {f"in_vivo.{k}": p for k, p in params.items()}
 
 
-_PK_UNITS = {"ka": "1/h", "tlag": "h", "ke0": "1/h", "F": "", "fu": "", "kp_uu": "", "F_ip": ""}
+_PK_UNITS = {"ka": "1/h", "tlag": "h", "ke0": "1/h", "F": "", "fu": "", "kp_uu": "", "F_ip": "", "kinact": "1/h",
+             "kdeg": "1/h", "KI": "nM"}
 
 
 def _check_units(params: dict[str, Parameter], path: Path, sp: str) -> None:
     for k, p in params.items():
-        if k in ("CL", "Q"):
+        if k in ("CL", "Q", "CL_2D6"):
             ok = _compatible(p.unit, "L/h") or _compatible(p.unit, "L/h/kg")
             want = "L/h or L/h/kg"
         elif k in ("V", "V2"):

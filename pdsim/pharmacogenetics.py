@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 
 from .errors import InputError, ModelFileError, UnknownNameError, suggest
-from .phenotypes import CL_KEY, FREQUENCIES_KEY, GENES, PHENOTYPES, parse_drug_table
+from .phenotypes import CL_2D6_KEY, CL_KEY, FREQUENCIES_KEY, GENES, PHENOTYPES, parse_drug_table
 from .provenance import Parameter
 
-__all__ = ["GENES", "PHENOTYPES", "FREQUENCIES_KEY", "parse_drug_table", "check_phenotype", "check_entry",
+__all__ = ["GENES", "PHENOTYPES", "FREQUENCIES_KEY", "CL_2D6_KEY", "parse_drug_table", "check_phenotype", "check_entry",
            "check_coverage", "populations", "frequency_parameters", "frequencies", "draw", "multipliers",
            "subject_multipliers", "apply", "describe"]
 
@@ -148,21 +148,25 @@ def _drug_table(drug: Any) -> dict[str, Parameter]:
     return getattr(drug, "extra", {}).get("pharmacogenetics", {})
 
 
-def multipliers(drug: Any, phenotype: Mapping[str, str]) -> tuple[float, dict[str, float]]:
+def multipliers(drug: Any, phenotype: Mapping[str, str], key: str = CL_KEY) -> tuple[float, dict[str, float]]:
     """(CL multiplier, {metabolite: fm multiplier}) of ``drug`` for fixed phenotypes (product over genes).
 
     A gene or phenotype the drug file does not list leaves the drug unchanged (multiplier 1).
+    ``key`` = "CL_2D6" gives instead the multiplier of the CYP2D6 clearance of a non-linear drug
+    (`pdsim.pk.CypInactivation`), whose ``CL`` is that of its other pathways.
     """
     tbl = _drug_table(drug)
     cl, fm = 1.0, {}
     for gene, ph in phenotype.items():
         if gene == FREQUENCIES_KEY:
             continue
-        for key, p in tbl.items():
-            g, q, rest = key.split(".", 2)
+        for name, p in tbl.items():
+            g, q, rest = name.split(".", 2)
             if g == gene and q == ph:
-                if rest == CL_KEY:
+                if rest == key:
                     cl *= p.to("dimensionless")
+                elif rest in (CL_KEY, CL_2D6_KEY):
+                    continue
                 else:
                     met = rest.split(".", 1)[1]
                     fm[met] = fm.get(met, 1.0) * p.to("dimensionless")
@@ -170,12 +174,12 @@ def multipliers(drug: Any, phenotype: Mapping[str, str]) -> tuple[float, dict[st
 
 
 def subject_multipliers(drug: Any, phenotype: tuple[tuple[str, str], ...], n: int, seed: int,
-                        first: int = 0) -> tuple[Any, dict[str, Any]]:
+                        first: int = 0, key: str = CL_KEY) -> tuple[Any, dict[str, Any]]:
     """Per-subject multipliers for an arm's phenotype: floats when every gene is fixed, arrays over
-    subjects first..first+n-1 when some are drawn from a population's frequencies."""
+    subjects first..first+n-1 when some are drawn from a population's frequencies (``key`` as in `multipliers`)."""
     pheno = dict(phenotype)
     pop = pheno.pop(FREQUENCIES_KEY, None)
-    cl, fm = multipliers(drug, pheno)
+    cl, fm = multipliers(drug, pheno, key)
     if pop is None:
         return cl, fm
     cl_arr = np.full(n, cl)
@@ -188,7 +192,7 @@ def subject_multipliers(drug: Any, phenotype: tuple[tuple[str, str], ...], n: in
             sel = drawn == ph
             if not sel.any():
                 continue
-            c, f = multipliers(drug, {gene: ph})
+            c, f = multipliers(drug, {gene: ph}, key)
             cl_arr[sel] *= c
             for m, v in f.items():
                 fm_arr.setdefault(m, np.ones(n))[sel] *= v
@@ -201,14 +205,17 @@ def apply(drug: Any, phenotype: Mapping[str, str], species: str = "human"):
     The Parameters keep their sources and say in their note which phenotype scaled them.
     """
     cl, fm = multipliers(drug, phenotype)
-    if cl == 1.0 and not fm:
+    cl2 = multipliers(drug, phenotype, CL_2D6_KEY)[0]
+    if cl == 1.0 and not fm and cl2 == 1.0:
         return drug
     label = ", ".join(f"{g} {p}" for g, p in sorted(phenotype.items()))
     spec = drug.pk(species)
     params = dict(spec.params)
-    c = params["CL"]
-    params["CL"] = replace(c, value=c.value * cl, kind="derived",
-                           note=f"{c.value:g} {c.unit} x {cl:.4g} ({label}; [pharmacogenetics] of {drug.name})")
+    for k, m in (("CL", cl), ("CL_2D6", cl2)):
+        if m != 1.0 and k in params:
+            c = params[k]
+            params[k] = replace(c, value=c.value * m, kind="derived",
+                                note=f"{c.value:g} {c.unit} x {m:.4g} ({label}; [pharmacogenetics] of {drug.name})")
     mets = dict(spec.metabolites)
     for m, v in fm.items():
         if m in mets:
@@ -229,9 +236,12 @@ def describe(drug: Any, phenotype: tuple[tuple[str, str], ...]) -> str | None:
     pop = pheno.pop(FREQUENCIES_KEY, None)
     parts = []
     cl, fm = multipliers(drug, pheno)
-    if cl != 1.0 or fm:
+    cl2 = multipliers(drug, pheno, CL_2D6_KEY)[0]
+    if cl != 1.0 or fm or cl2 != 1.0:
         fixed = ", ".join(f"{g} {p}" for g, p in sorted(pheno.items()))
-        parts.append(f"{fixed}: CL x {cl:.3g}" + "".join(f", fm({m}) x {v:.3g}" for m, v in fm.items()))
+        parts.append(f"{fixed}: " + ", ".join(([f"CL x {cl:.3g}"] if cl != 1.0 or cl2 == 1.0 else [])
+                                              + ([f"CL_2D6 (CYP2D6 clearance) x {cl2:.3g}"] if cl2 != 1.0 else []))
+                     + "".join(f", fm({m}) x {v:.3g}" for m, v in fm.items()))
     drawn = [g for g in GENES if g not in pheno and any(k.startswith(g + ".") for k in _drug_table(drug))]
     if pop is not None and drawn:
         parts.append(f"{', '.join(drawn)} drawn per subject from the {pop} phenotype frequencies")

@@ -12,7 +12,7 @@ from typing import Any
 from .errors import ModelFileError, suggest
 from .provenance import Parameter, is_parameter_table, line_of
 
-__all__ = ["GENES", "PHENOTYPES", "FREQUENCIES_KEY", "CL_KEY", "FM_KEY", "parse_drug_table"]
+__all__ = ["GENES", "PHENOTYPES", "FREQUENCIES_KEY", "CL_KEY", "CL_2D6_KEY", "FM_KEY", "parse_drug_table"]
 
 #: the genes and the phenotype names CPIC uses for each (Hicks 2017, TCAs; Hicks 2015, SSRIs):
 #: CYP2D6 has no "rapid" class; CYP2C19 *1/*17 is "rapid", *17/*17 "ultrarapid"
@@ -26,6 +26,9 @@ FREQUENCIES_KEY = "frequencies"
 #: what a phenotype table may scale: the drug's clearance, or ``fm.<metabolite>`` (formation fraction)
 CL_KEY = "CL"
 FM_KEY = "fm"
+#: in a CYP2D6 table of a drug whose PK model is "one_compartment_cyp2d6_inactivation": the multiplier of its
+#: CYP2D6 clearance alone (0 for a poor metaboliser, who has none); ``CL`` then scales the other pathways
+CL_2D6_KEY = "CL_2D6"
 
 
 
@@ -62,10 +65,14 @@ def parse_drug_table(tbl: Any, path: Any, reg: Any, metabolites: Mapping[str, An
                 raise ModelFileError(f"{where}: pharmacogenetics.{gene}.{pheno} must be a table with CL and/or fm.<metabolite>.")
             for key, val in _flatten(keys):
                 name = f"pharmacogenetics.{gene}.{pheno}.{key}"
-                if key != CL_KEY and not (key.startswith(FM_KEY + ".") and key.count(".") == 1):
+                if key == CL_2D6_KEY and gene != "CYP2D6":
+                    raise ModelFileError(f"{where}: '{name}': CL_2D6 (the CYP2D6 clearance of a non-linear drug) can only "
+                                         f"be scaled by a CYP2D6 phenotype; use CL for {gene}.")
+                if key not in (CL_KEY, CL_2D6_KEY) and not (key.startswith(FM_KEY + ".") and key.count(".") == 1):
                     ln = line_of(path, key.split(".")[0])
                     raise ModelFileError(f"{where}{':' + str(ln) if ln else ''}: unknown field '{name}'; a phenotype "
-                                         f"scales CL or fm.<metabolite> (e.g. fm.nortriptyline).")
+                                         f"scales CL or fm.<metabolite> (e.g. fm.nortriptyline), or CL_2D6 with the non-linear CYP2D6 "
+                                         f"model.")
                 if key.startswith(FM_KEY + ".") and key.split(".")[1] not in metabolites:
                     met = key.split(".")[1]
                     raise ModelFileError(f"{where}: '{name}' names '{met}', which the drug does not form "
@@ -80,7 +87,9 @@ def parse_drug_table(tbl: Any, path: Any, reg: Any, metabolites: Mapping[str, An
                     v = p.to("dimensionless")
                 except Exception:
                     raise ModelFileError(f"{where}: `{name}` is a multiplier; its unit must be \"1\" (got {p.unit!r}).") from None
-                if not (math.isfinite(v) and v > 0):
+                if key == CL_2D6_KEY and not (math.isfinite(v) and v >= 0):  # 0: no functional CYP2D6
+                    raise ModelFileError(f"{where}: `{name}` must be a multiplier >= 0 (got {v:g}).")
+                if key != CL_2D6_KEY and not (math.isfinite(v) and v > 0):
                     raise ModelFileError(f"{where}: `{name}` must be a multiplier > 0 (got {v:g}).")
                 out[f"{gene}.{pheno}.{key}"] = p
     return out

@@ -30,6 +30,7 @@ from ._pk_closed import (
     infusion_chain,
     steady_profile,
 )
+from ._pk_nonlinear import CypInactivation
 from .dosing import Dose, Regimen, amount_mg, check_body_weight, check_route, interval_h
 from .errors import InputError, SolverError, UnitError, UnknownNameError, did_you_mean
 from .units import Q_
@@ -39,6 +40,7 @@ __all__ = [
     "OneCompartment",
     "TwoCompartment",
     "Metabolite",
+    "CypInactivation",
     "pk_model",
     "metabolite_model",
     "concentration",
@@ -130,6 +132,13 @@ def simulate_ode(model: LinearModel, events: Any, times: Any, rtol: float = 1e-1
     return out
 
 
+def nonlinear_metabolite_error(name: str) -> str:
+    """The message refusing a non-linear compound as a metabolite's parent or as a metabolite."""
+    return (f"{name} has non-linear PK (model 'one_compartment_cyp2d6_inactivation': it inactivates its own CYP2D6), "
+            f"so it cannot form or be a metabolite through `Metabolite`, which convolves linear responses; remove the "
+            f"metabolite from [pk.<species>.metabolites] or give {name} a linear model.")
+
+
 # --- from the catalogue -----------------------------------------------------------------------
 def _weight(drug: catalog.Drug, species: str, body_weight: Any) -> float:
     if body_weight is not None:
@@ -141,11 +150,13 @@ def _weight(drug: catalog.Drug, species: str, body_weight: Any) -> float:
                          f"for it; give body_weight, e.g. body_weight='0.25 kg'.") from None
 
 
-def pk_model(drug: Any, species: str = "human", body_weight: Any = None) -> OneCompartment | TwoCompartment:
+def pk_model(drug: Any, species: str = "human", body_weight: Any = None) -> OneCompartment | TwoCompartment | CypInactivation:
     """The catalogue PK of ``drug`` for ``species`` as a model with plain floats (L, L/h, 1/h).
 
     Per-kg values (L/kg, L/h/kg) are scaled by ``body_weight`` or the species' body weight from
     models/species.toml. A missing F is 1 (CL and V are then apparent oral values); a missing tlag is 0.
+    For ``model = "one_compartment_cyp2d6_inactivation"`` (`CypInactivation`) the file's KI, an unbound
+    concentration, becomes the total plasma concentration the model reads: KI / fu, in mg/L.
     """
     d = catalog.drug(drug)
     spec = d.pk(species)
@@ -165,6 +176,10 @@ def pk_model(drug: Any, species: str = "human", body_weight: Any = None) -> OneC
 
     common = dict(ka=opt("ka", "1/h"), F=opt("F", "dimensionless", 1.0), tlag=opt("tlag", "h", 0.0),
                   ke0=opt("ke0", "1/h"), F_ip=opt("F_ip", "dimensionless"))
+    if spec.model == "one_compartment_cyp2d6_inactivation":
+        ki_total = p["KI"].to("nM") * d.molar_mass.to("g/mol") / 1e6 / p["fu"].to("dimensionless")  # nM unbound -> mg/L total
+        return CypInactivation(scaled("CL", "L/h"), scaled("CL_2D6", "L/h"), scaled("V", "L"), p["kinact"].to("1/h"),
+                               ki_total, p["kdeg"].to("1/h"), **common)
     if spec.model == "two_compartment":
         return TwoCompartment(scaled("CL", "L/h"), scaled("V", "L"), scaled("Q", "L/h"), scaled("V2", "L"), **common)
     return OneCompartment(scaled("CL", "L/h"), scaled("V", "L"), **common)
@@ -175,6 +190,9 @@ def metabolite_model(drug: Any, metabolite: Any, species: str = "human", body_we
     metabolite's own PK, and the molar-mass ratio (mg formed = fm × mg eliminated × M_m / M_p)."""
     d, m = catalog.drug(drug), catalog.drug(metabolite)
     mets = d.pk(species).metabolites
+    for x in (d, m):
+        if x.pk(species).model == "one_compartment_cyp2d6_inactivation":
+            raise InputError(nonlinear_metabolite_error(x.name))
     if m.name not in mets:
         known = ", ".join(sorted(mets)) or "none"
         raise InputError(f"{d.name} ({species}) forms no metabolite '{m.name}' in models/drugs/{d.name}.toml (known: {known}); "

@@ -373,7 +373,9 @@ def scenario_to_sbml(scenario: Any, arm: str | None = None, *, include_systems: 
     :math:`\dot A_m = f_m (M_m/M_p)(CL_p/V_p) A_p - (CL_m/V_m) A_m`), every dose as an event
     (oral doses after the lag, times F; ip/sc times F_ip; iv boluses into the central compartment;
     infusions as a rate switched on and off), the effect site as a rate rule
-    :math:`\dot C_e = k_{e0}(A/V - C_e)`, and as assignment rules in nM the variables
+    :math:`\dot C_e = k_{e0}(A/V - C_e)`, a drug's CYP2D6 auto-inactivation (`pdsim.pk.CypInactivation`)
+    as a rate rule for the active fraction E, :math:`\dot E = k_{deg}(1 - E) - k_{inact} C/(K_I + C) E`, with
+    elimination :math:`(CL + CL_{2D6} E) A/V`, and as assignment rules in nM the variables
     ``plasma.*``, ``free.*``, ``brain.*``, ``biophase.*``, the competitive occupancies
     ``occupancy.<target>[.<drug>]`` (:math:`\theta_i = (C_i/K_i)/(1 + \sum_j C_j/K_j)`, C the
     unbound concentration, or the effect site's where the drug has a PK ke0) and the
@@ -444,7 +446,22 @@ def scenario_to_sbml(scenario: Any, arm: str | None = None, *, include_systems: 
         b.compartment(f"{sid}_central_space", 1.0, f"{name}: central compartment (amount in mg; V is a parameter)")
         central = f"{sid}_central"
         b.species(central, f"{sid}_central_space", f"{name} in the central compartment")
-        b.reaction(f"{sid}_elimination", central, None, f"{CL} / {V} * {central}")
+        if spec.model == "one_compartment_cyp2d6_inactivation":  # CL(t) = CL + CL_2D6 E(t) (pdsim.pk.CypInactivation)
+            if parent is not None or any(p == name for _, p in compounds):
+                raise InputError(f"arm '{a.label}': {name} has non-linear PK and cannot form or be a metabolite.")
+            CL2 = b.parameter(f"{sid}_CL_2D6", model.CL_2D6, "L_per_hour", f"{name} CYP2D6 clearance, enzyme fully active",
+                              sources=src("CL_2D6"))
+            kin = b.parameter(f"{sid}_kinact", model.kinact, "per_hour", f"{name} maximal CYP2D6 inactivation rate",
+                              sources=src("kinact"))
+            ki = b.parameter(f"{sid}_KI", model.KI, "mg_per_L", f"{name} total plasma concentration at half that rate "
+                             f"(the file's unbound KI / fu)", sources=src("KI") + src("fu"), how="KI / fu")
+            kdeg = b.parameter(f"{sid}_kdeg", model.kdeg, "per_hour", "CYP2D6 turnover rate", sources=src("kdeg"))
+            E = b.parameter(f"{sid}_CYP2D6_active", 1.0, "dimensionless", f"active CYP2D6 fraction ({name} inactivates it)",
+                            constant=False)
+            b.rate(E, f"{kdeg} * (1 dimensionless - {E}) - {kin} * {central} / {V} / ({ki} + {central} / {V}) * {E}")
+            b.reaction(f"{sid}_elimination", central, None, f"({CL} + {CL2} * {E}) / {V} * {central}")
+        else:
+            b.reaction(f"{sid}_elimination", central, None, f"{CL} / {V} * {central}")
         if two:
             Q = b.parameter(f"{sid}_Q", model.Q, "L_per_hour", f"{name} intercompartmental clearance", sources=src("Q"))
             V2 = b.parameter(f"{sid}_V2", model.V2, "litre", f"{name} peripheral volume", sources=src("V2"))

@@ -44,7 +44,7 @@ SITES = ("free", "brain")
 #: target engagement (issue 13): PET-anchored curves where a drug file has them, or in-vitro K only
 ENGAGEMENTS = ("in_vivo", "in_vitro")
 #: PK parameters a population may vary (the engine's PK_KEYS; tests/test_bad_inputs.py checks they agree)
-VARIED_PK = ("CL", "V", "ka", "Q", "V2", "F", "tlag", "ke0", "F_ip")
+VARIED_PK = ("CL", "V", "ka", "Q", "V2", "F", "tlag", "ke0", "F_ip", "CL_2D6")
 #: a drug defined in a scenario is named like a catalogue drug: letters, digits, '_' and '-', never a path
 _DRUG_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
 #: relative tolerance with which the duration must be a whole number of output steps

@@ -208,6 +208,12 @@ def _phenotyped(dr: Drug, phenotype: dict[str, str], species: str) -> tuple[Drug
 
 
 def _measure(dr: Drug, measure: Any, species: str) -> tuple[str, ...]:
+    if dr.pk(species).model == "one_compartment_cyp2d6_inactivation":  # every tdm entry point passes here
+        raise InputError(f"pdsim tdm cannot individualise {dr.name}: its PK is non-linear (it inactivates its own "
+                         f"CYP2D6; pk.{species}.model = 'one_compartment_cyp2d6_inactivation'), so a level does not "
+                         f"scale as 1 / clearance and the steady-state level is not proportional to the dose, which "
+                         f"the clearance estimate and the dose suggestion assume. Simulate the regimen with "
+                         f"pdsim.simulate instead.", key="drug", value=dr.name)
     if measure is None:
         rng = reference_range(dr)
         measure = rng.measure if rng is not None else (dr.name,)

@@ -23,7 +23,6 @@ def _half_life(drug: str) -> float:
     ("sertraline", 26.0, 0.02),      # label: about 26 h (devane2002: 22-36 h)
     ("fluoxetine", 120.0, 0.02),     # label: 4-6 days after chronic dosing (middle 5 d)
     ("escitalopram", 24.6, 0.01),    # 0.693 x 1100/31 (sogaard2005)
-    ("paroxetine", 21.0, 0.01),      # label: about 21 h at steady state (30 mg/day for 30 days)
 ])
 def test_half_lives_match_their_sources(drug, t_half_h, tol):
     assert _half_life(drug) == pytest.approx(t_half_h, rel=tol)
@@ -48,10 +47,13 @@ def test_fluoxetine_40mg_for_30_days_lands_in_the_labels_ranges():
     assert 72 <= nor <= 258
 
 
-def test_paroxetine_clearance_is_kim2015_at_20mg_and_40_years():
-    """kim2015: CL/F = 13.1 L/h (dose/25 mg)^-0.363 (age/71 y)^-0.702, evaluated at 20 mg/day, 40 y."""
-    want = 13.1 * (20 / 25) ** -0.363 * (40 / 71) ** -0.702
-    assert catalog.drug("paroxetine").pk("human").params["CL"].to("L/h") == pytest.approx(want, rel=0.005)  # file rounds to 3 digits
+def test_paroxetine_other_pathways_are_sindrup1992_poor_metabolisers():
+    """Paroxetine's non-linear model: CL (no CYP2D6) = 30 mg / AUCss,tau of sparteine poor metabolisers
+    (4410 nmol.h/L, Sindrup et al. 1992 abstract), and V/CL gives their median half-life of 41 h."""
+    p = catalog.drug("paroxetine").pk("human").params
+    want = 30.0 / (4410 * 329.37 / 1e6)
+    assert p["CL"].to("L/h") == pytest.approx(want, rel=0.005)  # file rounds to 3 digits
+    assert np.log(2) * p["V"].to("L") / p["CL"].to("L/h") == pytest.approx(41.0, rel=0.01)
 
 
 def test_citalopram_steady_state_average_is_f_dose_over_cl_tau():

@@ -39,7 +39,7 @@ from pdsim import catalog
 from pdsim.dosing import Dose
 from pdsim.effects import protocol
 from pdsim.errors import SolverError
-from pdsim.pk import Metabolite, pk_model
+from pdsim.pk import CypInactivation, Metabolite, pk_model
 from pdsim.population import sample_parameters
 from pdsim.scenario import Scenario
 from pdsim.scenario import load_scenario
@@ -87,6 +87,10 @@ PHENELZINE = {"label": "phenelzine 15 mg every 8 h", "doses": [
     {"drug": "phenelzine", "dose": "15 mg", "every": "8 h", "count": 21}]}
 MOCLOBEMIDE = {"label": "moclobemide 150 mg every 8 h", "doses": [
     {"drug": "moclobemide", "dose": "150 mg", "every": "8 h", "count": 21}]}
+#: paroxetine's non-linear PK (CYP2D6 auto-inactivation, no closed form) driving SERT and the onset system:
+#: 20 mg/day for ten days, then four without
+PAROXETINE = {"label": "paroxetine 20 mg/day", "doses": [
+    {"drug": "paroxetine", "dose": "20 mg", "every": "24 h", "count": 10}]}
 
 #: family -> (systems of the scenario, arms, duration); plasticity reads hippocampal BDNF, so the
 #: BDNF system runs with it; onset's second arm drives its MOR path
@@ -99,6 +103,7 @@ CASES = {
     "onset": (["onset"], [AMITRIPTYLINE, THERAPEUTIC], "14 day"),
     "reference_tolerance_turnover": (["reference_tolerance_turnover"], [REFERENCE, REFERENCE_IV], "7 day"),
     "mao": (["mao"], [PHENELZINE, MOCLOBEMIDE], "10 day"),
+    "onset_nonlinear_pk": (["onset"], [PAROXETINE], "14 day"),
 }
 
 
@@ -114,7 +119,8 @@ def _scenario(family: str) -> Scenario:
 
 def test_every_system_has_a_case():
     """A system added to the registry must get an accuracy case here."""
-    assert set(CASES) == set(SYSTEMS)
+    assert set(SYSTEMS) <= set(CASES)  # (and extra cases for other inputs, e.g. non-linear PK)
+    assert all(set(systems) <= set(SYSTEMS) for systems, _, _ in CASES.values())
 
 
 # ------------------------------------------------------------------ exact forcing
@@ -197,6 +203,61 @@ class _Compound:
         return max(float(x[state]), 0.0) * scale * self.to_nm  # rounding can leave -1e-15 before a first dose
 
 
+class _NonlinearCompound(_Compound):
+    """A compound with non-linear PK (`pdsim.pk.CypInactivation`: no closed form) of one subject: its own ODE
+    (gut, central amount, active CYP2D6 fraction) solved by solve_ivp (DOP853, rtol 1e-13) from edge to edge,
+    each segment's dense output read at any time. Shares nothing with the engine's compiled integrator."""
+
+    def __init__(self, name: str, model, doses: tuple[Dose, ...], species: str):
+        dr = catalog.drug(name)
+        p = dr.pk(species).params
+        self.name, self.model, self.doses = name, model, doses
+        self.to_nm = 1e6 / dr.molar_mass.to("g/mol")
+        self.fu = p["fu"].to("dimensionless")
+        self.kp_uu = p["kp_uu"].to("dimensionless") if "kp_uu" in p else None
+        self.kicks = {}
+        self.infusions = [d for d in doses if d.route == "iv_infusion"]
+        for d in doses:
+            if d.route == "oral":
+                self.kicks.setdefault(d.time + float(model.tlag), []).append((0, float(model.F) * d.amount))
+            elif d.route == "iv_bolus":
+                self.kicks.setdefault(d.time, []).append((1, d.amount))
+        self.scale = max((d.amount for d in doses), default=1.0)
+
+    def _rhs(self, _t, y, rate):
+        m = self.model
+        c = y[1] / m.V
+        cc = max(c, 0.0)
+        return [-m.ka * y[0], m.ka * y[0] + rate - (m.CL + m.CL_2D6 * y[2]) * c,
+                m.kdeg * (1 - y[2]) - m.kinact * cc / (m.KI + cc) * y[2]]
+
+    def segments(self, bounds: list[float]) -> list[tuple]:
+        x = np.array([0.0, 0.0, 1.0])
+        out = []
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            for state, amount in self.kicks.get(a, ()):
+                x = x.copy()
+                x[state] += amount
+            rate = sum(d.rate for d in self.infusions if d.time <= a < d.end)
+            sol = solve_ivp(self._rhs, (a, b), x, method="DOP853", rtol=1e-13, dense_output=True, args=(rate,),
+                            atol=1e-20 * np.array([self.scale, self.scale, 1.0]))
+            assert sol.success, sol.message
+            out.append((sol, a))
+            x = sol.y[:, -1].copy()
+        return out
+
+    def propagate(self, sol, a: float, tau: float) -> np.ndarray:
+        return sol.sol(a + tau)
+
+    def conc_nm(self, x: np.ndarray, output: str) -> float:
+        assert output == "conc"
+        return max(float(x[1]), 0.0) / float(self.model.V) * self.to_nm
+
+
+def _compound(name: str, model, doses, species: str) -> _Compound:
+    return (_NonlinearCompound if isinstance(model, CypInactivation) else _Compound)(name, model, doses, species)
+
+
 class _Forcing:
     """Every input the arm's systems read, for one subject, exact at any time."""
 
@@ -217,7 +278,7 @@ class _Forcing:
                 fm = catalog.drug(parent).pk(arm.species).metabolites[name].to("dimensionless")
                 ratio = catalog.drug(name).molar_mass.to("g/mol") / catalog.drug(parent).molar_mass.to("g/mol")
                 models[name] = (Metabolite(pm, pk_model(name, arm.species, arm.body_weight), fm, ratio), doses)
-        self.compounds = [_Compound(n, m, d, arm.species) for n, (m, d) in models.items()]
+        self.compounds = [_compound(n, m, d, arm.species) for n, (m, d) in models.items()]
         # in-vivo engagement: a PET curve reads total plasma, or its own effect site (a second compound
         # whose "effect" output is that site, exact like the others)
         self.curves: list[tuple[str, _Compound, str]] = []
@@ -227,7 +288,7 @@ class _Forcing:
                     iv = in_vivo(catalog.drug(n), target)
                     if iv is not None:
                         model = m if iv.ke0 is None else with_ke0(m, iv.ke0)
-                        self.curves.append((target, _Compound(n, model, d, arm.species),
+                        self.curves.append((target, _compound(n, model, d, arm.species),
                                             "conc" if iv.ke0 is None else "effect"))
         self.stress = protocol(arm.stress) if arm.stress else None
         edges = set().union(*(c.events() for c in self.compounds))

@@ -309,22 +309,44 @@ def test_tdm_compare_takes_the_scenario_arms_phenotype():
         tdm.compare(sc, ["324 h=150 ng/mL"], arm="cohort")
 
 
-def test_paroxetine_poor_metaboliser_steady_state_exposure_is_sindrup1992():
-    """Paroxetine 30 mg/day for 2 weeks: median AUCss,tau 4410 nmol.h/L in sparteine poor metabolisers against 2550
-    in extensive ones (Sindrup et al. 1992, Clin Pharmacol Ther, abstract), a ratio of 1.73. At steady state the mean
-    over a dosing interval is F D / (CL tau), so the simulated poor/normal ratio of the day-14 mean must be that ratio
-    (within the rounding of the multiplier to two digits)."""
-    assert _mult("paroxetine", "CYP2D6", "poor") == pytest.approx(2550 / 4410, abs=0.005)
+def test_paroxetine_poor_metaboliser_has_no_cyp2d6_clearance():
+    """Paroxetine's PK is non-linear (CYP2D6 auto-inactivation): the poor phenotype sets its CYP2D6 clearance to 0
+    and leaves the other pathways (CL). Through pdsim.simulate the poor arm is then the linear one-compartment
+    model with CL alone, exactly (closed form, 1e-9), and its steady-state AUC over the normal arm's is Sindrup
+    et al. 1992's median ratio 4410/2550 = 1.73 (Clin Pharmacol Ther, abstract) within 5 %."""
+    from pdsim.pk import OneCompartment, pk_model
+
+    dr = pdsim.drug("paroxetine")
+    assert pgx.multipliers(dr, {"CYP2D6": "poor"}) == (1.0, {})  # CL (other pathways) unchanged
+    assert pgx.multipliers(dr, {"CYP2D6": "poor"}, pgx.CL_2D6_KEY)[0] == 0.0
     d = {"name": "paroxetine ss", "duration": "15 day", "output_every": "0.25 h", "targets": ["SERT"],
          "arms": [{"label": lab, "doses": [{"drug": "paroxetine", "dose": "30 mg", "every": "24 h", "count": 15}],
                    **({"phenotype": ph} if ph else {})} for lab, ph in (("NM", None), ("PM", {"CYP2D6": "poor"}))]}
     r = pdsim.simulate(pdsim.Scenario.from_dict(d))
     t = r.time_h
+    base = pk_model("paroxetine")
+    linear = OneCompartment(CL=base.CL, V=base.V, ka=base.ka).conc(t, [pdsim.Dose(24.0 * i, 30.0, "oral") for i in range(15)])
+    pm = np.asarray(r.get("plasma.paroxetine", arm="PM"))[0]
+    np.testing.assert_allclose(pm, linear * 1e6 / 329.37, rtol=1e-9, atol=1e-12)
     day14 = (t >= 13 * 24) & (t <= 14 * 24)
-    mean = {a: np.trapezoid(np.asarray(r.get("plasma.paroxetine", arm=a))[0][day14], t[day14]) / 24.0 for a in ("NM", "PM")}
-    # 13 days are 8.7 of the poor metabolisers' model half-lives (21 h / 0.58 = 36 h): 2^-8.7, within 0.3 % of steady state
-    assert mean["PM"] / mean["NM"] == pytest.approx(4410 / 2550, rel=0.01)
-    assert any("paroxetine: CYP2D6 poor: CL x 0.58" in n for n in r.notes)
+    auc = {a: np.trapezoid(np.asarray(r.get("plasma.paroxetine", arm=a))[0][day14], t[day14]) for a in ("NM", "PM")}
+    assert auc["PM"] / auc["NM"] == pytest.approx(4410 / 2550, rel=0.05)
+    assert any("paroxetine: CYP2D6 poor: CL_2D6 (CYP2D6 clearance) x 0" in n for n in r.notes)
+
+
+def test_paroxetine_cyp2d6_frequencies_draw_the_poor_ones():
+    """Phenotypes drawn per subject: exactly the subjects drawn poor get CL_2D6 = 0 (higher exposure)."""
+    d = {"name": "paroxetine pop", "duration": "3 day", "output_every": "1 h", "targets": [],
+         "population": {"size": 60, "seed": 3},
+         "arms": [{"label": "EU", "phenotype": {"frequencies": "European"},
+                   "doses": [{"drug": "paroxetine", "dose": "20 mg", "every": "24 h", "count": 3}]}]}
+    r = pdsim.simulate(pdsim.Scenario.from_dict(d))
+    drawn = pgx.draw("CYP2D6", "European", 60, 3)
+    auc = np.trapezoid(np.asarray(r.get("plasma.paroxetine")), r.time_h, axis=1)
+    poor = drawn == "poor"
+    assert poor.any() and (~poor).any()
+    assert auc[poor].min() > auc[~poor].max()
+    assert np.allclose(auc[poor], auc[poor][0], rtol=1e-12)
 
 
 def test_ultrarapid_paroxetine_is_unchanged_and_said_so():
@@ -335,21 +357,41 @@ def test_ultrarapid_paroxetine_is_unchanged_and_said_so():
 
 
 def test_readme_paroxetine_numbers_are_the_checks():
-    """README's paroxetine sentence quotes what the two validate rows compute (Sindrup et al. 1992: AUCss,tau
-    4410 vs 2550 nmol.h/L, ratio 1.73): the ratio reproduced as calibration, the absolute AUC not reproduced."""
+    """README's paroxetine sentences quote what the validate rows compute (Sindrup et al. 1992 AUCs, Kim et al.
+    2015's dose exponent, the label's accumulation and half-life), with the verdicts and bases they state."""
     import re
 
     from pdsim.validation import run_checks
 
     from .conftest import ROOT
 
-    rows = {r.check: r for r in run_checks(["pgx.paroxetine_cyp2d6_poor_steady_state_ratio",
-                                            "pk.paroxetine_30mg_steady_state_auc"])}
-    ratio_row, auc_row = rows["pgx.paroxetine_cyp2d6_poor_steady_state_ratio"], rows["pk.paroxetine_30mg_steady_state_auc"]
-    assert ratio_row.verdict == "reproduced" and ratio_row.basis == "calibrated"
-    assert auc_row.verdict == "not reproduced" and auc_row.basis == "independent"
-    ratio = float(re.search(r"ratio ([\d.]+)", ratio_row.simulated).group(1))
-    auc = float(re.search(r"AUCss,tau (\d+) nmol", auc_row.simulated).group(1))
+    want = {"pk.paroxetine_single_vs_steady_state_auc": ("reproduced", "calibrated"),
+            "pk.paroxetine_30mg_steady_state_auc": ("reproduced", "calibrated"),
+            "pk.paroxetine_dose_exponent": ("reproduced", "calibrated"),
+            "pgx.paroxetine_cyp2d6_poor_steady_state_ratio": ("reproduced", "calibrated"),
+            "pgx.paroxetine_single_dose_poor_auc": ("reproduced", "independent"),
+            "pk.paroxetine_label_cmin_accumulation": ("reproduced", "independent"),
+            "pk.paroxetine_label_half_life": ("reproduced", "independent"),
+            "pk.paroxetine_label_auc_accumulation": ("not reproduced", "independent")}
+    rows = {r.check: r for r in run_checks(list(want))}
+    for name, (verdict, basis) in want.items():
+        assert (rows[name].verdict, rows[name].basis) == (verdict, basis), name
+    pats = {"pk.paroxetine_single_vs_steady_state_auc": r"/ (\d+) nmol",
+            "pk.paroxetine_30mg_steady_state_auc": r"AUCss,tau (\d+) nmol",
+            "pk.paroxetine_dose_exponent": r"exponent (-[\d.]+)",
+            "pgx.paroxetine_cyp2d6_poor_steady_state_ratio": r"ratio ([\d.]+)",
+            "pgx.paroxetine_single_dose_poor_auc": r"AUC0-inf (\d+)",
+            "pk.paroxetine_label_cmin_accumulation": r"([\d.]+) x",
+            "pk.paroxetine_label_half_life": r"([\d.]+) h",
+            "pk.paroxetine_label_auc_accumulation": r"([\d.]+) x"}
+    n = {k: re.search(p, rows[k].simulated).group(1) for k, p in pats.items()}
     text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
-    assert f"steady-state AUC ratio, {ratio:.2f} against 1.73" in text
-    assert f"not reproduced** ({auc:.0f} against 2550 nmol·h/L)" in text
+    for phrase in (f"AUC {n['pk.paroxetine_single_vs_steady_state_auc']} against 550 nmol·h/L",
+                   f"two weeks: {n['pk.paroxetine_30mg_steady_state_auc']} against 2550)",
+                   f"clearance ({n['pk.paroxetine_dose_exponent']} against -0.363)",
+                   f"ratio ({n['pgx.paroxetine_cyp2d6_poor_steady_state_ratio']} against 1.73;",
+                   f"single-dose AUC ({n['pgx.paroxetine_single_dose_poor_auc']} against 3910",
+                   f"accumulation ({n['pk.paroxetine_label_cmin_accumulation']} against about 14",
+                   f"half-life ({n['pk.paroxetine_label_half_life']} against about 21 h)",
+                   f"accumulation ({n['pk.paroxetine_label_auc_accumulation']} against about 8 times"):
+        assert phrase in text, phrase

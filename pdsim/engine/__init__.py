@@ -8,7 +8,8 @@ Each downstream system registers itself in ``registry`` (name, factory, chain or
    the scenario uses. `plan.run_chunks` runs the arms' chunks, in parallel threads.
 2. ``pk``: every compound of an arm (dosed drugs and the metabolites they form), resolved once to
    its drug (`pdsim.catalog.DrugName`; the scenario's own drugs first, so nothing below looks a
-   name up again), with each subject's parameters drawn, as exact linear PK.
+   name up again), with each subject's parameters drawn, as exact linear PK (or, for a drug that
+   inactivates its own CYP2D6, `pdsim.pk.CypInactivation` integrated to 1e-12 between dose edges).
 3. ``forcing``: the step grid (landing on every output time, dose and stress edge, graded after
    each edge) and the times at which the solver's stages read their inputs; the inputs are the PK
    closed forms, the target layer and the stress protocol evaluated exactly there.

@@ -1,4 +1,4 @@
-"""The PK stage: every compound of an arm (dosed drugs and the metabolites they form) as exact linear PK.
+"""The PK stage: every compound of an arm (dosed drugs and the metabolites they form) as exact linear PK or integrated non-linear PK.
 
 Per-subject parameters are drawn here (`pdsim.population.sample_parameters`); the closed forms live in `pdsim.pk`.
 """
@@ -17,8 +17,8 @@ from ..scenario import Arm, Scenario
 __all__ = ["PK_KEYS", "CompoundPK", "arm_sources", "arm_drugs", "arm_compounds", "drug_of", "arm_body_weight", "arm_events",
            "pk_models", "site_factors", "dose_edges"]
 
-#: the PK parameters a population may vary
-PK_KEYS = ("CL", "V", "ka", "Q", "V2", "F", "tlag", "ke0", "F_ip")
+#: the PK parameters a population may vary (CL_2D6: the CYP2D6 clearance of the non-linear model)
+PK_KEYS = ("CL", "V", "ka", "Q", "V2", "F", "tlag", "ke0", "F_ip", "CL_2D6")
 
 
 def arm_sources(arm: Arm, custom: dict[str, Any]) -> dict[str, list[str | None]]:
@@ -112,7 +112,7 @@ def _make_events(arm: Arm, drug: str) -> tuple[Dose, ...]:
 
 def pk_models(sc: Scenario, arm: Arm, first: int, n: int) -> dict[str, CompoundPK]:
     """Every compound's `CompoundPK` (models with per-subject parameters) for subjects first..first+n-1."""
-    from ..pk import Metabolite, OneCompartment, TwoCompartment, pk_model
+    from ..pk import CypInactivation, Metabolite, nonlinear_metabolite_error, pk_model
     from ..population import sample_parameters
 
     custom = sc.custom_drugs
@@ -139,20 +139,25 @@ def pk_models(sc: Scenario, arm: Arm, first: int, n: int) -> dict[str, CompoundP
             for k in varied:
                 kw[k] = draws[f"{name}.{k}"]
         if arm.phenotype:  # CYP2D6/CYP2C19: this compound's clearance scaled per subject (pdsim.pharmacogenetics)
-            from ..pharmacogenetics import subject_multipliers
+            from ..pharmacogenetics import CL_2D6_KEY, subject_multipliers
 
             kw["CL"] = kw["CL"] * subject_multipliers(dr, arm.phenotype, n, pop.seed, first)[0]
+            if isinstance(base, CypInactivation):  # the CYP2D6 phenotype acts on the CYP2D6 part only
+                kw["CL_2D6"] = kw["CL_2D6"] * subject_multipliers(dr, arm.phenotype, n, pop.seed, first, CL_2D6_KEY)[0]
         if covariates:
             from ..covariates import apply
 
             kw = apply(dr, arm.species, kw, covariates)[0]
-        model = (TwoCompartment if isinstance(base, TwoCompartment) else OneCompartment)(**kw)
+        model = type(base)(**kw)
         own[name] = model
         sources = []
         for parent in parents:
             if parent is None:
                 sources.append((model, arm_events(arm, name)))
                 continue
+            for nl in (parent, name):  # superposition (Metabolite) needs both linear
+                if isinstance(own.get(nl, model), CypInactivation):
+                    raise InputError(f"arm '{arm.label}': " + nonlinear_metabolite_error(nl))
             pdr = drug_of(parent, custom)
             fm = pdr.pk(arm.species).metabolites[name].to("dimensionless")
             if arm.phenotype:  # the parent's phenotype changes the fraction of its clearance forming this compound

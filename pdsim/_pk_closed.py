@@ -17,7 +17,7 @@ from .dosing import Dose, Regimen
 from .errors import InputError, did_you_mean
 from .units import as_float
 
-__all__ = ["Term", "chain", "infusion_chain", "chain_ss", "infusion_chain_ss", "superpose", "propagate_term",
+__all__ = ["Term", "as_subjects", "chain", "infusion_chain", "chain_ss", "infusion_chain_ss", "superpose", "propagate_term",
            "steady_profile", "auc_inf", "OneCompartment", "TwoCompartment", "Metabolite"]
 
 #: A response term ``(weight, nodes)``: ``weight * chain(nodes, t)`` per unit input.
@@ -742,7 +742,7 @@ class LinearModel:
     def half_life(self) -> Any:
         """Terminal half-life ln 2 / λz in h, λz the slowest disposition rate (absorption not included)."""
         lam = np.min(np.stack(np.broadcast_arrays(*[np.asarray(n[0], float) for _, n in self._disposition()])), axis=0)
-        return _squeeze(LN2 / lam)
+        return as_subjects(LN2 / lam)
 
     def subject(self, i: int) -> "LinearModel":
         """The same model with every parameter array reduced to subject ``i``."""
@@ -773,7 +773,8 @@ class LinearModel:
         raise NotImplementedError
 
 
-def _squeeze(x: Any) -> Any:
+def as_subjects(x: Any) -> Any:
+    """A float for one subject, else a 1-D array over subjects (a derived parameter, e.g. a half-life)."""
     x = np.asarray(x, dtype=float)
     return float(x) if x.ndim == 0 else x.reshape(-1)
 
@@ -829,7 +830,7 @@ class OneCompartment(LinearModel):
     @property
     def k(self) -> Any:
         """Elimination rate constant CL/V, 1/h."""
-        return _squeeze(np.asarray(self.CL) / np.asarray(self.V))
+        return as_subjects(np.asarray(self.CL) / np.asarray(self.V))
 
     def _disposition(self) -> list[Term]:
         return [(1.0, (self._k10(),))]
@@ -906,12 +907,12 @@ class TwoCompartment(LinearModel):
     @property
     def alpha(self) -> Any:
         """Fast disposition rate α, 1/h."""
-        return _squeeze(self._macro()[0])
+        return as_subjects(self._macro()[0])
 
     @property
     def beta(self) -> Any:
         """Slow (terminal) disposition rate β, 1/h."""
-        return _squeeze(self._macro()[1])
+        return as_subjects(self._macro()[1])
 
     def _disposition(self) -> list[Term]:
         alpha, beta, wa, wb = self._macro()
@@ -986,7 +987,7 @@ class Metabolite(LinearModel):
     @property
     def half_life(self) -> Any:
         """Apparent terminal half-life, h: the slower of the metabolite's own and the parent's."""
-        return _squeeze(np.maximum(self.model.half_life, self.parent.half_life))
+        return as_subjects(np.maximum(self.model.half_life, self.parent.half_life))
 
     def ode_system(self):
         Ap, entries, _ = self.parent.ode_system()

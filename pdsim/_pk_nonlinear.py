@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from scipy.integrate._ivp import dop853_coefficients as _dop
 
-from ._pk_closed import LN2, _squeeze, as_events, as_times, check_output
+from ._pk_closed import LN2, as_subjects, as_events, as_times, check_output
 from ._propagate import njit
 from .errors import InputError, SolverError
 from .units import as_float
@@ -306,7 +306,7 @@ class CypInactivation:
     def half_life(self) -> Any:
         """Half-life ln 2 · V / CL with the enzyme fully active (before any dose), h: the drug's own
         half-life changes as it inactivates the enzyme, so this is only the first-dose value."""
-        return _squeeze(LN2 * np.asarray(self.V) / (np.asarray(self.CL) + np.asarray(self.CL_2D6)))
+        return as_subjects(LN2 * np.asarray(self.V) / (np.asarray(self.CL) + np.asarray(self.CL_2D6)))
 
     def response_terms(self, route: str, output: str):
         raise InputError("paroxetine-type non-linear PK (CYP2D6 auto-inactivation, model "

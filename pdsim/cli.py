@@ -543,7 +543,7 @@ def _pk(args) -> int:
         conc = {"Cmax": summ.cmax, "Cmin (last interval)": summ.cmin,
                 "AUC (trapezoid over grid)": summ.auc, "AUC 0-inf (exact, all doses)": summ.auc_inf}
         rows = [(k, f"{conc[k].magnitude * scale:.4g} {u}" + ("·h" if k.startswith("AUC") else "")
-                 if k in conc else v) for k, v in rows]
+                 if conc.get(k) is not None else v) for k, v in rows]
     for k, v in rows:
         print(f"  {k:28s} {v}")
     if args.plot:

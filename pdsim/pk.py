@@ -420,8 +420,8 @@ class PKSummary:
         rows = [("Cmax", self._conc(self.cmax)), ("Tmax", tmax),
                 ("Cmin (last interval)", self._conc(self.cmin)),
                 ("AUC (trapezoid over grid)", f"{self.auc.magnitude:.4g} nM·h"),
-                ("AUC 0-inf (exact, all doses)", f"{self.auc_inf.magnitude:.4g} nM·h"),
-                ("t1/2 (terminal)", f"{self.half_life.magnitude:.4g} h"),
+                ("AUC 0-inf (exact, all doses)", "—" if self.auc_inf is None else f"{self.auc_inf.magnitude:.4g} nM·h"),
+                ("t1/2 (terminal)", "—" if self.half_life is None else f"{self.half_life.magnitude:.4g} h"),
                 ("accumulation ratio", "—" if self.accumulation is None else f"{self.accumulation:.4g}")]
         return rows + [(f"note {i + 1}", n) for i, n in enumerate(self.notes)]
 
@@ -439,8 +439,13 @@ def pk_summary(drug: Any, regimen: Any, times: Any, site: str = "plasma", specie
       :math:`\sum F D / CL` for the parent in plasma.
     - t½: :math:`\ln 2/k` (one compartment) or :math:`\ln 2/\beta` (two compartments) from the parameters.
     - accumulation: :math:`1/(1 - e^{-\lambda_z \tau})` for an evenly spaced regimen, else None.
+
+    For non-linear PK (`CypInactivation`) Cmax, Tmax, Cmin and the AUC over the grid come from the
+    integrated model; AUC 0-inf, t½ and the accumulation ratio have no value from the parameters
+    (they change with dose and time) and are None, with a note.
     """
     d, evs, model, target, output, to_nm = _prepare(drug, regimen, site, species, body_weight, metabolite)
+    nonlinear = isinstance(model, CypInactivation)
     t = np.sort(as_times(times))
     if t.size < 2:
         raise InputError("`times` must hold at least two points for a summary; give e.g. numpy.linspace(0, 24, 241).")
@@ -453,24 +458,34 @@ def pk_summary(drug: Any, regimen: Any, times: Any, site: str = "plasma", specie
     dose_t = np.unique([e.time for e in evs])
     before = dose_t[dose_t <= tpeak]
     tmax = tpeak - (before[-1] if before.size else 0.0)
-    notes = ["AUC by the trapezoidal rule over the given times; the exact AUC 0-inf is listed beside it."]
+    notes = ["AUC by the trapezoidal rule over the given times" + ("." if nonlinear else "; the exact AUC 0-inf is listed beside it.")]
     if dose_t.size >= 2:
         tau = dose_t[-1] - dose_t[-2]
         if dose_t[-1] + tau <= t[-1] * (1 + 1e-12):
             lo, hi, use = dose_t[-1], dose_t[-1] + tau, evs
         else:  # the interval before the last dose, read just before it
             lo, hi, use = dose_t[-2], dose_t[-1], tuple(e for e in evs if e.time < dose_t[-1])
-        lag = float(np.max(model.central_terms(evs[-1].route)[1])) if evs[-1].route == "oral" else 0.0
+        if evs[-1].route != "oral":
+            lag = 0.0
+        else:
+            lag = float(np.max(model.tlag)) if nonlinear else float(np.max(model.central_terms(evs[-1].route)[1]))
         cand = np.unique(np.concatenate([t[(t >= lo) & (t <= hi)], [lo, hi, min(lo + lag, hi)]]))
         cmin = float(np.min(conc_at(cand, use)))
     else:
         cmin = float(c[-1])
         notes.append("single dose: Cmin is the concentration at the last time of the grid.")
     interval = Regimen(evs).interval
-    half = float(np.asarray(model.half_life))
-    acc = None if interval is None else 1.0 / -math.expm1(-LN2 / half * interval)
-    exact = sum(e.amount * float(np.asarray(auc_inf(model.response_terms(e.route, output)[0]))) for e in evs) * to_nm
+    if nonlinear:
+        notes.append(f"{d.name} has non-linear PK (it inactivates its own CYP2D6): its clearance changes with dose and "
+                     f"time, so AUC 0-inf, t1/2 and the accumulation ratio have no value from the parameters; Cmax, "
+                     f"Cmin and the AUC over the grid come from the integrated model.")
+        half = acc = exact = None
+    else:
+        half = float(np.asarray(model.half_life))
+        acc = None if interval is None else 1.0 / -math.expm1(-LN2 / half * interval)
+        exact = sum(e.amount * float(np.asarray(auc_inf(model.response_terms(e.route, output)[0]))) for e in evs) * to_nm
     return PKSummary(drug=d.name if metabolite is None else target.name, site=site, cmax=Q_(cmax, "nM"), tmax=Q_(tmax, "h"), tpeak=Q_(tpeak, "h"),
-                     cmin=Q_(cmin, "nM"), auc=Q_(float(np.trapezoid(c, t)), "nM*h"), auc_inf=Q_(exact, "nM*h"),
-                     half_life=Q_(half, "h"), accumulation=acc, interval=None if interval is None else Q_(interval, "h"),
+                     cmin=Q_(cmin, "nM"), auc=Q_(float(np.trapezoid(c, t)), "nM*h"),
+                     auc_inf=None if exact is None else Q_(exact, "nM*h"),
+                     half_life=None if half is None else Q_(half, "h"), accumulation=acc, interval=None if interval is None else Q_(interval, "h"),
                      molar_mass=target.molar_mass.to("g/mol"), notes=tuple(notes))

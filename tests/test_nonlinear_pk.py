@@ -178,7 +178,8 @@ def test_dose_edges_still_report_the_dose_times():
 
 
 def test_what_cannot_take_a_non_linear_drug_says_so(tmp_path):
-    """Closed-form steady state and summaries, metabolites and pdsim tdm refuse paroxetine, each with an error
+    """Closed-form steady state, metabolites and pdsim tdm refuse paroxetine (its summary is integrated: see
+    test_pk_summary_of_the_non_linear_model_comes_from_the_integrated_profile), each with an error
     naming it and the reason; the SBML export writes its CYP2D6 state as a rate rule."""
     import pdsim
     from pdsim import pk, tdm
@@ -187,8 +188,6 @@ def test_what_cannot_take_a_non_linear_drug_says_so(tmp_path):
     reg = pdsim.Regimen([Dose(24.0 * i, 20.0, "oral") for i in range(3)])
     with pytest.raises(InputError, match="no closed form"):
         pk.steady_state("paroxetine", 20, 24)
-    with pytest.raises(InputError, match="no closed form"):
-        pk.pk_summary("paroxetine", reg, np.linspace(0, 72, 73))
     with pytest.raises(InputError, match="paroxetine has non-linear PK"):
         pk.metabolite_model("paroxetine", "escitalopram")
     with pytest.raises(InputError, match="cannot individualise paroxetine: its PK is non-linear"):
@@ -238,3 +237,23 @@ def test_washout_to_nothing_stays_non_negative_and_accurate():
     pos = want > 1e-6 * want.max()
     assert np.max(np.abs(got[pos] - want[pos]) / want[pos]) <= 1e-8
     assert np.max(np.abs(got - want)) <= 1e-10 * want.max()
+
+
+def test_pk_summary_of_the_non_linear_model_comes_from_the_integrated_profile():
+    """`pdsim pk paroxetine` (pk_summary): Cmax and the last trough are the integrated model's own values on the
+    grid (no closed form to refine with), and AUC 0-inf, t1/2 and accumulation, which no parameter gives for
+    non-linear PK, are None with a note saying why, not a linear-model number."""
+    from pdsim.dosing import Regimen
+    from pdsim.pk import concentration, pk_summary
+
+    reg = Regimen.repeated(dose="20 mg", every="24 h", count=28)
+    t = np.linspace(0.0, 28 * 24.0, 28 * 24 * 10 + 1)
+    summ = pk_summary("paroxetine", reg, t)
+    c = concentration("paroxetine", reg, t).to("nM").magnitude
+    assert summ.cmax.to("nM").magnitude == pytest.approx(c.max(), rel=1e-3)
+    last = t >= 27 * 24.0
+    assert summ.cmin.to("nM").magnitude == pytest.approx(c[last].min(), rel=1e-3)
+    assert summ.auc_inf is None and summ.half_life is None and summ.accumulation is None
+    assert any("non-linear PK" in n for n in summ.notes)
+    rows = dict(summ.items())
+    assert rows["AUC 0-inf (exact, all doses)"] == "—" and rows["t1/2 (terminal)"] == "—"

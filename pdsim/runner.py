@@ -221,8 +221,9 @@ def figures_for(result: Any, sources: bool = True) -> dict[str, Figure]:
         name = "effects" if k == 0 else f"effects_{k // EFFECTS_PER_FIGURE + 1}"
         figs[name] = plot.plot_effects(result, effects[k:k + EFFECTS_PER_FIGURE], running_mean_h=smooth, sources=sources)
     if result.n_subjects > 1:
+        per_arm = arm_drugs(result)
         for d in drugs:  # only the arms in which the drug is present (the others would draw a line at zero)
-            present = [a for i, a in enumerate(result.arms) if np.any(result.data[f"plasma.{d}"][i] != 0.0)]
+            present = [a for a, there in zip(result.arms, per_arm) if d in there]
             figs[f"population_{d}"] = plot.plot_population(result, f"plasma.{d}", arms=present or None, time_range=first,
                                                            sources=sources)
     return figs

@@ -615,3 +615,22 @@ def test_mao_is_shown_as_activity_lost_not_as_the_reversible_complex(switch):
     assert "MAO: activity lost" in " ".join(ax.get_title().split())
     cells = [t.get_text() for t in ax.texts]
     assert f"{100 * lost:.0f}" in cells and f"{100 * occ:.0f}" not in cells
+
+
+def test_population_figure_of_a_drug_shows_only_the_arms_that_have_it():
+    """`pdsim run` on a population: population_<drug> draws the arms in which that drug is present; an arm
+    without it would only add a flat line at zero and two legend entries."""
+    from pdsim.runner import figures_for
+    from pdsim.scenario import Scenario
+
+    sc = Scenario.from_dict({"name": "two_drugs", "duration": "2 day", "output_every": "1 h",
+                             "population": {"size": 3, "seed": 2, "variability": {"escitalopram.CL": 0.3}},
+                             "arms": [{"label": "esc", "doses": [{"drug": "escitalopram", "dose": "10 mg", "every": "24 h", "count": 2}]},
+                                      {"label": "ami", "doses": [{"drug": "amitriptyline", "dose": "75 mg", "every": "24 h", "count": 2}]}]})
+    from pdsim import simulate
+
+    figs = figures_for(simulate(sc), sources=False)
+    labels = {t.get_text() for ax in figs["population_escitalopram"].axes for leg in [ax.get_legend()] if leg
+              for t in leg.get_texts()} | {t.get_text() for leg in figs["population_escitalopram"].legends for t in leg.get_texts()}
+    assert any(lab.startswith("esc:") for lab in labels)
+    assert not any(lab.startswith("ami:") for lab in labels)

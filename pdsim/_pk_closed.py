@@ -17,7 +17,7 @@ from .dosing import Dose, Regimen
 from .errors import InputError, did_you_mean
 from .units import as_float
 
-__all__ = ["Term", "as_subjects", "chain", "infusion_chain", "chain_ss", "infusion_chain_ss", "superpose", "propagate_term",
+__all__ = ["Term", "as_subjects", "parameter_value", "chain", "infusion_chain", "chain_ss", "infusion_chain_ss", "superpose", "propagate_term",
            "steady_profile", "auc_inf", "OneCompartment", "TwoCompartment", "Metabolite"]
 
 #: A response term ``(weight, nodes)``: ``weight * chain(nodes, t)`` per unit input.
@@ -647,6 +647,15 @@ def as_events(events: Any) -> tuple[Dose, ...]:
     return Regimen(tuple(events)).events
 
 
+def parameter_value(value: Any, unit: str, name: str, **rule: bool) -> Any:
+    """A model parameter in ``unit`` as a float or a 1-D array over subjects (checked by ``rule``,
+    e.g. ``positive=True``); anything else raises an InputError naming it."""
+    v = as_float(value, unit, name, **rule)
+    if np.ndim(v) > 1:
+        raise InputError(f"`{name}` must be a number or a 1-D array over subjects (got shape {np.shape(v)}).")
+    return v
+
+
 class LinearModel:
     """What the one- and two-compartment models and `Metabolite` share.
 
@@ -664,12 +673,7 @@ class LinearModel:
         self.ke0 = None if ke0 is None else self._arg(ke0, "1/h", "ke0", positive=True)
         self.F_ip = None if F_ip is None else self._arg(F_ip, "dimensionless", "F_ip", nonnegative=True)
 
-    @staticmethod
-    def _arg(value: Any, unit: str, name: str, **rule: bool) -> Any:
-        v = as_float(value, unit, name, **rule)
-        if np.ndim(v) > 1:
-            raise InputError(f"`{name}` must be a number or a 1-D array over subjects (got shape {np.shape(v)}).")
-        return v
+    _arg = staticmethod(parameter_value)
 
     def _set_shape(self, *values: Any) -> None:
         try:

@@ -10,10 +10,9 @@ from typing import Any
 import numpy as np
 from scipy.integrate._ivp import dop853_coefficients as _dop
 
-from ._pk_closed import LN2, as_subjects, as_events, as_times, check_output
+from ._pk_closed import LN2, as_events, as_subjects, as_times, check_output, parameter_value
 from ._propagate import njit
 from .errors import InputError, SolverError
-from .units import as_float
 
 __all__ = ["CypInactivation", "RTOL", "ROUTE_CODES"]
 
@@ -50,6 +49,19 @@ def _rhs(y, rate, p, dy):  # pragma: no cover - compiled
     dy[3] = p[7] * (c - y[3])
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _stages(y, rate, p, hh, K, ytmp, first, last):  # pragma: no cover - compiled
+    """Stages first..last-1 of the tableau from ``y`` over the step ``hh`` into the rows of K."""
+    n = y.size
+    for s in range(first, last):
+        for m in range(n):
+            acc = 0.0
+            for q in range(s):
+                acc += _A[s, q] * K[q, m]
+            ytmp[m] = y[m] + hh * acc
+        _rhs(ytmp, rate, p, K[s])
+
+
 @njit(cache=True, nogil=True)
 def _advance(y, t0, t1, rate, p, h, atol, rtol, times, k, row, read, K, ytmp, ynew, F):  # pragma: no cover - compiled
     """Advance ``y`` from t0 to t1 (> t0) with adaptive DOP853 steps (none crosses t1), writing ``row[k]`` for
@@ -63,13 +75,7 @@ def _advance(y, t0, t1, rate, p, h, atol, rtol, times, k, row, read, K, ytmp, yn
         last = h >= rem
         hh = rem if last else h
         _rhs(y, rate, p, K[0])
-        for s in range(1, ns):
-            for m in range(n):
-                acc = 0.0
-                for q in range(s):
-                    acc += _A[s, q] * K[q, m]
-                ytmp[m] = y[m] + hh * acc
-            _rhs(ytmp, rate, p, K[s])
+        _stages(y, rate, p, hh, K, ytmp, 1, ns)
         for m in range(n):
             acc = 0.0
             for q in range(ns):
@@ -96,13 +102,7 @@ def _advance(y, t0, t1, rate, p, h, atol, rtol, times, k, row, read, K, ytmp, yn
             continue
         tn = t1 if last else t + hh
         if k < times.size and times[k] < tn:  # outputs inside this step: the dense output's 3 extra stages
-            for s in range(ns + 1, _N_EXT):
-                for m in range(n):
-                    acc = 0.0
-                    for q in range(s):
-                        acc += _A[s, q] * K[q, m]
-                    ytmp[m] = y[m] + hh * acc
-                _rhs(ytmp, rate, p, K[s])
+            _stages(y, rate, p, hh, K, ytmp, ns + 1, _N_EXT)
             for m in range(n):
                 dy = ynew[m] - y[m]
                 F[0, m] = dy
@@ -288,12 +288,7 @@ class CypInactivation:
             raise InputError("parameter arrays must all have the same number of subjects; give arrays of one length.") from None
         self._cache: tuple[Any, dict[int, np.ndarray]] | None = None
 
-    @staticmethod
-    def _arg(value: Any, unit: str, name: str, **rule: bool) -> Any:
-        v = as_float(value, unit, name, **rule)
-        if np.ndim(v) > 1:
-            raise InputError(f"`{name}` must be a number or a 1-D array over subjects (got shape {np.shape(v)}).")
-        return v
+    _arg = staticmethod(parameter_value)
 
     def kwargs(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self._KEYS}

@@ -158,13 +158,17 @@ class _Compound:
     integrates); its eigen-decomposition gives e^{Aτ} at any τ.
     """
 
-    def __init__(self, name: str, model, doses: tuple[Dose, ...], species: str):
+    def _bind(self, name: str, model, doses: tuple[Dose, ...], species: str) -> None:
+        """The compound's name, model, doses, nM factor and site factors (fu, kp_uu) from its drug file."""
         dr = catalog.drug(name)
         p = dr.pk(species).params
         self.name, self.model, self.doses = name, model, doses
         self.to_nm = 1e6 / dr.molar_mass.to("g/mol")
         self.fu = p["fu"].to("dimensionless")
         self.kp_uu = p["kp_uu"].to("dimensionless") if "kp_uu" in p else None
+
+    def __init__(self, name: str, model, doses: tuple[Dose, ...], species: str):
+        self._bind(name, model, doses, species)
         self.A, entries, self.reads = model.ode_system()
         self.w, self.V = np.linalg.eig(self.A)
         self.Vi = np.linalg.inv(self.V)
@@ -209,12 +213,7 @@ class _NonlinearCompound(_Compound):
     each segment's dense output read at any time. Shares nothing with the engine's compiled integrator."""
 
     def __init__(self, name: str, model, doses: tuple[Dose, ...], species: str):
-        dr = catalog.drug(name)
-        p = dr.pk(species).params
-        self.name, self.model, self.doses = name, model, doses
-        self.to_nm = 1e6 / dr.molar_mass.to("g/mol")
-        self.fu = p["fu"].to("dimensionless")
-        self.kp_uu = p["kp_uu"].to("dimensionless") if "kp_uu" in p else None
+        self._bind(name, model, doses, species)
         self.kicks = {}
         self.infusions = [d for d in doses if d.route == "iv_infusion"]
         for d in doses:

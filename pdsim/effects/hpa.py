@@ -15,6 +15,7 @@ from .._propagate import njit
 from ..catalog import system
 from ..engine.ode import CompiledSystem, compile_system
 from ..engine.registry import ArmContext, SystemSpec, register
+from ..engine.stiff import compile_jac
 from ..errors import ModelFileError, UnknownNameError, suggest
 from ..provenance import Parameter
 from .turnover import check_scale, drug_action, param_value
@@ -223,12 +224,60 @@ def _hpa_observe_one(y, pool, idx, p, out):  # pragma: no cover - compiled
     out[0] = _hpa_drive(pool, idx, p)
 
 
+@compile_jac
+def _hpa_jac(y, pool, idx, p, jac):  # pragma: no cover - compiled
+    r"""∂(dy/dt)/∂y of `_hpa_rhs_one` for a block (the stiff stage's analytic Jacobian).
+
+    With x_j = s_j y_j (s = the baseline, p[0:6]) and dy_i/dt = f_i(x)/s_i, the entries are
+    ∂f_i/∂x_j · s_j/s_i. The GR terms differentiate as
+    :math:`\mathrm{GR}'(x) = -(n/k)(x/k)^{n-1}\mathrm{GR}(x)^2` and
+    :math:`(\mathrm{GR}(x)/x)' = \mathrm{GR}'(x)/x - \mathrm{GR}(x)/x^2`; below `FLOOR` the CRH
+    term is constant in x_3b (the rhs clamps it there), so its derivative is 0.
+    """
+    b1, a1, b2, a2, b3, a3, k, k_gr, n_gr = p[6], p[7], p[8], p[9], p[10], p[11], p[12], p[13], p[14]
+    for b in range(y.shape[0]):
+        x1, x2, x3, x3b, gp, ga = (y[b, 0] * p[0], y[b, 1] * p[1], y[b, 2] * p[2], y[b, 3] * p[3],
+                                   y[b, 4] * p[4], y[b, 5] * p[5])
+        drive = _hpa_drive(pool[b], idx, p)
+        jb = jac[b]
+        for r in range(6):
+            for c in range(6):
+                jb[r, c] = 0.0
+        d0 = 0.0
+        if x3b > FLOOR:
+            gr_b = 1.0 / (1.0 + (x3b / k_gr) ** n_gr)
+            dgr_b = -(n_gr / k_gr) * (x3b / k_gr) ** (n_gr - 1.0) * gr_b * gr_b
+            d0 = b1 * drive * (dgr_b / x3b - gr_b / (x3b * x3b))
+        gr_3 = 1.0 / (1.0 + (x3 / k_gr) ** n_gr)
+        dgr_3 = -(n_gr / k_gr) * (x3 / k_gr) ** (n_gr - 1.0) * gr_3 * gr_3
+        # ∂f_i/∂x_j, then scaled by s_j / s_i
+        jb[0, 0] = -a1
+        jb[0, 3] = d0
+        jb[1, 0] = b2 * gp * gr_3
+        jb[1, 1] = -a2
+        jb[1, 2] = b2 * x1 * gp * dgr_3
+        jb[1, 4] = b2 * x1 * gr_3
+        jb[2, 1] = b3 * ga
+        jb[2, 2] = -a3
+        jb[2, 5] = b3 * x2
+        jb[3, 2] = k
+        jb[3, 3] = -k - a3
+        jb[4, 0] = gp * p[15]
+        jb[4, 4] = p[15] * x1 - p[16]
+        jb[5, 1] = ga * p[17]
+        jb[5, 5] = p[17] * x2 - p[18]
+        for r in range(6):
+            for c in range(6):
+                jb[r, c] *= p[c] / p[r]
+
+
 def _build(ctx: ArmContext) -> HPAModel:
     return HPAModel(species=ctx.arm.species)
 
 
 register(SystemSpec("hpa", _build, order=30, parameters="models/systems/hpa.toml",
-                    description="HPA axis with slow gland masses (CRH, ACTH, glucocorticoid, pituitary and adrenal mass), driven by stress, damped by the MOR signal"))
+                    description="HPA axis with slow gland masses (CRH, ACTH, glucocorticoid, pituitary and adrenal mass), driven by stress, damped by the MOR signal",
+                    jac=_hpa_jac))
 
 
 @compile_system

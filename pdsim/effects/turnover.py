@@ -16,6 +16,7 @@ from ..catalog import ModelFile, system
 from .._propagate import njit
 from ..engine.ode import CompiledSystem, compile_system
 from ..engine.registry import ArmContext, SystemSpec, register
+from ..engine.stiff import compile_jac
 from ..errors import InputError, ModelFileError, UnknownNameError, suggest
 from ..provenance import Parameter
 
@@ -26,6 +27,7 @@ __all__ = [
     "TurnoverModel",
     "BDNFSignalling",
     "stress_fold_for_steady_state",
+    "turnover_jac",
 ]
 
 
@@ -357,6 +359,36 @@ def _turnover_rhs_one(y, pool, idx, p, dy):  # pragma: no cover - compiled
         dy[i] = p[o] * (m - y[i])
 
 
+@compile_jac
+def turnover_jac(y, pool, idx, p, jac):  # pragma: no cover - compiled
+    r"""∂(dy/dt)/∂y of a `TurnoverModel`'s compiled rhs for a block (the stiff stage's analytic Jacobian).
+
+    :math:`\partial \dot R_i/\partial R_i = -k_{out,i}`, and for a state driven by another state
+    :math:`R_j` of the same system, :math:`\partial \dot R_i/\partial R_j \mathrel{+}= k_{out,i}\,m_i^0\,
+    \gamma\,R_j^{\gamma-1}` (0 where R_j <= 0, where the rhs clamps it), with :math:`m_i^0` the production
+    multiplier without the driver. A driver read from the pool (an earlier system's state) is not
+    a column here: the stiff stage takes that coupling by differences.
+    """
+    n = y.shape[1]
+    for b in range(y.shape[0]):
+        s = pool[b, idx[0]]
+        sig = max(pool[b, idx[1]], 0.0)
+        d = sig / (sig + p[0])
+        jb = jac[b]
+        for i in range(n):
+            for c in range(n):
+                jb[i, c] = 0.0
+        for i in range(n):
+            o = 1 + 7 * i
+            jb[i, i] -= p[o]
+            if p[o + 4] == 1.0:
+                src = int(p[o + 5])
+                x = y[b, src]
+                if x > 0.0:
+                    m0 = math.exp(p[o + 1] * s * (1.0 - p[o + 3] * d)) * (1.0 + (p[o + 2] - 1.0) * d)
+                    jb[i, src] += p[o] * m0 * p[o + 6] * x ** (p[o + 6] - 1.0)
+
+
 @njit(cache=True, inline='always')  # inlined in the block loop: no per-subject call or views
 def _no_outputs_one(y, pool, idx, p, out):  # pragma: no cover - compiled
     return
@@ -367,7 +399,8 @@ def _build_bdnf(ctx: ArmContext) -> BDNFSignalling:
 
 
 register(SystemSpec("bdnf", _build_bdnf, order=40, parameters="models/systems/bdnf_signalling.toml",
-                    description="BDNF, pCREB, p-Akt, p-ERK, p-mTOR and synaptic proteins as turnover states driven by stress and the MOR signal"))
+                    description="BDNF, pCREB, p-Akt, p-ERK, p-mTOR and synaptic proteins as turnover states driven by stress and the MOR signal",
+                    jac=turnover_jac))
 
 
 @compile_system

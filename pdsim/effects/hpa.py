@@ -185,7 +185,8 @@ class HPAModel:
     def compiled(self) -> CompiledSystem:
         """The same right-hand side for the compiled engine (`pdsim.engine.ode`); inputs (stress, drive)."""
         p = np.r_[self._xs, [self.b1, self.a1, self.b2, self.a2, self.b3, self.a3, self.k, self.k_gr, self.n_gr,
-                             self.b_p, self.a_p, self.b_a, self.a_a, self.gain, self.attenuation, self.half_effect]]
+                             self.b_p, self.a_p, self.b_a, self.a_a, self.gain, self.attenuation, self.half_effect],
+                  1.0 / self._xs, [1.0 / self.k_gr]]
         return CompiledSystem(self.name, _hpa_rhs, _hpa_observe, p)
 
     # ------------------------------------------------------------------ time scales
@@ -203,20 +204,28 @@ def _hpa_drive(pool, idx, p):  # pragma: no cover - compiled
     return 1.0 + p[19] * pool[idx[0]] * (1.0 - p[20] * d)
 
 
+@njit(cache=True, inline='always')
+def _hill(x, p):  # pragma: no cover - compiled
+    """(x/k_GR)^n; the catalogue's Hill number 3 as two products (pow costs about as much as the rest
+    of the axis's right-hand side; equal to pow up to rounding)."""
+    t = x * p[28]
+    return t * t * t if p[14] == 3.0 else t ** p[14]
+
+
 @njit(cache=True, inline='always')  # inlined in the block loop: no per-subject call or views
 def _hpa_rhs_one(y, pool, idx, p, dy):  # pragma: no cover - compiled
+    # p[22:28] are the reciprocals of the baseline p[0:6] and p[28] = 1/k_GR: products, not divisions
     x1, x2, x3, x3b, gp, ga = y[0] * p[0], y[1] * p[1], y[2] * p[2], y[3] * p[3], y[4] * p[4], y[5] * p[5]
-    b1, a1, b2, a2, b3, a3, k, k_gr, n_gr = p[6], p[7], p[8], p[9], p[10], p[11], p[12], p[13], p[14]
+    b1, a1, b2, a2, b3, a3, k = p[6], p[7], p[8], p[9], p[10], p[11], p[12]
     drive = _hpa_drive(pool, idx, p)
     x3b_safe = max(x3b, FLOOR)
-    gr_b = 1.0 / (1.0 + (x3b_safe / k_gr) ** n_gr)
-    gr_3 = 1.0 / (1.0 + (x3 / k_gr) ** n_gr)
-    dy[0] = (b1 * drive * gr_b / x3b_safe - a1 * x1) / p[0]
-    dy[1] = (b2 * x1 * gp * gr_3 - a2 * x2) / p[1]
-    dy[2] = (b3 * x2 * ga - a3 * x3) / p[2]
-    dy[3] = (k * (x3 - x3b) - a3 * x3b) / p[3]
-    dy[4] = gp * (p[15] * x1 - p[16]) / p[4]
-    dy[5] = ga * (p[17] * x2 - p[18]) / p[5]
+    # GR(x3b)/x3b and GR(x3) each as one division
+    dy[0] = (b1 * drive / (x3b_safe * (1.0 + _hill(x3b_safe, p))) - a1 * x1) * p[22]
+    dy[1] = (b2 * x1 * gp / (1.0 + _hill(x3, p)) - a2 * x2) * p[23]
+    dy[2] = (b3 * x2 * ga - a3 * x3) * p[24]
+    dy[3] = (k * (x3 - x3b) - a3 * x3b) * p[25]
+    dy[4] = gp * (p[15] * x1 - p[16]) * p[26]
+    dy[5] = ga * (p[17] * x2 - p[18]) * p[27]
 
 
 @njit(cache=True, inline='always')  # inlined in the block loop: no per-subject call or views

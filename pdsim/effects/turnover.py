@@ -354,24 +354,6 @@ def _power(x, g):  # pragma: no cover - compiled
     return x ** g
 
 
-@njit(cache=True, inline='always')  # inlined in the block loop: no per-subject call or views
-def _turnover_rhs_one(y, pool, idx, p, dy):  # pragma: no cover - compiled
-    s = pool[idx[0]]
-    sig = max(pool[idx[1]], 0.0)
-    d = sig / (sig + p[0])
-    for i in range(y.shape[0]):
-        o = 1 + 7 * i
-        m = 1.0 + (p[o + 2] - 1.0) * d
-        ls = p[o + 1] * s
-        if ls != 0.0:  # exp(0) = 1 exactly: no stress now, or none on this state (most of a restraint day)
-            m = math.exp(ls * (1.0 - p[o + 3] * d)) * m
-        kind = p[o + 4]
-        if kind != 0.0:
-            x = max(y[int(p[o + 5])] if kind == 1.0 else pool[idx[int(p[o + 5])]], 0.0)
-            m *= _power(x, p[o + 6])
-        dy[i] = p[o] * (m - y[i])
-
-
 @compile_jac
 def turnover_jac(y, pool, idx, p, jac):  # pragma: no cover - compiled
     r"""∂(dy/dt)/∂y of a `TurnoverModel`'s compiled rhs for a block (the stiff stage's analytic Jacobian).
@@ -418,8 +400,36 @@ register(SystemSpec("bdnf", _build_bdnf, order=40, parameters="models/systems/bd
 
 @compile_system
 def _turnover_rhs(y, pool, idx, p, dy):  # pragma: no cover - compiled
-    for b in range(y.shape[0]):
-        _turnover_rhs_one(y[b], pool[b], idx, p, dy[b])
+    # state by state over the block (each inner loop has one branch pattern for all subjects), exp
+    # only where stress x log-fold is not 0 (exp(0) = 1 exactly), pow only for other exponents than
+    # 1 and 1/2 (`_power`): on BDNF's nine states 18 -> 9 ns per subject without stress, 30 -> 22 with
+    nb, n = y.shape
+    s = np.empty(nb)
+    d = np.empty(nb)
+    for b in range(nb):
+        s[b] = pool[b, idx[0]]
+        sig = max(pool[b, idx[1]], 0.0)
+        d[b] = sig / (sig + p[0])
+    for i in range(n):
+        o = 1 + 7 * i
+        kout, lf, fd1, prot, kind, g = p[o], p[o + 1], p[o + 2] - 1.0, p[o + 3], p[o + 4], p[o + 6]
+        src = int(p[o + 5])
+        for b in range(nb):
+            dy[b, i] = 1.0 + fd1 * d[b]
+        if lf != 0.0:
+            for b in range(nb):
+                ls = lf * s[b]
+                if ls != 0.0:
+                    dy[b, i] = math.exp(ls * (1.0 - prot * d[b])) * dy[b, i]
+        if kind == 1.0:  # driven by a state of this system
+            for b in range(nb):
+                dy[b, i] *= _power(max(y[b, src], 0.0), g)
+        elif kind == 2.0:  # driven by an input (an earlier system's state)
+            col = idx[src]
+            for b in range(nb):
+                dy[b, i] *= _power(max(pool[b, col], 0.0), g)
+        for b in range(nb):
+            dy[b, i] = kout * (dy[b, i] - y[b, i])
 
 
 @compile_system

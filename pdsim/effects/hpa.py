@@ -90,8 +90,9 @@ class HPAModel:
 
     stiff = True
     #: longest step (h) of the compiled engine: the fastest rate is CRH removal, a1 = 10/h; the
-    #: restraint accuracy case (tests/test_engine_accuracy.py) measured 4.8e-7 at 0.25 h, 9e-8 at 0.2 h
-    #: and 2e-8 at 0.1 h (at 0.5 h, 1e-4: the step is then beyond the method's accuracy for a1)
+    #: restraint accuracy case (tests/test_engine_accuracy.py, bound 1e-6) measured 2.2e-7 at 0.2 h and
+    #: 1.5e-6 at 0.25 h (CRH, in the hour after each stress onset), 7e-6 at 0.4 h; 0.3 h read 8e-7 only
+    #: because that grid's steps after an onset are shorter (0.233 h from edge + 0.3 h to the next hour)
     max_step_h = 0.2
 
     def __init__(self, species: str = "rat", drive: str = "signal.MOR", scale: Mapping[str, float] | None = None):

@@ -56,3 +56,34 @@ def test_compiled_system_equals_its_numpy_form(name):
         want = m.observe(y, u)
         for j, key in enumerate(m.outputs):
             assert_allclose(out[:, j], np.broadcast_to(want[key], (n,)), rtol=1e-12, atol=1e-15, err_msg=key)
+
+
+def _hpa_hill_2_5():
+    from pdsim.effects.hpa import HPAModel
+
+    return HPAModel("rat", scale={"n_gr": 2.5 / 3.0})  # a Hill number other than the catalogue's 3
+
+
+def _plasticity_gain_0_6():
+    from pdsim.effects.plasticity import PlasticityModel
+
+    return PlasticityModel(scale={"ca3_dendrite_length_driver_gain": 1.2, "ca3_branch_points_driver_gain": 2.0})
+
+
+@pytest.mark.parametrize("make", [_hpa_hill_2_5, _plasticity_gain_0_6], ids=["hpa-hill-2.5", "plasticity-gains"])
+def test_compiled_system_off_the_catalogue_paths(make):
+    """The compiled forms take shortcuts for the catalogue's values (HPA's Hill number 3 as products;
+    the turnover systems' exp skipped without stress, no pow for driver exponents 1 and 1/2): with
+    other values (a scaled Hill number, driver exponents 0.6 and 1.0) and stress 0 for some subjects
+    they still give the NumPy rhs to rounding."""
+    m = make()
+    rng = np.random.default_rng(5)
+    n = 9
+    y = rng.uniform(0.3, 1.7, (len(m.states), n))
+    u = {k: rng.uniform(0.0, 0.9, n) for k in m.inputs}
+    u["stress"][: n // 2] = 0.0
+    cs = m.compiled()
+    pool = np.ascontiguousarray(np.stack([u[k] for k in m.inputs], axis=1))
+    dy = np.empty((n, len(m.states)))
+    cs.rhs(np.ascontiguousarray(y.T), pool, np.arange(len(m.inputs), dtype=np.int64), cs.params, dy)
+    assert_allclose(dy.T, np.asarray(m.rhs(0.0, y, u)), rtol=1e-12, atol=1e-15)

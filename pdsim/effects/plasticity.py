@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..engine.registry import ArmContext, SystemSpec, register
-from .turnover import TurnoverModel
+from .turnover import TurnoverModel, turnover_jac
 
 __all__ = ["PlasticityModel"]
 
@@ -67,4 +67,5 @@ def _build(ctx: ArmContext) -> PlasticityModel:
 
 
 register(SystemSpec("plasticity", _build, order=50, parameters="models/systems/plasticity.toml",
-                    description="Dendrites (CA3, BLA), dentate proliferation, hippocampal volume and LTP as turnover states (reads hippocampal BDNF: list bdnf too)"))
+                    description="Dendrites (CA3, BLA), dentate proliferation, hippocampal volume and LTP as turnover states (reads hippocampal BDNF: list bdnf too)",
+                    jac=turnover_jac))

@@ -16,6 +16,7 @@ from ..catalog import ModelFile, system
 from .._propagate import njit
 from ..engine.ode import CompiledSystem, compile_system
 from ..engine.registry import ArmContext, SystemSpec, register
+from ..engine.stiff import compile_jac
 from ..errors import InputError, ModelFileError, UnknownNameError, suggest
 from ..provenance import Parameter
 
@@ -26,6 +27,7 @@ __all__ = [
     "TurnoverModel",
     "BDNFSignalling",
     "stress_fold_for_steady_state",
+    "turnover_jac",
 ]
 
 
@@ -341,20 +343,45 @@ class BDNFSignalling(TurnoverModel):
         super().__init__("bdnf_signalling", drive=drive, scale=scale)
 
 
-@njit(cache=True, inline='always')  # inlined in the block loop: no per-subject call or views
-def _turnover_rhs_one(y, pool, idx, p, dy):  # pragma: no cover - compiled
-    s = pool[idx[0]]
-    sig = max(pool[idx[1]], 0.0)
-    d = sig / (sig + p[0])
-    for i in range(y.shape[0]):
-        o = 1 + 7 * i
-        m = math.exp(p[o + 1] * s * (1.0 - p[o + 3] * d)) * (1.0 + (p[o + 2] - 1.0) * d)
-        kind = p[o + 4]
-        if kind == 1.0:
-            m *= max(y[int(p[o + 5])], 0.0) ** p[o + 6]
-        elif kind == 2.0:
-            m *= max(pool[idx[int(p[o + 5])]], 0.0) ** p[o + 6]
-        dy[i] = p[o] * (m - y[i])
+@njit(cache=True, inline='always')
+def _power(x, g):  # pragma: no cover - compiled
+    """x**g, without the call to pow for the drivers' exponents 1 (exact) and 1/2 (sqrt, correctly rounded):
+    pow costs about as much as the rest of a state's right-hand side."""
+    if g == 1.0:
+        return x
+    if g == 0.5:
+        return math.sqrt(x)
+    return x ** g
+
+
+@compile_jac
+def turnover_jac(y, pool, idx, p, jac):  # pragma: no cover - compiled
+    r"""∂(dy/dt)/∂y of a `TurnoverModel`'s compiled rhs for a block (the stiff stage's analytic Jacobian).
+
+    :math:`\partial \dot R_i/\partial R_i = -k_{out,i}`, and for a state driven by another state
+    :math:`R_j` of the same system, :math:`\partial \dot R_i/\partial R_j \mathrel{+}= k_{out,i}\,m_i^0\,
+    \gamma\,R_j^{\gamma-1}` (0 where R_j <= 0, where the rhs clamps it), with :math:`m_i^0` the production
+    multiplier without the driver. A driver read from the pool (an earlier system's state) is not
+    a column here: the stiff stage takes that coupling by differences.
+    """
+    n = y.shape[1]
+    for b in range(y.shape[0]):
+        s = pool[b, idx[0]]
+        sig = max(pool[b, idx[1]], 0.0)
+        d = sig / (sig + p[0])
+        jb = jac[b]
+        for i in range(n):
+            for c in range(n):
+                jb[i, c] = 0.0
+        for i in range(n):
+            o = 1 + 7 * i
+            jb[i, i] -= p[o]
+            if p[o + 4] == 1.0:
+                src = int(p[o + 5])
+                x = y[b, src]
+                if x > 0.0:
+                    m0 = math.exp(p[o + 1] * s * (1.0 - p[o + 3] * d)) * (1.0 + (p[o + 2] - 1.0) * d)
+                    jb[i, src] += p[o] * m0 * p[o + 6] * x ** (p[o + 6] - 1.0)
 
 
 @njit(cache=True, inline='always')  # inlined in the block loop: no per-subject call or views
@@ -367,13 +394,43 @@ def _build_bdnf(ctx: ArmContext) -> BDNFSignalling:
 
 
 register(SystemSpec("bdnf", _build_bdnf, order=40, parameters="models/systems/bdnf_signalling.toml",
-                    description="BDNF, pCREB, p-Akt, p-ERK, p-mTOR and synaptic proteins as turnover states driven by stress and the MOR signal"))
+                    description="BDNF, pCREB, p-Akt, p-ERK, p-mTOR and synaptic proteins as turnover states driven by stress and the MOR signal",
+                    jac=turnover_jac))
 
 
 @compile_system
 def _turnover_rhs(y, pool, idx, p, dy):  # pragma: no cover - compiled
-    for b in range(y.shape[0]):
-        _turnover_rhs_one(y[b], pool[b], idx, p, dy[b])
+    # state by state over the block (each inner loop has one branch pattern for all subjects), exp
+    # only where stress x log-fold is not 0 (exp(0) = 1 exactly), pow only for other exponents than
+    # 1 and 1/2 (`_power`): on BDNF's nine states (block of 128) 77 ns per subject before, now 9 without
+    # stress and 22 with; plasticity's seven 52-60 -> 11 and 33 (measured on this machine)
+    nb, n = y.shape
+    s = np.empty(nb)
+    d = np.empty(nb)
+    for b in range(nb):
+        s[b] = pool[b, idx[0]]
+        sig = max(pool[b, idx[1]], 0.0)
+        d[b] = sig / (sig + p[0])
+    for i in range(n):
+        o = 1 + 7 * i
+        kout, lf, fd1, prot, kind, g = p[o], p[o + 1], p[o + 2] - 1.0, p[o + 3], p[o + 4], p[o + 6]
+        src = int(p[o + 5])
+        for b in range(nb):
+            dy[b, i] = 1.0 + fd1 * d[b]
+        if lf != 0.0:
+            for b in range(nb):
+                ls = lf * s[b]
+                if ls != 0.0:
+                    dy[b, i] = math.exp(ls * (1.0 - prot * d[b])) * dy[b, i]
+        if kind == 1.0:  # driven by a state of this system
+            for b in range(nb):
+                dy[b, i] *= _power(max(y[b, src], 0.0), g)
+        elif kind == 2.0:  # driven by an input (an earlier system's state)
+            col = idx[src]
+            for b in range(nb):
+                dy[b, i] *= _power(max(pool[b, col], 0.0), g)
+        for b in range(nb):
+            dy[b, i] = kout * (dy[b, i] - y[b, i])
 
 
 @compile_system

@@ -187,6 +187,19 @@ def _lu_solve(a, piv, x):
         x[r] /= a[r, r]
 
 
+@numba.njit(cache=True, inline="always")
+def _weighted_sum(coef, k1, out, count):
+    """out = Σ_{m < count} coef[m] k1[m] over the flat (subject, state) pairs of a block (zero coefficients
+    skipped)."""
+    for i in range(out.size):
+        out[i] = 0.0
+    for m in range(count):
+        w = coef[m]
+        if w != 0.0:
+            for i in range(out.size):
+                out[i] += w * k1[m, i]
+
+
 @numba.njit(cache=True, nogil=True)
 def _advance(rhs, obs, par, idx, lay, jac, has_jac, fd_col, owner, i0, i1, y0, forcing, n_ext, pool_size, h, dts,
              out_at, gamma, gammas, ca, cc, cm, ce, ys, bad, err):
@@ -293,26 +306,14 @@ def _advance(rhs, obs, par, idx, lay, jac, has_jac, fd_col, owner, i0, i1, y0, f
                     for i in range(n_flat):
                         fp1[i] = f01[i]
                 else:
-                    for i in range(n_flat):
-                        acc1[i] = 0.0
-                    for m in range(a):
-                        w = ca[a, m]
-                        if w != 0.0:
-                            for i in range(n_flat):
-                                acc1[i] += w * k1[m, i]
+                    _weighted_sum(ca[a], k1, acc1, a)
                     for i in range(n_flat):
                         yt1[i] = y1[i] + acc1[i]
                     for b in range(nb):
                         for e in range(n_ext):
                             pool[b, e] = forcing[base + a, first + b, e]
                     eval_chain(rhs, obs, par, idx, lay, yt, pool, fp)
-                for i in range(n_flat):
-                    acc1[i] = 0.0
-                for m in range(a):
-                    w = cc[a, m]
-                    if w != 0.0:
-                        for i in range(n_flat):
-                            acc1[i] += w * k1[m, i]
+                _weighted_sum(cc[a], k1, acc1, a)
                 g = hh * gammas[a]
                 ka = k1[a]
                 for i in range(n_flat):
@@ -320,20 +321,8 @@ def _advance(rhs, obs, par, idx, lay, jac, has_jac, fd_col, owner, i0, i1, y0, f
                 for b in range(nb):
                     _lu_solve(lus[b], piv[b], k[a, b])
             # y_{n+1} = y_n + Σ m_i k_i and the error estimate Σ e_i k_i
-            for i in range(n_flat):
-                acc1[i] = 0.0
-            for m in range(s):
-                w = cm[m]
-                if w != 0.0:
-                    for i in range(n_flat):
-                        acc1[i] += w * k1[m, i]
-            for i in range(n_flat):
-                fp1[i] = 0.0
-            for m in range(s):
-                w = ce[m]
-                if w != 0.0:
-                    for i in range(n_flat):
-                        fp1[i] += w * k1[m, i]
+            _weighted_sum(cm, k1, acc1, s)
+            _weighted_sum(ce, k1, fp1, s)
             for b in range(nb):
                 sq = 0.0
                 for q in range(n_states):

@@ -152,32 +152,32 @@ class OnsetModel:
 
 
 @njit(cache=True, inline='always')  # inlined into the system's functions: no call per subject
-def _raphe(pool, idx, p):  # pragma: no cover - compiled
-    th = min(max(pool[idx[0]], 0.0), 1.0)
+def _raphe(pool, idx, p, b):  # pragma: no cover - compiled
+    th = min(max(pool[b, idx[0]], 0.0), 1.0)
     return 1.0 / (1.0 - p[0] * th)
 
 
-@njit(cache=True, inline='always')  # inlined in the block loop: no per-subject call or views
-def _onset_rhs_one(y, pool, idx, p, dy):  # pragma: no cover - compiled
-    h = _raphe(pool, idx, p)
-    dy[0] = p[3] * (1.0 / (1.0 + p[2] * (h - 1.0)) - y[0])
+@njit(cache=True, inline='always')  # inlined in the block loop: indexes the block (row b), no row views
+def _onset_rhs_row(y, pool, idx, p, dy, b):  # pragma: no cover - compiled
+    h = _raphe(pool, idx, p, b)
+    dy[b, 0] = p[3] * (1.0 / (1.0 + p[2] * (h - 1.0)) - y[b, 0])
 
 
-@njit(cache=True, inline='always')  # inlined in the block loop: no per-subject call or views
-def _onset_observe_one(y, pool, idx, p, out):  # pragma: no cover - compiled
-    h = _raphe(pool, idx, p)
-    f = 1.0 / (1.0 + p[1] * y[0] * (h - 1.0))
-    t = h / (1.0 + p[1] * y[0] * (h - 1.0))
+@njit(cache=True, inline='always')  # inlined in the block loop: indexes the block (row b), no row views
+def _onset_observe_row(y, pool, idx, p, out, b):  # pragma: no cover - compiled
+    h = _raphe(pool, idx, p, b)
+    f = 1.0 / (1.0 + p[1] * y[b, 0] * (h - 1.0))
+    t = h / (1.0 + p[1] * y[b, 0] * (h - 1.0))
     gain = max(t - 1.0, 0.0)
     e5 = gain / (gain + p[4])
-    sig = max(pool[idx[1]], 0.0)
+    sig = max(pool[b, idx[1]], 0.0)
     em = sig / (sig + p[5])
-    out[0] = h
-    out[1] = f
-    out[2] = h * f
-    out[3] = e5
-    out[4] = em
-    out[5] = 1.0 - (1.0 - e5) * (1.0 - em)
+    out[b, 0] = h
+    out[b, 1] = f
+    out[b, 2] = h * f
+    out[b, 3] = e5
+    out[b, 4] = em
+    out[b, 5] = 1.0 - (1.0 - e5) * (1.0 - em)
 
 
 def _build(ctx: ArmContext) -> OnsetModel:
@@ -191,10 +191,10 @@ register(SystemSpec("onset", _build, order=60, parameters="models/systems/onset.
 @compile_system
 def _onset_rhs(y, pool, idx, p, dy):  # pragma: no cover - compiled
     for b in range(y.shape[0]):
-        _onset_rhs_one(y[b], pool[b], idx, p, dy[b])
+        _onset_rhs_row(y, pool, idx, p, dy, b)
 
 
 @compile_system
 def _onset_observe(y, pool, idx, p, out):  # pragma: no cover - compiled
     for b in range(y.shape[0]):
-        _onset_observe_one(y[b], pool[b], idx, p, out[b])
+        _onset_observe_row(y, pool, idx, p, out, b)

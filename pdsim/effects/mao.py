@@ -156,41 +156,41 @@ class MAOModel:
         return 1.0 - (1.0 - e0) * np.exp(-float(self.k_deg[enzyme]) * np.asarray(t_h, dtype=float))
 
 
-@njit(cache=True, inline="always")  # inlined in the block loop: no per-subject call or views
-def _mao_rhs_one(y, pool, idx, p, dy):  # pragma: no cover - compiled
+@njit(cache=True, inline="always")  # inlined in the block loop: indexes the block (row b), no row views
+def _mao_rhs_row(y, pool, idx, p, dy, b):  # pragma: no cover - compiled
     ra = 0.0
     rb = 0.0
     n = (p.shape[0] - 2) // 2
     for j in range(n):
-        rate = p[3 + 2 * j] * pool[idx[2 + j]]
+        rate = p[3 + 2 * j] * pool[b, idx[2 + j]]
         if p[2 + 2 * j] < 0.5:
             ra += rate
         else:
             rb += rate
-    dy[0] = p[0] * (1.0 - y[0]) - ra * y[0]
-    dy[1] = p[1] * (1.0 - y[1]) - rb * y[1]
+    dy[b, 0] = p[0] * (1.0 - y[b, 0]) - ra * y[b, 0]
+    dy[b, 1] = p[1] * (1.0 - y[b, 1]) - rb * y[b, 1]
 
 
-@njit(cache=True, inline="always")  # inlined in the block loop: no per-subject call or views
-def _mao_observe_one(y, pool, idx, p, out):  # pragma: no cover - compiled
-    a = y[0] * (1.0 - pool[idx[0]])
-    b = y[1] * (1.0 - pool[idx[1]])
-    out[0] = a
-    out[1] = b
-    out[2] = 1.0 - a
-    out[3] = 1.0 - b
+@njit(cache=True, inline="always")  # inlined in the block loop: indexes the block (row b), no row views
+def _mao_observe_row(y, pool, idx, p, out, b):  # pragma: no cover - compiled
+    act_a = y[b, 0] * (1.0 - pool[b, idx[0]])
+    act_b = y[b, 1] * (1.0 - pool[b, idx[1]])
+    out[b, 0] = act_a
+    out[b, 1] = act_b
+    out[b, 2] = 1.0 - act_a
+    out[b, 3] = 1.0 - act_b
 
 
 @compile_system
 def _mao_rhs(y, pool, idx, p, dy):  # pragma: no cover - compiled
     for b in range(y.shape[0]):
-        _mao_rhs_one(y[b], pool[b], idx, p, dy[b])
+        _mao_rhs_row(y, pool, idx, p, dy, b)
 
 
 @compile_system
 def _mao_observe(y, pool, idx, p, out):  # pragma: no cover - compiled
     for b in range(y.shape[0]):
-        _mao_observe_one(y[b], pool[b], idx, p, out[b])
+        _mao_observe_row(y, pool, idx, p, out, b)
 
 
 def _build(ctx: ArmContext) -> MAOModel:

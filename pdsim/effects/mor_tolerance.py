@@ -23,21 +23,21 @@ class MORToleranceSystem(MORTolerance):
         return CompiledSystem(self.name, _pool_rhs, _pool_observe, np.r_[[self.k_rec, self.k_des], self.taus])
 
 
-@njit(cache=True, inline='always')  # inlined in the block loop: no per-subject call or views
-def _pool_rhs_one(y, pool, idx, p, dy):  # pragma: no cover - compiled
+@njit(cache=True, inline='always')  # inlined in the block loop: indexes the block (row b), no row views
+def _pool_rhs_row(y, pool, idx, p, dy, b):  # pragma: no cover - compiled
     th = 0.0
     for j in range(idx.shape[0]):
-        th += pool[idx[j]]
-    dy[0] = p[0] * (1.0 - y[0]) - p[1] * th * y[0]
+        th += pool[b, idx[j]]
+    dy[b, 0] = p[0] * (1.0 - y[b, 0]) - p[1] * th * y[b, 0]
 
 
-@njit(cache=True, inline='always')  # inlined in the block loop: no per-subject call or views
-def _pool_observe_one(y, pool, idx, p, out):  # pragma: no cover - compiled
+@njit(cache=True, inline='always')  # inlined in the block loop: indexes the block (row b), no row views
+def _pool_observe_row(y, pool, idx, p, out, b):  # pragma: no cover - compiled
     s = 0.0
     for j in range(idx.shape[0]):
-        s += p[2 + j] * pool[idx[j]]
-    s *= y[0]
-    out[0] = s / (1.0 + s)
+        s += p[2 + j] * pool[b, idx[j]]
+    s *= y[b, 0]
+    out[b, 0] = s / (1.0 + s)
 
 
 def _build(ctx: ArmContext) -> MORToleranceSystem:
@@ -51,10 +51,10 @@ register(SystemSpec("mor_tolerance", _build, order=10, parameters="models/target
 @compile_system
 def _pool_rhs(y, pool, idx, p, dy):  # pragma: no cover - compiled
     for b in range(y.shape[0]):
-        _pool_rhs_one(y[b], pool[b], idx, p, dy[b])
+        _pool_rhs_row(y, pool, idx, p, dy, b)
 
 
 @compile_system
 def _pool_observe(y, pool, idx, p, out):  # pragma: no cover - compiled
     for b in range(y.shape[0]):
-        _pool_observe_one(y[b], pool[b], idx, p, out[b])
+        _pool_observe_row(y, pool, idx, p, out, b)

@@ -112,17 +112,17 @@ class ToleranceModel:
         return CompiledSystem(self.name, _tolerance_rhs, _tolerance_observe, np.array([self.k_out, self.k_tol, self.gain]))
 
 
-@njit(cache=True, inline='always')  # inlined in the block loop: no per-subject call or views
-def _tolerance_rhs_one(y, pool, idx, p, dy):  # pragma: no cover - compiled
-    drive = 1.0 + p[2] * max(pool[idx[0]], 0.0)
-    dy[0] = p[0] * (drive / max(y[1], FLOOR) - y[0])
-    dy[1] = p[1] * (y[0] - y[1])
+@njit(cache=True, inline='always')  # inlined in the block loop: indexes the block (row b), no row views
+def _tolerance_rhs_row(y, pool, idx, p, dy, b):  # pragma: no cover - compiled
+    drive = 1.0 + p[2] * max(pool[b, idx[0]], 0.0)
+    dy[b, 0] = p[0] * (drive / max(y[b, 1], FLOOR) - y[b, 0])
+    dy[b, 1] = p[1] * (y[b, 0] - y[b, 1])
 
 
-@njit(cache=True, inline='always')  # inlined in the block loop: no per-subject call or views
-def _tolerance_observe_one(y, pool, idx, p, out):  # pragma: no cover - compiled
-    out[0] = y[0] - 1.0
-    out[1] = max(1.0 - y[0], 0.0)
+@njit(cache=True, inline='always')  # inlined in the block loop: indexes the block (row b), no row views
+def _tolerance_observe_row(y, pool, idx, p, out, b):  # pragma: no cover - compiled
+    out[b, 0] = y[b, 0] - 1.0
+    out[b, 1] = max(1.0 - y[b, 0], 0.0)
 
 
 def _build(ctx: ArmContext) -> ToleranceModel:
@@ -136,10 +136,10 @@ register(SystemSpec("tolerance", _build, order=20, parameters="models/systems/to
 @compile_system
 def _tolerance_rhs(y, pool, idx, p, dy):  # pragma: no cover - compiled
     for b in range(y.shape[0]):
-        _tolerance_rhs_one(y[b], pool[b], idx, p, dy[b])
+        _tolerance_rhs_row(y, pool, idx, p, dy, b)
 
 
 @compile_system
 def _tolerance_observe(y, pool, idx, p, out):  # pragma: no cover - compiled
     for b in range(y.shape[0]):
-        _tolerance_observe_one(y[b], pool[b], idx, p, out[b])
+        _tolerance_observe_row(y, pool, idx, p, out, b)

@@ -384,11 +384,6 @@ def turnover_jac(y, pool, idx, p, jac):  # pragma: no cover - compiled
                     jb[i, src] += p[o] * m0 * p[o + 6] * x ** (p[o + 6] - 1.0)
 
 
-@njit(cache=True, inline='always')  # inlined in the block loop: no per-subject call or views
-def _no_outputs_one(y, pool, idx, p, out):  # pragma: no cover - compiled
-    return
-
-
 def _build_bdnf(ctx: ArmContext) -> BDNFSignalling:
     return BDNFSignalling()
 
@@ -435,5 +430,4 @@ def _turnover_rhs(y, pool, idx, p, dy):  # pragma: no cover - compiled
 
 @compile_system
 def _no_outputs(y, pool, idx, p, out):  # pragma: no cover - compiled
-    for b in range(y.shape[0]):
-        _no_outputs_one(y[b], pool[b], idx, p, out[b])
+    return  # the turnover systems have no algebraic outputs (the driver never calls this: outputs 0)

@@ -141,25 +141,25 @@ class ReferenceToleranceTurnover:
 
 
 @njit(cache=True, inline='always')  # inlined into the system's functions: no call per subject
-def _reference_occ(pool, idx, p):  # pragma: no cover - compiled
-    c = max(pool[idx[0]], 0.0)
+def _reference_occ(pool, idx, p, b):  # pragma: no cover - compiled
+    c = max(pool[b, idx[0]], 0.0)
     return c / (c + p[0])
 
 
-@njit(cache=True, inline='always')  # inlined in the block loop: no per-subject call or views
-def _reference_rhs_one(y, pool, idx, p, dy):  # pragma: no cover - compiled
-    x = p[1] * _reference_occ(pool, idx, p)
+@njit(cache=True, inline='always')  # inlined in the block loop: indexes the block (row b), no row views
+def _reference_rhs_row(y, pool, idx, p, dy, b):  # pragma: no cover - compiled
+    x = p[1] * _reference_occ(pool, idx, p, b)
     if p[3] != 1.0:
         x = x ** p[3]
     e = p[2] * x / (1.0 + x)
-    s = e * (1.0 - p[5] * y[0])
-    dy[0] = p[4] * (e - y[0])
-    dy[1] = p[6] * (1.0 + p[8] * s) - p[7] * y[1]
+    s = e * (1.0 - p[5] * y[b, 0])
+    dy[b, 0] = p[4] * (e - y[b, 0])
+    dy[b, 1] = p[6] * (1.0 + p[8] * s) - p[7] * y[b, 1]
 
 
-@njit(cache=True, inline='always')  # inlined in the block loop: no per-subject call or views
-def _reference_observe_one(y, pool, idx, p, out):  # pragma: no cover - compiled
-    out[0] = _reference_occ(pool, idx, p)
+@njit(cache=True, inline='always')  # inlined in the block loop: indexes the block (row b), no row views
+def _reference_observe_row(y, pool, idx, p, out, b):  # pragma: no cover - compiled
+    out[b, 0] = _reference_occ(pool, idx, p, b)
 
 
 def _build(ctx: ArmContext) -> ReferenceToleranceTurnover:
@@ -177,10 +177,10 @@ register(SystemSpec("reference_tolerance_turnover", _build, order=70, parameters
 @compile_system
 def _reference_rhs(y, pool, idx, p, dy):  # pragma: no cover - compiled
     for b in range(y.shape[0]):
-        _reference_rhs_one(y[b], pool[b], idx, p, dy[b])
+        _reference_rhs_row(y, pool, idx, p, dy, b)
 
 
 @compile_system
 def _reference_observe(y, pool, idx, p, out):  # pragma: no cover - compiled
     for b in range(y.shape[0]):
-        _reference_observe_one(y[b], pool[b], idx, p, out[b])
+        _reference_observe_row(y, pool, idx, p, out, b)

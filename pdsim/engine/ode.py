@@ -79,9 +79,11 @@ def compile_system(fn):
     """Compile a system's ``rhs`` or ``observe`` with `SIGNATURE` (cached on disk), so the driver takes
     it as a first-class function: one compiled driver serves every chain of systems.
 
-    ``fn`` loops over the block's rows; a per-subject helper it calls on row views should be compiled
-    with ``inline='always'``: otherwise each row costs a call and the views' reference counting
-    (measured 50 ns per subject against 2 ns inlined, on the reference system).
+    ``fn`` loops over the block's rows b; a per-subject helper it calls should be compiled with
+    ``inline='always'`` and index the block (``y[b, j]``, ``pool[b, idx[k]]``) rather than take row
+    views ``y[b]``: a call per row cost 50 ns per subject against 2 ns inlined on the reference system,
+    and row views kept onset at 32 ns against 2 ns indexing the block (the demo with 1 000 subjects per
+    arm went from 2.09 to 1.23 s).
     """
     return numba.njit(SIGNATURE, cache=True)(fn)
 

@@ -125,13 +125,17 @@ def simulate(scenario: Scenario | str, *, progress: bool = False) -> Result:
 
     def keep(i: int, first: int, got: dict[str, np.ndarray]) -> None:
         # each chunk is copied straight into the Result's array (in the worker thread that computed it);
-        # an arm without a variable keeps zeros there
-        for name, arr in got.items():
+        # an arm without a variable keeps zeros there. Each chunk array is taken out of ``got`` as it is
+        # copied, so it is freed then (the chunk's arrays are its own) and the next variable's Result array
+        # can reuse its memory: the peak is the Result plus about one variable, not the Result plus a chunk
+        for name in list(got):
+            arr = got.pop(name)
             with lock:
                 dst = data.get(name)
                 if dst is None:
                     dst = data[name] = np.zeros((len(jobs), n, len(t_out)))
             dst[i, first:first + arr.shape[0]] = arr
+            del arr
 
     from .engine.ode import THREADS
 

@@ -133,7 +133,12 @@ class Parameter:
                 return _convert(self.value, self.unit, unit)
             return float(self.quantity.to(unit).magnitude)
         except Exception as exc:
-            raise UnitError(f"`{self.name or 'parameter'}` is in {self.unit!r}, which cannot be converted to {unit!r}.") from exc
+            # pint's error references its own frame through its traceback (a reference cycle); that frame's
+            # callers (the engine's, holding a chunk's arrays) would then wait for the cyclic garbage collector
+            # when a caller catches the UnitError (a mass-concentration EC50 tried as nM, per chunk), so the
+            # cause is chained without its traceback
+            raise UnitError(f"`{self.name or 'parameter'}` is in {self.unit!r}, which cannot be converted to "
+                            f"{unit!r}.") from exc.with_traceback(None)
 
     @classmethod
     def from_table(cls, table: Any, name: str, path: Path | None = None) -> "Parameter":

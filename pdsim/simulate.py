@@ -82,6 +82,12 @@ def as_scenario(scenario: Scenario | str, caller: str) -> Scenario:
     return sc
 
 
+def _own(arr: np.ndarray, shape: tuple[int, int]) -> bool:
+    """``arr`` holds its own float64 data in C order, writeable, shaped ``shape`` (it can be a Result array)."""
+    f = arr.flags
+    return arr.dtype == np.float64 and arr.shape == shape and f.owndata and f.c_contiguous and f.writeable
+
+
 def simulate(scenario: Scenario | str, *, progress: bool = False) -> Result:
     """Run a scenario: every arm, every subject; return a `Result`.
 
@@ -122,16 +128,31 @@ def simulate(scenario: Scenario | str, *, progress: bool = False) -> Result:
     jobs = plan(sc)
     data: dict[str, np.ndarray] = {}
     lock = threading.Lock()
+    shape = (n, len(t_out))
+    # one arm in one chunk: the chunk's arrays are the Result's (no copy), see `keep`
+    whole = len(jobs) == 1 and jobs[0].chunk >= n
 
     def keep(i: int, first: int, got: dict[str, np.ndarray]) -> None:
         # each chunk is copied straight into the Result's array (in the worker thread that computed it);
-        # an arm without a variable keeps zeros there
-        for name, arr in got.items():
+        # an arm without a variable keeps zeros there. Each chunk array is taken out of ``got`` as it is
+        # copied, so it is freed then (the chunk's arrays are its own) and the next variable's Result array
+        # can reuse its memory: the peak is the Result plus about one variable, not the Result plus a chunk
+        taken: set[int] = set()
+        for name in list(got):
+            arr = got.pop(name)
+            if whole and _own(arr, shape) and id(arr) not in taken:
+                # the chunk is the whole Result: an array the chunk owns outright (fresh from the stages,
+                # writeable, contiguous; not already another variable's) becomes it, without writing the
+                # values a second time
+                taken.add(id(arr))
+                data[name] = arr.reshape((1,) + shape)
+                continue
             with lock:
                 dst = data.get(name)
                 if dst is None:
                     dst = data[name] = np.zeros((len(jobs), n, len(t_out)))
             dst[i, first:first + arr.shape[0]] = arr
+            del arr
 
     from .engine.ode import THREADS
 

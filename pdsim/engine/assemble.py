@@ -42,11 +42,17 @@ def tabulate(sc: Scenario, arm: Arm, models: dict[str, CompoundPK], times: np.nd
     site_conc: dict[str, np.ndarray] = {}
     shape = (n, len(times))
 
+    def full(v) -> np.ndarray:
+        # an array of the shape already is the stage's own fresh array: kept as it is (no read-only view), so
+        # that `pdsim.simulate` can make it the Result's array without a copy; anything else is broadcast
+        v = np.asarray(v, dtype=float)
+        return v if v.shape == shape else np.broadcast_to(v, shape)
+
     def wide(raw: np.ndarray | None, factor: float) -> np.ndarray:
         if raw is None:
             return np.zeros(shape)
         raw *= factor  # a fresh array from the PK stage: scaled in place
-        return np.broadcast_to(raw if raw.ndim == 2 else raw[np.newaxis, :], shape)
+        return full(raw)
 
     for name, pkc in models.items():
         model, dr = pkc.model, pkc.drug
@@ -72,12 +78,12 @@ def tabulate(sc: Scenario, arm: Arm, models: dict[str, CompoundPK], times: np.nd
                 in_vivo.setdefault(t, {}).update(got)
     if site_conc and layer:
         for k, v in target_signals(site_conc, targets, in_vivo=in_vivo).items():
-            fine[k] = np.broadcast_to(np.asarray(v, dtype=float), shape)
+            fine[k] = full(v)
     if arm.stress and stress:
         from ..effects import protocol
 
         proto = protocol(arm.stress)
-        fine["stress"] = np.broadcast_to(np.asarray(proto.intensity(times, arm.stress_start), dtype=float), shape)
+        fine["stress"] = full(proto.intensity(times, arm.stress_start))
     if keys is not None:
         fine = {k: v for k, v in fine.items() if k in keys}
     return fine

@@ -96,6 +96,8 @@ def run_chunks(sc: Scenario, jobs: list[ArmJob], t_out: np.ndarray, notes: list[
                 threads: int = 1) -> None:
     """Simulate every arm chunk by chunk, handing each chunk to ``take(arm_index, first, variables)``.
 
+    The chunk's dict and arrays are ``take``'s: it may pop them as it copies them (so each is freed then).
+
     With ``threads`` 1 nothing is kept here: a chunk is released before the next one is computed,
     so memory is what ``take`` keeps plus one chunk. With more, up to ``threads`` chunks (of any
     arms) are computed at once (the compiled stages release the GIL) and handed to ``take`` as they

@@ -4,13 +4,15 @@ Where a drug file gives [targets.<T>.in_vivo] (EC50, Emax, optional ke0), that c
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..errors import InputError, UnitError
+from ..errors import InputError
+from ..units import ureg
 from ._base import as_drug, concs_nM, dissociation_constant, ligands_at, value
 
 __all__ = ["ENGAGEMENTS", "InVivo", "in_vivo", "with_ke0", "plasma_drives", "engaged_signals",
@@ -33,6 +35,13 @@ class InVivo:
     ke0: float | None
 
 
+@functools.lru_cache(maxsize=64)
+def _is_molar(unit: str) -> bool:
+    """Whether ``unit`` is a molar concentration (asked once per unit string: trying the conversion and
+    catching the error, as before, cost a raised UnitError per chunk of subjects)."""
+    return ureg.parse_units(unit).is_compatible_with(ureg.parse_units("nM"))
+
+
 def in_vivo(drug: Any, target: str) -> InVivo | None:
     """The drug's [targets.<target>.in_vivo] curve, or None when the file gives none.
 
@@ -47,9 +56,9 @@ def in_vivo(drug: Any, target: str) -> InVivo | None:
         raise InputError(f"{d.path}: [targets.{target}.in_vivo] gives EC50 but no Emax; add Emax = {{ value = ..., "
                          f"unit = \"1\", sources = [...], kind = ..., note = ... }} (the PET plateau).")
     ec = p["in_vivo.EC50"]
-    try:
+    if _is_molar(ec.unit):
         ec50 = value(ec, "nM")
-    except UnitError:  # a mass concentration (the catalogue allows only nM-like or ng/mL-like units)
+    else:  # a mass concentration (the catalogue allows only nM-like or ng/mL-like units)
         ec50 = value(ec, "ng/mL") * 1e3 / value(d.molar_mass, "g/mol")
     emax = value(p["in_vivo.Emax"], "dimensionless")
     if not (ec50 > 0 and 0 < emax <= 1):

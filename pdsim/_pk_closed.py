@@ -30,21 +30,6 @@ _SERIES_TERMS = 24
 _INV_FACT = np.array([1.0 / math.factorial(i) for i in range(_SERIES_TERMS + 8)])
 
 
-def _series(k: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Chain value by the Taylor series about the midpoint of the rates (rates ``k`` (L, N), sorted)."""
-    n_nodes = k.shape[0]
-    centre = 0.5 * (k[0] + k[-1])
-    v = (k - centre) * t  # |v| <= 1 where this branch is used
-    h = [np.ones_like(t)] + [np.zeros_like(t) for _ in range(_SERIES_TERMS)]
-    for x in v:  # complete homogeneous symmetric polynomials h_m(v_1..v_i), one variable at a time
-        for m in range(1, _SERIES_TERMS + 1):
-            h[m] = h[m] + x * h[m - 1]
-    total = np.zeros_like(t)
-    for m in range(_SERIES_TERMS, -1, -1):  # smallest terms first
-        total += (-1.0) ** m * h[m] * _INV_FACT[n_nodes - 1 + m]
-    return np.exp(-centre * t) * t ** (n_nodes - 1) * total
-
-
 def chain(nodes: Sequence[Any], t: Any) -> np.ndarray:
     r"""Convolution of the exponentials :math:`e^{-k_1 t} * \dots * e^{-k_m t}`, stable at coinciding rates.
 
@@ -86,38 +71,20 @@ def chain(nodes: Sequence[Any], t: Any) -> np.ndarray:
     ks = np.sort(np.stack(np.broadcast_arrays(*[np.asarray(k, dtype=float) for k in nodes])), axis=0)
     t = np.asarray(t, dtype=float)
     out_shape = np.broadcast_shapes(ks.shape[1:], t.shape)
-    shape = out_shape or (1,)  # work on arrays, so that masked assignment works
+    shape = out_shape or (1,)
     ks = ks.reshape((len(ks),) + (1,) * (len(shape) + 1 - ks.ndim) + ks.shape[1:])  # align with `shape`
-    if HAVE_NUMBA and math.prod(shape) >= _COMPILED_MIN:  # the same sums element by element, compiled
-        flat_k = np.ascontiguousarray(np.broadcast_to(ks, (len(ks),) + shape).reshape(len(ks), -1))
-        flat_t = np.ascontiguousarray(np.broadcast_to(t, shape), dtype=float).reshape(-1)
-        return _chain_compiled(flat_k, flat_t, _INV_FACT).reshape(out_shape)
-    ahead = np.broadcast_to(t >= 0, shape)
-    t = np.broadcast_to(np.where(ahead, t, 0.0), shape)
-    level = [np.exp(-k * t) for k in ks]  # one node
-    for width in range(2, len(ks) + 1):
-        nxt = []
-        for i in range(len(ks) - width + 1):
-            lo, hi = ks[i], ks[i + width - 1]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                val = (level[i] - level[i + 1]) / (hi - lo)
-            near = (hi - lo) * t <= _SERIES_SPREAD
-            if near.any():
-                val[near] = _series(np.broadcast_to(ks[i:i + width], (width,) + shape)[:, near], t[near])
-            nxt.append(val)
-        level = nxt
-    # g > 0 exactly; the clip only removes a rounding of subnormal underflow
-    return np.where(ahead, np.maximum(level[0], 0.0), 0.0).reshape(out_shape)
-
-
-#: elements of a `chain` evaluation from which the compiled kernel takes it (below, NumPy is as fast)
-_COMPILED_MIN = 256
+    # the recursion and the series element by element, compiled (`_chain_compiled`)
+    flat_k = np.ascontiguousarray(np.broadcast_to(ks, (len(ks),) + shape).reshape(len(ks), -1))
+    flat_t = np.ascontiguousarray(np.broadcast_to(t, shape), dtype=float).reshape(-1)
+    return _chain_compiled(flat_k, flat_t, _INV_FACT).reshape(out_shape)
 
 
 @njit(cache=True, nogil=True)
 def _chain_compiled(ks, t, inv_fact):  # pragma: no cover - compiled
-    """`chain` for each column: rates ``ks`` (m, N) sorted along axis 0, times ``t`` (N,); the recursion
-    and the Taylor series of `chain` (`_series`), element by element (no masks, no temporaries)."""
+    """`chain` for each column: rates ``ks`` (m, N) sorted along axis 0, times ``t`` (N,) (0 where t < 0):
+    the recursion of divided differences, and where (k_hi - k_lo) t <= `_SERIES_SPREAD` the Taylor series
+    of `chain`'s docstring, element by element (no masks, no temporaries); g > 0 exactly, so the final
+    max(., 0) only removes a rounding of subnormal underflow."""
     m, n = ks.shape
     out = np.empty(n)
     level = np.empty(m)

@@ -474,22 +474,24 @@ def test_tianeptine_steady_state_elderly_published(what):
 
 
 @pytest.mark.parametrize("n_rates", [1, 2, 3, 4])
-def test_chain_compiled_kernel_equals_the_numpy_path(n_rates, monkeypatch):
-    """Large `chain` evaluations take the compiled kernel (`_chain_compiled`), small ones NumPy: the same
-    recursion and series, so the two agree to rounding, at coinciding and spread rates, t < 0 and t = 0;
-    and both equal the closed form t e^{-k t} at two equal rates."""
-    from pdsim import _pk_closed as pc
-
+def test_chain_equals_the_sum_of_exponentials_and_its_equal_rate_limit(n_rates):
+    """`chain` (its compiled kernel, over many subjects at once) against the closed forms its docstring gives:
+    for well-separated rates the sum of e^{-k_i t} / prod_{j != i}(k_j - k_i), at m equal rates
+    t^{m-1} e^{-k t} / (m-1)!, and 0 before the input; for 0-d, 1-d and 2-d inputs alike."""
     rng = np.random.default_rng(7)
-    rates = [rng.uniform(0.05, 3.0, (400, 1)) for _ in range(n_rates)]
-    if n_rates > 1:
-        rates[1][:100] = rates[0][:100]  # coinciding rates in a quarter of the subjects
-    t = np.concatenate([[-2.0, 0.0], np.geomspace(1e-4, 200.0, 150)])
-    compiled = pc.chain(rates, t)
-    monkeypatch.setattr(pc, "_COMPILED_MIN", 10**15)
-    plain = pc.chain(rates, t)
-    assert_allclose(compiled, plain, rtol=1e-13, atol=1e-300)
-    assert np.all(compiled[:, 0] == 0.0)
-    if n_rates == 2:
-        k = rates[0][:100]
-        assert_allclose(compiled[:100, 2:], t[2:] * np.exp(-k * t[2:]), rtol=1e-13)
+    base = np.array([0.15, 0.9, 2.6, 6.0])[:n_rates]
+    rates = [b * rng.uniform(0.9, 1.1, (300, 1)) for b in base]  # spread apart: the explicit sum is accurate
+    t = np.concatenate([[-2.0, 0.0], np.linspace(0.5, 20.0, 60)])
+    got = chain(rates, t)
+    k = np.stack([np.broadcast_to(r, (300, t.size)) for r in rates])
+    tt = np.broadcast_to(np.maximum(t, 0.0), (300, t.size))
+    want = sum(np.exp(-k[i] * tt) / np.prod([k[j] - k[i] for j in range(n_rates) if j != i] or [1.0], axis=0)
+               for i in range(n_rates))
+    assert_allclose(got[:, 2:], want[:, 2:], rtol=1e-10)
+    assert np.all(got[:, 0] == 0.0)
+    equal = chain([rates[0]] * n_rates, t)
+    assert_allclose(equal[:, 2:], tt[:, 2:] ** (n_rates - 1) * np.exp(-k[0] * tt)[:, 2:] / math.factorial(n_rates - 1),
+                    rtol=1e-13)
+    assert np.ndim(chain(base, 3.0)) == 0 and chain(base, np.array([1.0, 2.0])).shape == (2,)
+    assert float(chain(base, 3.0)) == pytest.approx(float(chain([b * np.ones((1, 1)) for b in base], [3.0])[0, 0]),
+                                                    rel=1e-15)

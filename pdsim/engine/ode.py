@@ -232,11 +232,12 @@ def _stage_layout(lay: np.ndarray, models: Sequence[Any]) -> np.ndarray:
     state copy off for systems whose states no system reads from the pool (the copy is a fifth of the
     stage's time on the reference population)."""
     out = lay.copy()
+    read = {k for n in models for k in n.inputs}  # every input any system reads
     for i, m in enumerate(models):
         later = {k for n in models[i + 1:] for k in n.inputs}
         if not later & set(m.outputs):
             out[i, 4] = 0
-        if not {k for n in models for k in n.inputs} & {f"effect.{s}" for s in m.states}:
+        if not read & {f"effect.{s}" for s in m.states}:
             out[i, 5] = 0
     return out
 
